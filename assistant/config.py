@@ -1,0 +1,148 @@
+"""config.yml as pydantic models; a bad key or value stops start-up with one line naming file, key and line."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from assistant.errors import ConfigError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = REPO_ROOT / "config.yml"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RasaSettings(_Section):
+    venv: Path | None = None
+    """Where Rasa is installed; default ./.venv-rasa next to the project."""
+    epochs: int = Field(100, ge=1, le=1000)
+    pipeline: list[dict[str, Any]] | None = None
+    """Rasa pipeline; None uses the assistant's tuned default."""
+    startup_timeout: float = Field(180.0, gt=0)
+
+
+class NluSettings(_Section):
+    engine: str = "embedded"
+    threshold: float = Field(0.4, ge=0.0, le=1.0)
+    """Parses below this confidence are treated as out_of_scope."""
+    extra_data: list[Path] = Field(default_factory=list)
+    """More Rasa-format files to merge into training."""
+    rasa: RasaSettings = Field(default_factory=RasaSettings)
+
+
+class ShopSettings(_Section):
+    buying_enabled: bool = True
+    """False turns checkout and reorder into 'I can't place orders' (browsing still works)."""
+    spending_cap: float | None = Field(None, gt=0)
+    """Orders above this total (in pounds) are refused."""
+    currency: Literal["GBP", "USD", "EUR"] = "GBP"
+    delivery_address: str = "Home"
+    delivery_days: int = Field(1, ge=0, le=30)
+    max_quantity: int = Field(50, ge=1, le=1000)
+    """A single line may not exceed this many items."""
+
+
+class DialogueSettings(_Section):
+    items_read: int = Field(3, ge=1, le=10)
+    """How many results a spoken reply reads out."""
+    skill_timeout: float = Field(3.0, gt=0, le=60)
+
+
+class TtsSettings(_Section):
+    engine: str = "pyttsx3"
+    voice: str | None = None
+    rate: int = Field(175, ge=50, le=400)
+    volume: float = Field(1.0, ge=0.0, le=1.0)
+
+
+class SttSettings(_Section):
+    engine: str | None = None
+    """vosk, whisper or pocketsphinx; None picks the best installed one."""
+    vosk_model: Path | None = None
+    whisper_model: str | None = None
+
+
+class AudioSettings(_Section):
+    input_device: str | int | None = None
+    output_device: str | int | None = None
+    wake_phrase: str | None = "hey shopper"
+    push_to_talk: bool = False
+
+
+class VoiceSettings(_Section):
+    stt: SttSettings = Field(default_factory=SttSettings)
+    tts: TtsSettings = Field(default_factory=TtsSettings)
+    audio: AudioSettings = Field(default_factory=AudioSettings)
+
+
+class Config(_Section):
+    user: str = "default"
+    data_dir: Path | None = None
+    nlu: NluSettings = Field(default_factory=NluSettings)
+    shop: ShopSettings = Field(default_factory=ShopSettings)
+    dialogue: DialogueSettings = Field(default_factory=DialogueSettings)
+    voice: VoiceSettings = Field(default_factory=VoiceSettings)
+    skills: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """Per-skill settings, validated by each skill's own Settings model."""
+    source: Path | None = Field(None, exclude=True)
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """Walk the composed YAML tree along a pydantic error location to find its line."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            for knode, vnode in node.value:
+                if knode.value == str(key):
+                    line = knode.start_mark.line + 1
+                    node = vnode
+                    break
+            else:
+                return line
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Read config.yml (or the defaults if the default file is absent)."""
+    path = Path(path or os.environ.get("ASSISTANT_CONFIG") or DEFAULT_CONFIG)
+    if not path.exists():
+        if path == DEFAULT_CONFIG:
+            return Config()
+        raise ConfigError(f"{path}: config file not found")
+    try:
+        text = path.read_text(encoding="utf-8")
+        tree = yaml.compose(text)
+        raw = yaml.safe_load(text) or {}
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise ConfigError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings at the top level")
+    try:
+        config = Config.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(err["loc"])
+        key = ".".join(str(p) for p in loc)
+        line = _line_of(tree, loc)
+        where = f"{path}:{line}" if line else str(path)
+        if err["type"] == "extra_forbidden":
+            raise ConfigError(f"{where}: unknown key '{key}'") from None
+        raise ConfigError(f"{where}: bad value for '{key}': {err['msg']}") from None
+    config.source = path
+    return config

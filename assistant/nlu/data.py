@@ -70,7 +70,11 @@ class TrainingData:
         """A hash of the content (not the paths), so a model can be cached per data."""
         payload = {
             "examples": sorted(
-                (e.intent, e.text, [(s.entity, s.value, s.start, s.end, s.role) for s in e.entities])
+                (
+                    e.intent,
+                    e.text,
+                    [(s.entity, s.value, s.start, s.end, s.role) for s in e.entities],
+                )
                 for e in self.examples
             ),
             "synonyms": sorted(self.synonyms.items()),
@@ -98,9 +102,13 @@ def parse_example(raw: str, intent: str, source: str) -> Example:
             try:
                 meta = json.loads(match.group("json"))
             except json.JSONDecodeError as exc:
-                raise TrainingDataError(f"{source}: bad entity annotation {match.group(0)!r}: {exc.msg}") from exc
+                raise TrainingDataError(
+                    f"{source}: bad entity annotation {match.group(0)!r}: {exc.msg}"
+                ) from exc
             if not isinstance(meta, dict) or "entity" not in meta:
-                raise TrainingDataError(f"{source}: entity annotation {match.group(0)!r} needs an \"entity\" key")
+                raise TrainingDataError(
+                    f'{source}: entity annotation {match.group(0)!r} needs an "entity" key'
+                )
             entity = str(meta["entity"])
             value = str(meta.get("value", literal))
             role = meta.get("role")
@@ -136,7 +144,9 @@ def _items(block: Any, path: Path, line: int, what: str) -> list[tuple[str, int]
         if not stripped:
             continue
         if not stripped.startswith("- "):
-            raise TrainingDataError(f"{path}:{line + offset}: expected '- example', got {stripped!r}")
+            raise TrainingDataError(
+                f"{path}:{line + offset}: expected '- example', got {stripped!r}"
+            )
         out.append((stripped[2:].strip(), line + offset))
     return out
 

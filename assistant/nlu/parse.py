@@ -77,9 +77,12 @@ class Parse:
         intent = obj.get("intent") or {}
         return cls(
             text=obj.get("text", ""),
-            intent=IntentScore(intent.get("name") or "out_of_scope", float(intent.get("confidence") or 0.0)),
+            intent=IntentScore(
+                intent.get("name") or "out_of_scope", float(intent.get("confidence") or 0.0)
+            ),
             ranking=[
-                IntentScore(r["name"], float(r["confidence"])) for r in obj.get("intent_ranking") or []
+                IntentScore(r["name"], float(r["confidence"]))
+                for r in obj.get("intent_ranking") or []
             ],
             entities=[
                 Entity(

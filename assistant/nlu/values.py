@@ -1,0 +1,107 @@
+"""Turn spoken numbers, ordinals and prices into values: "two fifty" -> 2.5, "the last one" -> "last"."""
+
+from __future__ import annotations
+
+import re
+
+from text_to_num import alpha2digit
+
+_ORDINALS = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
+    "eighth": 8, "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "top": 1,
+}  # fmt: skip
+_LAST = {"last", "final", "bottom", "latter"}
+_FUZZY_QUANTITIES = {
+    "a couple": 2,
+    "couple": 2,
+    "a few": 3,
+    "few": 3,
+    "half a dozen": 6,
+    "a dozen": 12,
+    "dozen": 12,
+    "a pair": 2,
+    "pair": 2,
+}
+_SMALL = {"a": 1, "an": 1, "one": 1, "single": 1, "another": 1, "both": 2}
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+_CURRENCY_WORDS = re.compile(
+    r"\b(pounds?|quid|bucks?|dollars?|euros?|p|pence|cents?|£|\$|€)\b|[£$€]"
+)
+
+
+def _digits(text: str) -> str:
+    text = text.lower().replace(",", "")
+    text = re.sub(r"\bfiver\b", "5", re.sub(r"\btenner\b", "10", text))
+    return alpha2digit(text, "en", threshold=0)
+
+
+def quantity_value(text: str) -> int | None:
+    """'two' -> 2, 'a dozen' -> 12, '3' -> 3; None if no number is said."""
+    low = text.lower().strip()
+    for phrase, value in sorted(_FUZZY_QUANTITIES.items(), key=lambda kv: -len(kv[0])):
+        if phrase in low:
+            return value
+    numbers = _NUMBER.findall(_digits(low))
+    if numbers:
+        return int(float(numbers[0].replace(",", ".")))
+    for word in low.split():
+        if word in _SMALL:
+            return _SMALL[word]
+    return None
+
+
+def ordinal_value(text: str) -> str | None:
+    """'second' / '2nd' / 'number two' -> '2'; 'the last one' -> 'last'."""
+    low = text.lower()
+    words = re.findall(r"[a-z0-9]+", low)
+    if any(w in _LAST for w in words):
+        return "last"
+    for word in words:
+        if word in _ORDINALS:
+            return str(_ORDINALS[word])
+        match = re.fullmatch(r"(\d+)(?:st|nd|rd|th)?", word)
+        if match:
+            return match.group(1)
+    converted = _digits(low)
+    match = re.search(r"(\d+)(?:st|nd|rd|th)?", converted)
+    if match:
+        return match.group(1)
+    return None
+
+
+def price_value(text: str) -> float | None:
+    """'five pounds' -> 5.0, 'two fifty' -> 2.5, '£3.50' -> 3.5, 'three pounds fifty' -> 3.5, '80p' -> 0.8."""
+    low = text.lower().replace("£", " £ ").replace("$", " $ ")
+    pence_only = re.search(r"\b(p|pence|cents?)\b|\d+p\b", low) and not re.search(
+        r"pounds?|quid|dollars?|bucks?|£|\$", low
+    )
+    converted = _digits(low)
+    numbers = [float(n.replace(",", ".")) for n in _NUMBER.findall(converted)]
+    if not numbers:
+        return None
+    if pence_only:
+        return round(numbers[0] / 100, 2)
+    if (
+        len(numbers) >= 2
+        and numbers[1] < 100
+        and "." not in str(numbers[0]).rstrip("0").rstrip(".")
+    ):
+        # "two fifty", "three pounds fifty", "4 99"
+        if numbers[0] == int(numbers[0]):
+            return round(numbers[0] + numbers[1] / 100, 2)
+    return round(numbers[0], 2)
+
+
+def normalise(entity: str, literal: str) -> str:
+    """The value string an entity of this kind gets for the words said."""
+    if entity == "quantity":
+        value = quantity_value(literal)
+        return str(value) if value is not None else literal.lower()
+    if entity == "ordinal":
+        return ordinal_value(literal) or literal.lower()
+    if entity == "price":
+        price = price_value(literal)
+        if price is None:
+            return literal.lower()
+        return f"{price:g}" if price == int(price) else f"{price:.2f}"
+    return literal.lower().strip()

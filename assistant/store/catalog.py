@@ -1,0 +1,227 @@
+"""The product catalogue: full-text search with brand and price filters, and importing a shop's file."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rapidfuzz import fuzz, process
+
+from assistant.errors import ImportRowError, StoreError
+from assistant.store.db import Database
+
+log = logging.getLogger(__name__)
+
+CATEGORIES = ("groceries", "household", "personal care", "pet", "baby", "electronics")
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_STOP = {"a", "an", "the", "some", "any", "of", "for", "me", "my", "and", "or", "with", "please", "pack", "packs", "bag", "bags", "box", "bottle", "bottles", "tin", "tins", "can", "cans", "jar", "jars", "one", "ones"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Product:
+    id: int
+    sku: str
+    name: str
+    brand: str
+    category: str
+    size: str
+    price_pence: int
+    description: str = ""
+
+    @property
+    def title(self) -> str:
+        """What a voice reply calls it: 'Oatly Barista Oat Milk'."""
+        if self.brand and not self.name.lower().startswith(self.brand.lower()):
+            return f"{self.brand} {self.name}"
+        return self.name
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "sku": self.sku, "name": self.name, "brand": self.brand, "category": self.category,
+            "size": self.size, "price": self.price_pence / 100,
+        }  # fmt: skip
+
+    @classmethod
+    def from_row(cls, row: Any) -> Product:
+        return cls(
+            row["id"],
+            row["sku"],
+            row["name"],
+            row["brand"],
+            row["category"],
+            row["size"],
+            row["price_pence"],
+            row["description"],
+        )
+
+
+def _terms(text: str) -> list[str]:
+    return [w for w in (m.group(0).lower() for m in _WORD.finditer(text)) if w not in _STOP]
+
+
+class Catalog:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def count(self) -> int:
+        return int(self.db.conn.execute("SELECT count(*) FROM products").fetchone()[0])
+
+    def get(self, product_id: int) -> Product | None:
+        row = self.db.conn.execute("SELECT * FROM products WHERE id = ?", (product_id,)).fetchone()
+        return Product.from_row(row) if row else None
+
+    def by_sku(self, sku: str) -> Product | None:
+        row = self.db.conn.execute("SELECT * FROM products WHERE sku = ?", (sku,)).fetchone()
+        return Product.from_row(row) if row else None
+
+    def brands(self) -> list[str]:
+        return [
+            r[0]
+            for r in self.db.query(
+                "SELECT DISTINCT brand FROM products WHERE brand != '' ORDER BY brand"
+            )
+        ]
+
+    def search(
+        self,
+        query: str = "",
+        *,
+        brand: str | None = None,
+        max_price: float | None = None,
+        min_price: float | None = None,
+        category: str | None = None,
+        limit: int = 20,
+    ) -> list[Product]:
+        """Products matching the words said, best first. Plurals and stems match ('batteries' ~ 'battery')."""
+        terms = _terms(query)
+        where, params = [], []
+        if brand:
+            where.append("(p.brand LIKE ? OR p.name LIKE ?)")
+            params += [f"%{brand}%", f"%{brand}%"]
+        if max_price is not None:
+            where.append("p.price_pence <= ?")
+            params.append(round(max_price * 100))
+        if min_price is not None:
+            where.append("p.price_pence >= ?")
+            params.append(round(min_price * 100))
+        if category:
+            where.append("p.category = ?")
+            params.append(category)
+        filters = (" AND " + " AND ".join(where)) if where else ""
+        if not terms:
+            if not where:
+                return []
+            rows = self.db.query(
+                f"SELECT p.* FROM products p WHERE 1 {filters} ORDER BY p.price_pence LIMIT ?",
+                (*params, limit),
+            )
+            return [Product.from_row(r) for r in rows]
+        # every word must match; if nothing does, the best partial matches
+        for joiner in (" AND ", " OR "):
+            match = joiner.join(f'"{t}"*' if len(t) > 2 else f'"{t}"' for t in terms)
+            sql = (
+                "SELECT p.* FROM products_fts f JOIN products p ON p.id = f.rowid "
+                f"WHERE products_fts MATCH ? {filters} "
+                "ORDER BY bm25(products_fts, 10.0, 6.0, 1.0, 2.0) LIMIT ?"
+            )
+            rows = self.db.query(sql, (match, *params, limit))
+            if rows:
+                return [Product.from_row(r) for r in rows]
+            if len(terms) == 1:
+                break
+        return self._fuzzy(" ".join(terms), filters, params, limit)
+
+    def _fuzzy(self, query: str, filters: str, params: list, limit: int) -> list[Product]:
+        """Misheard names ('lavatsa') still find something close; weak matches find nothing."""
+        rows = self.db.query(f"SELECT p.* FROM products p WHERE 1 {filters}", tuple(params))
+        if not rows:
+            return []
+        choices = {r["id"]: f"{r['brand']} {r['name']}".lower() for r in rows}
+        best = process.extract(query, choices, scorer=fuzz.WRatio, limit=limit, score_cutoff=80)
+        by_id = {r["id"]: r for r in rows}
+        return [Product.from_row(by_id[key]) for _, _, key in best]
+
+    # -- import -------------------------------------------------------------------------------
+    def import_file(self, path: Path) -> tuple[int, list[str]]:
+        """Load a CSV or JSON catalogue. Returns (rows imported, problems by line). All-or-nothing
+        for the good rows: a crash part-way leaves the catalogue as it was."""
+        path = Path(path)
+        try:
+            rows = list(self._read_rows(path))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, csv.Error) as exc:
+            raise StoreError(f"{path}: cannot read catalogue: {exc}") from exc
+        good, problems = [], []
+        seen: set[str] = set()
+        for where, raw in rows:
+            try:
+                item = self._validate(raw)
+                if item["sku"] in seen:
+                    raise ImportRowError(f"duplicate sku {item['sku']!r}")
+                seen.add(item["sku"])
+                good.append(item)
+            except ImportRowError as exc:
+                problems.append(f"{path}:{where}: {exc}")
+        with self.db.transaction() as tx:
+            for item in good:
+                tx.execute(
+                    "INSERT INTO products(sku, name, brand, category, size, price_pence, description) "
+                    "VALUES (:sku, :name, :brand, :category, :size, :price_pence, :description) "
+                    "ON CONFLICT(sku) DO UPDATE SET name=excluded.name, brand=excluded.brand, "
+                    "category=excluded.category, size=excluded.size, price_pence=excluded.price_pence, "
+                    "description=excluded.description",
+                    item,
+                )
+        for problem in problems:
+            log.warning("skipped %s", problem)
+        return len(good), problems
+
+    @staticmethod
+    def _read_rows(path: Path):
+        if path.suffix.lower() == ".json":
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(data, dict):
+                data = data.get("products", [])
+            if not isinstance(data, list):
+                raise json.JSONDecodeError("expected a list of products", "", 0)
+            for i, item in enumerate(data, start=1):
+                yield f"item {i}", item
+        elif path.suffix.lower() == ".csv":
+            with path.open(encoding="utf-8-sig", newline="") as fh:
+                reader = csv.DictReader(fh)
+                for row in reader:
+                    yield f"{reader.line_num}", row
+        else:
+            raise OSError(0, "expected a .csv or .json file")
+
+    @staticmethod
+    def _validate(raw: Any) -> dict[str, Any]:
+        if not isinstance(raw, dict):
+            raise ImportRowError("not a product record")
+
+        def text(key: str, required: bool = True) -> str:
+            value = raw.get(key)
+            value = "" if value is None else str(value).strip()
+            if required and not value:
+                raise ImportRowError(f"missing {key}")
+            return value
+
+        category = text("category").lower()
+        if category not in CATEGORIES:
+            raise ImportRowError(f"category {category!r} is not one of: {', '.join(CATEGORIES)}")
+        price_raw = text("price").lstrip("£$€")
+        try:
+            price = float(price_raw)
+        except ValueError:
+            raise ImportRowError(f"price {price_raw!r} is not a number") from None
+        if not 0 < price < 100_000:
+            raise ImportRowError(f"price {price_raw!r} must be above 0")
+        return {
+            "sku": text("sku"), "name": text("name"), "brand": text("brand", False),
+            "category": category, "size": text("size", False), "price_pence": round(price * 100),
+            "description": text("description", False).lower(),
+        }  # fmt: skip

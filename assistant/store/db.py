@@ -1,0 +1,170 @@
+"""The SQLite file that holds the catalogue, baskets, orders and recommendation signals."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import platformdirs
+
+from assistant.errors import StoreError
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS products (
+    id INTEGER PRIMARY KEY,
+    sku TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    brand TEXT NOT NULL DEFAULT '',
+    category TEXT NOT NULL,
+    size TEXT NOT NULL DEFAULT '',
+    price_pence INTEGER NOT NULL CHECK (price_pence > 0),
+    description TEXT NOT NULL DEFAULT ''
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS products_fts USING fts5(
+    name, brand, category, description,
+    content='products', content_rowid='id',
+    tokenize='porter unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER IF NOT EXISTS products_ai AFTER INSERT ON products BEGIN
+    INSERT INTO products_fts(rowid, name, brand, category, description)
+    VALUES (new.id, new.name, new.brand, new.category, new.description);
+END;
+CREATE TRIGGER IF NOT EXISTS products_ad AFTER DELETE ON products BEGIN
+    INSERT INTO products_fts(products_fts, rowid, name, brand, category, description)
+    VALUES ('delete', old.id, old.name, old.brand, old.category, old.description);
+END;
+CREATE TRIGGER IF NOT EXISTS products_au AFTER UPDATE ON products BEGIN
+    INSERT INTO products_fts(products_fts, rowid, name, brand, category, description)
+    VALUES ('delete', old.id, old.name, old.brand, old.category, old.description);
+    INSERT INTO products_fts(rowid, name, brand, category, description)
+    VALUES (new.id, new.name, new.brand, new.category, new.description);
+END;
+CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS cart_items (
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    product_id INTEGER NOT NULL REFERENCES products(id),
+    quantity INTEGER NOT NULL CHECK (quantity > 0),
+    added_at TEXT NOT NULL DEFAULT (datetime('now')),
+    PRIMARY KEY (user_id, product_id)
+);
+CREATE TABLE IF NOT EXISTS checkouts (
+    token TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    lines TEXT NOT NULL,
+    total_pence INTEGER NOT NULL,
+    created_at TEXT NOT NULL DEFAULT (datetime('now')),
+    order_id INTEGER REFERENCES orders(id)
+);
+CREATE TABLE IF NOT EXISTS orders (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    token TEXT UNIQUE,
+    status TEXT NOT NULL DEFAULT 'placed',
+    total_pence INTEGER NOT NULL,
+    address TEXT NOT NULL DEFAULT '',
+    placed_at TEXT NOT NULL DEFAULT (datetime('now')),
+    deliver_on TEXT
+);
+CREATE INDEX IF NOT EXISTS orders_user ON orders(user_id, placed_at);
+CREATE TABLE IF NOT EXISTS order_lines (
+    order_id INTEGER NOT NULL REFERENCES orders(id) ON DELETE CASCADE,
+    product_id INTEGER NOT NULL REFERENCES products(id),
+    quantity INTEGER NOT NULL CHECK (quantity > 0),
+    price_pence INTEGER NOT NULL,
+    PRIMARY KEY (order_id, product_id)
+);
+CREATE INDEX IF NOT EXISTS order_lines_product ON order_lines(product_id);
+CREATE TABLE IF NOT EXISTS suggestions (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    product_id INTEGER NOT NULL REFERENCES products(id),
+    signal TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    created_at TEXT NOT NULL DEFAULT (datetime('now'))
+);
+CREATE TABLE IF NOT EXISTS transcripts (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    text TEXT NOT NULL,
+    created_at TEXT NOT NULL DEFAULT (datetime('now'))
+);
+"""
+
+
+def default_data_dir() -> Path:
+    env = os.environ.get("ASSISTANT_DATA_DIR")
+    return (
+        Path(env) if env else Path(platformdirs.user_data_dir("shopper-assistant", appauthor=False))
+    )
+
+
+class Database:
+    """One SQLite connection with the schema applied; every write goes through `transaction()`."""
+
+    FILENAME = "assistant.sqlite3"
+
+    def __init__(self, data_dir: Path | None = None) -> None:
+        self.data_dir = Path(data_dir) if data_dir else default_data_dir()
+        self.path = self.data_dir / self.FILENAME
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"{self.data_dir}: cannot create the data directory: {exc.strerror}"
+            ) from exc
+        if not os.access(self.data_dir, os.W_OK):
+            raise StoreError(f"{self.data_dir}: the data directory is not writable")
+        try:
+            self.conn = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=10
+            )
+            self.conn.row_factory = sqlite3.Row
+            self.conn.execute("PRAGMA foreign_keys = ON")
+            self.conn.execute("PRAGMA journal_mode = WAL")
+            self.conn.execute("PRAGMA synchronous = FULL")
+            self.conn.executescript(SCHEMA)
+            self.conn.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+            )
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"{self.path}: not a usable assistant database ({exc}); move it away to start afresh"
+            ) from exc
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception: nothing is half-written."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
+        return self.conn.execute(sql, params).fetchall()
+
+    def meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def user_id(self, name: str) -> int:
+        row = self.conn.execute("SELECT id FROM users WHERE name = ?", (name,)).fetchone()
+        if row:
+            return int(row[0])
+        with self.transaction() as tx:
+            tx.execute("INSERT OR IGNORE INTO users(name) VALUES (?)", (name,))
+            return int(tx.execute("SELECT id FROM users WHERE name = ?", (name,)).fetchone()[0])
+
+    def close(self) -> None:
+        self.conn.close()

@@ -1,0 +1,98 @@
+"""The demo shop: a 500+ product catalogue, the demo user's history and other shoppers' orders."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from assistant.store.catalog import Catalog
+from assistant.store.db import Database
+
+log = logging.getLogger(__name__)
+
+DATA = Path(__file__).parent / "data"
+CATALOG_FILE = DATA / "catalog.csv"
+HISTORY_FILE = DATA / "demo_history.json"
+SHOPPERS = 300
+"""Other customers whose orders give the co-purchase figures."""
+
+
+def ensure_demo(db: Database, user: str) -> bool:
+    """Load the demo shop into an empty database, once. Returns True if it loaded it now."""
+    if db.meta("demo_loaded") or Catalog(db).count():
+        return False
+    log.info("loading the demo shop into %s", db.path)
+    imported, problems = Catalog(db).import_file(CATALOG_FILE)
+    if problems:
+        log.warning("demo catalogue had %d bad rows", len(problems))
+    history = json.loads(HISTORY_FILE.read_text(encoding="utf-8"))
+    ids = {
+        r["sku"]: (r["id"], r["price_pence"])
+        for r in db.query("SELECT id, sku, price_pence FROM products")
+    }
+    rng = random.Random(20261124)
+    now = datetime.now().replace(microsecond=0)
+    user_id = db.user_id(user)
+    bundles = history["bundles"]
+    weights = [b.get("weight", 1) for b in bundles]
+    by_category: dict[str, list[str]] = {}
+    for row in db.query("SELECT sku, category FROM products"):
+        by_category.setdefault(row["category"], []).append(row["sku"])
+    with db.transaction() as tx:
+        tx.execute("INSERT OR IGNORE INTO sqlite_sequence(name, seq) VALUES ('orders', 1000)")
+        for spec in history["user_orders"]:
+            _insert_order(
+                tx,
+                user_id,
+                now - timedelta(days=spec["days_ago"]),
+                [(ln["sku"], ln["quantity"]) for ln in spec["lines"]],
+                ids,
+            )
+        for n in range(SHOPPERS):
+            tx.execute("INSERT OR IGNORE INTO users(name) VALUES (?)", (f"shopper-{n:03d}",))
+            shopper = tx.execute(
+                "SELECT id FROM users WHERE name = ?", (f"shopper-{n:03d}",)
+            ).fetchone()[0]
+            habits = rng.choices(bundles, weights=weights, k=rng.randint(1, 3))
+            for _ in range(rng.randint(1, 4)):
+                lines: dict[str, int] = {}
+                for bundle in habits:
+                    picked = [s for s in bundle["skus"] if rng.random() < 0.75]
+                    for sku in picked:
+                        lines[sku] = rng.randint(1, 2)
+                # some noise from the same categories, as real baskets have
+                for sku in list(lines)[:2]:
+                    category = next((c for c, skus in by_category.items() if sku in skus), None)
+                    if category and rng.random() < 0.4:
+                        lines[rng.choice(by_category[category])] = 1
+                if lines:
+                    when = now - timedelta(days=rng.randint(4, 200), hours=rng.randint(0, 23))
+                    _insert_order(tx, shopper, when, list(lines.items()), ids)
+        tx.execute("INSERT OR REPLACE INTO meta VALUES ('demo_loaded', ?)", (now.isoformat(),))
+    log.info(
+        "demo shop: %d products, demo user %r with %d orders",
+        imported,
+        user,
+        len(history["user_orders"]),
+    )
+    return True
+
+
+def _insert_order(
+    tx, user_id: int, when: datetime, lines: list[tuple[str, int]], ids: dict[str, tuple[int, int]]
+) -> None:
+    known = [(ids[sku], qty) for sku, qty in lines if sku in ids]
+    if not known:
+        return
+    total = sum(price * qty for (_, price), qty in known)
+    cur = tx.execute(
+        "INSERT INTO orders(user_id, status, total_pence, address, placed_at, deliver_on) VALUES (?, 'delivered', ?, 'Home', ?, ?)",
+        (user_id, total, when.isoformat(sep=" "), (when + timedelta(days=1)).date().isoformat()),
+    )
+    tx.executemany(
+        "INSERT OR IGNORE INTO order_lines(order_id, product_id, quantity, price_pence) VALUES (?, ?, ?, ?)",
+        [(cur.lastrowid, pid, qty, price) for (pid, price), qty in known],
+    )

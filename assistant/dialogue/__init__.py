@@ -1,0 +1,400 @@
+"""The dialogue layer: one user turn in, one reply out, with context, confirmation and slot filling."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assistant.config import Config
+from assistant.dialogue.session import PendingConfirm, PendingSlot, Session
+from assistant.errors import AssistantError, PermissionDenied
+from assistant.nlu import NluEngine, create_engine, load_training_data
+from assistant.nlu.embedded import clean
+from assistant.nlu.parse import Entity, IntentScore, Parse
+from assistant.sdk import Context, Reply, Request, ShopInfo, money, plural
+from assistant.skills.capabilities import (
+    CartAccess,
+    CatalogAccess,
+    CheckoutAccess,
+    OrdersAccess,
+    PrivacyAccess,
+    ProfileAccess,
+)
+from assistant.skills.registry import LoadedSkill, SkillProblem, discover
+from assistant.store import Catalog, Database, Orders, Recommender, ensure_demo
+
+log = logging.getLogger(__name__)
+
+CORE_INTENTS = {"affirm", "deny", "cancel", "repeat"}
+FAILURES_BEFORE_DISABLE = 3
+
+
+@dataclass
+class Turn:
+    """One exchange: what was heard, how it was understood, what was answered."""
+
+    text: str
+    intent: str | None
+    confidence: float
+    entities: list[Entity] = field(default_factory=list)
+    skill: str | None = None
+    reply: str = ""
+    expecting: bool = False
+    """True when the assistant asked a question and listens for the answer without the wake phrase."""
+    end: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "intent": self.intent,
+            "confidence": round(self.confidence, 4),
+            "entities": [e.to_rasa() for e in self.entities],
+            "skill": self.skill,
+            "reply": self.reply,
+        }
+
+
+def _when(days: int) -> str:
+    return {0: "today", 1: "tomorrow"}.get(days, f"in {days} days")
+
+
+class Dialogue:
+    """Owns the store, the NLU engine and the skills for one user's conversation."""
+
+    def __init__(
+        self,
+        config: Config,
+        data_dir: Path | None = None,
+        engine: str | None = None,
+        *,
+        skills: tuple[list[LoadedSkill], list[SkillProblem]] | None = None,
+    ) -> None:
+        self.config = config
+        self.db = Database(data_dir or config.data_dir)
+        ensure_demo(self.db, config.user)
+        self.catalog = Catalog(self.db)
+        self.orders = Orders(self.db, config.user)
+        self.recommender = Recommender(self.db, self.orders)
+        self.skills, self.problems = skills or discover(config.skills)
+        self.by_name = {s.name: s for s in self.skills}
+        self.routes: dict[str, LoadedSkill] = {}
+        for (
+            loaded
+        ) in self.skills:  # built-ins first (sorted), so a third-party clash does not win silently
+            for intent_name in loaded.intents:
+                if intent_name in self.routes and self.routes[intent_name].builtin:
+                    log.warning(
+                        "skill '%s' also handles intent '%s'; '%s' keeps it",
+                        loaded.name,
+                        intent_name,
+                        self.routes[intent_name].name,
+                    )
+                    continue
+                self.routes[intent_name] = loaded
+        self.engine_name = engine or config.nlu.engine
+        self.engine: NluEngine = self._train()
+        self.session = Session()
+        self._calling: tuple[str, Request] = ("", Request("", ""))
+        self._capabilities = {
+            "catalog": CatalogAccess(self.catalog),
+            "cart": CartAccess(self.orders),
+            "orders": OrdersAccess(self.orders, self.recommender),
+            "checkout": CheckoutAccess(self.orders),
+            "profile": ProfileAccess(config.user, config.shop.delivery_address),
+            "privacy": PrivacyAccess(self.orders, self._forget_session),
+        }
+
+    # -- set-up -------------------------------------------------------------------------------
+    def training_data(self):
+        data = load_training_data([s.nlu_file for s in self.skills if s.nlu_file], self.config.nlu)
+        # brands the shop sells are heard as brands even if no example mentions them
+        data.lookups.setdefault("brand", []).extend(b.lower() for b in self.catalog.brands())
+        return data
+
+    def _train(self) -> NluEngine:
+        engine = create_engine(self.engine_name, self.config.nlu)
+        engine.train(self.training_data(), self.db.data_dir / "models")
+        return engine
+
+    def _forget_session(self) -> None:
+        self.session = Session(last_reply=self.session.last_reply)
+
+    def close(self) -> None:
+        self.engine.close()
+        self.db.close()
+
+    # -- one turn -----------------------------------------------------------------------------
+    def parse(self, text: str) -> Parse:
+        parse = self.engine.parse(text)
+        if (
+            parse.intent.confidence < self.config.nlu.threshold
+            and parse.intent.name != "out_of_scope"
+        ):
+            parse = Parse(
+                parse.text,
+                IntentScore("out_of_scope", parse.intent.confidence),
+                parse.ranking,
+                parse.entities,
+            )
+        return parse
+
+    def handle(self, text: str) -> Turn:
+        text = clean(text)
+        if not any(ch.isalnum() for ch in text):
+            return self._finish(
+                Turn(
+                    text,
+                    None,
+                    0.0,
+                    reply="I didn't catch that. You can ask me to search for something, or say help.",
+                )
+            )
+        parse = self.parse(text)
+        turn = Turn(text, parse.intent.name, parse.intent.confidence, list(parse.entities))
+        request = Request(parse.intent.name, text, parse.intent.confidence, tuple(parse.entities))
+        try:
+            reply, skill = self._route(request)
+        except AssistantError as exc:  # the store or an engine failed: say what to do next
+            log.error("turn failed: %s", exc)
+            reply, skill = (
+                Reply(
+                    "Sorry, something went wrong on my side, so I couldn't do that. Please try again."
+                ),
+                None,
+            )
+        turn.skill = skill
+        return self._finish(turn, reply, skill)
+
+    def _finish(self, turn: Turn, reply: Reply | None = None, skill: str | None = None) -> Turn:
+        if reply is not None:
+            turn.reply = self._apply(reply, skill)
+            turn.expecting = reply.expect != "none"
+            turn.end = reply.end
+        if turn.intent != "repeat":
+            self.session.last_reply = turn.reply
+        return turn
+
+    def _route(self, request: Request) -> tuple[Reply, str | None]:
+        session = self.session
+        intent = request.intent
+        if intent == "repeat":
+            return Reply(
+                session.last_reply or "I haven't said anything yet. What would you like?"
+            ), None
+        if intent == "cancel":
+            had = session.confirm or session.slot
+            session.clear_pending()
+            return Reply("Okay, cancelled. What else?" if had else "Okay. Anything else?"), None
+        if session.confirm is not None:
+            pending = session.confirm
+            if intent == "affirm":
+                session.confirm = None
+                return self._confirmed(pending, request)
+            if intent == "deny":
+                session.confirm = None
+                return self._denied(pending, request)
+            session.confirm = None  # a new command abandons the question
+        if session.slot is not None:
+            pending = session.slot
+            session.slot = None
+            filled = self._fill_slot(pending, request)
+            if filled is not None:
+                return self._call(
+                    self.by_name[pending.skill], pending.intent, filled, data=pending.data
+                )
+        if intent == "affirm":
+            if session.last_order_id is not None:
+                return Reply("Your order is already placed. Anything else?"), None
+            return Reply("There's nothing to confirm right now. What would you like to do?"), None
+        if intent == "deny":
+            return Reply("Okay. Anything else?"), None
+        loaded = self.routes.get(intent) or self.routes.get("out_of_scope")
+        if loaded is None:
+            return Reply("Sorry, I can't help with that yet."), None
+        return self._call(loaded, intent if intent in loaded.intents else "out_of_scope", request)
+
+    def _fill_slot(self, pending: PendingSlot, request: Request) -> Request | None:
+        """The answer to 'What should I add?' fills the slot, unless the user clearly moved on."""
+        if request.intent in ("deny",):
+            return None
+        values = [e for e in request.entities if e.entity == pending.slot]
+        if not values:
+            moved_on = (
+                request.intent in self.routes
+                and request.intent not in (pending.intent, "search_product", "out_of_scope")
+                and request.confidence >= 0.7
+            )
+            if moved_on:
+                return None
+            values = [
+                Entity(
+                    pending.slot, request.text.lower(), 0, len(request.text), 1.0, text=request.text
+                )
+            ]
+        others = [e for e in request.entities if e.entity != pending.slot]
+        entities = (
+            tuple(pending.entities)
+            + tuple(values)
+            + tuple(e for e in others if not any(p.entity == e.entity for p in pending.entities))
+        )
+        return Request(pending.intent, request.text, request.confidence, entities)
+
+    def _confirmed(self, pending: PendingConfirm, request: Request) -> tuple[Reply, str | None]:
+        if pending.quote is not None:
+            return self._place(pending), pending.skill
+        if pending.action.startswith("intent:"):
+            intent = pending.action.removeprefix("intent:")
+            target = self.routes.get(intent)
+            if target is None:
+                return Reply("Sorry, I can't do that right now."), None
+            return self._call(target, intent, Request(intent, request.text, request.confidence, ()))
+        loaded = self.by_name.get(pending.skill)
+        handler = loaded.cls.confirm_handlers("confirm").get(pending.action) if loaded else None
+        if loaded is None or handler is None:
+            return Reply("Okay."), pending.skill
+        return self._call(loaded, request.intent, request, method=handler, data=pending.data)
+
+    def _denied(self, pending: PendingConfirm, request: Request) -> tuple[Reply, str | None]:
+        loaded = self.by_name.get(pending.skill)
+        handler = loaded.cls.confirm_handlers("deny").get(pending.action) if loaded else None
+        if loaded is not None and handler is not None:
+            return self._call(loaded, request.intent, request, method=handler, data=pending.data)
+        if pending.quote is not None:
+            return Reply("Okay, I haven't ordered anything. What else?"), pending.skill
+        return Reply("Okay, I won't. Anything else?"), pending.skill
+
+    def _place(self, pending: PendingConfirm) -> Reply:
+        shop = self.config.shop
+        order = self.orders.place(pending.quote.token, shop.delivery_address, shop.delivery_days)
+        if order is None:
+            return Reply("Sorry, that checkout has expired. Say check out to start again.")
+        self.session.last_order_id = order.id
+        if order.already_placed:
+            return Reply("Your order is already placed. Anything else?")
+        log.info("order %s placed: %s items, %s pence", order.id, order.items, order.total_pence)
+        return Reply(
+            f"Done. Order {order.id} is placed; it should arrive {_when(shop.delivery_days)}."
+        )
+
+    # -- calling skills -----------------------------------------------------------------------
+    def context(self, loaded: LoadedSkill) -> Context:
+        shop = self.config.shop
+        shop_view = ShopInfo(
+            shop.currency,
+            shop.buying_enabled,
+            shop.spending_cap,
+            shop.delivery_address,
+            shop.delivery_days,
+            shop.max_quantity,
+            self.config.dialogue.items_read,
+        )
+        return Context(
+            loaded.name,
+            frozenset(loaded.cls.permissions),
+            self._capabilities,
+            self.session.conversation,
+            self.session.memory.setdefault(loaded.name, {}),
+            shop_view,
+            [(s.name, s.cls.description) for s in self.skills if s.cls.description],
+        )
+
+    def _call(
+        self,
+        loaded: LoadedSkill,
+        intent: str,
+        request: Request,
+        *,
+        method: str | None = None,
+        data: dict | None = None,
+    ) -> tuple[Reply, str | None]:
+        self._calling = (intent, request)
+        name = method or loaded.intents[intent]
+        fn = getattr(loaded.skill, name)
+        ctx = self.context(loaded)
+        result: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                result["reply"] = (
+                    fn(ctx, request, data) if (method or data is not None) else fn(ctx, request)
+                )
+            except BaseException as exc:  # noqa: BLE001 - contained and reported by name below
+                result["error"] = exc
+
+        worker = threading.Thread(target=run, name=f"skill-{loaded.name}", daemon=True)
+        worker.start()
+        worker.join(self.config.dialogue.skill_timeout)
+        apology = Reply(
+            f"Sorry, the {loaded.name} skill had a problem, so I couldn't do that. Everything else still works."
+        )
+        if worker.is_alive():
+            log.error(
+                "skill '%s' did not answer %s within %.1f s",
+                loaded.name,
+                intent,
+                self.config.dialogue.skill_timeout,
+            )
+            return apology, loaded.name
+        error = result.get("error")
+        if isinstance(error, PermissionDenied):
+            log.error("%s", error)
+            return apology, loaded.name
+        if error is not None:
+            log.error(
+                "skill '%s' failed on %s: %s: %s",
+                loaded.name,
+                intent,
+                type(error).__name__,
+                error,
+                exc_info=error,
+            )
+            return apology, loaded.name
+        reply = result.get("reply")
+        if not isinstance(reply, Reply):
+            log.error(
+                "skill '%s' returned %r instead of a Reply", loaded.name, type(reply).__name__
+            )
+            return apology, loaded.name
+        return reply, loaded.name
+
+    def _apply(self, reply: Reply, skill: str | None) -> str:
+        """Record what the reply shows and expects; return the words to speak."""
+        conv = self.session.conversation
+        if reply.items is not None:
+            conv.last_list = list(reply.items)
+            conv.listed_count = reply.listed if reply.listed is not None else len(reply.items)
+            conv.focus = reply.focus or (reply.items[0] if len(reply.items) == 1 else None)
+        elif reply.focus is not None:
+            conv.focus = reply.focus
+        speech = reply.speech
+        if reply.expect == "confirm" and skill:
+            speech = self._ask_confirmation(reply, skill)
+        elif reply.expect == "slot" and skill and reply.slot:
+            intent, request = self._calling
+            self.session.slot = PendingSlot(skill, intent, reply.slot, request.entities, reply.data)
+        return speech
+
+    def _ask_confirmation(self, reply: Reply, skill: str) -> str:
+        quote = reply.quote
+        if quote is None:
+            self.session.confirm = PendingConfirm(skill, reply.action or "", reply.data)
+            return reply.speech
+        shop = self.config.shop
+        total = money(quote.total_pence, shop.currency)
+        if not shop.buying_enabled:
+            return (
+                (reply.speech + " " if reply.speech else "")
+                + "Buying is switched off in the settings, so I can't place orders. Your basket is kept."
+            )
+        if shop.spending_cap is not None and quote.total_pence > round(shop.spending_cap * 100):
+            cap = money(round(shop.spending_cap * 100), shop.currency)
+            return f"That comes to {total}, which is over your spending cap of {cap}, so I can't place it. You could remove something from your basket."
+        # the core, not the skill, names the total in the question that a yes answers
+        summary = f"{plural(quote.items, 'item')} for {total}, delivered to {shop.delivery_address} {_when(shop.delivery_days)}"
+        intro = reply.speech.strip()
+        question = f"{intro} That's {summary}." if intro else f"That's {summary}."
+        self.session.confirm = PendingConfirm(skill, reply.action or "purchase", reply.data, quote)
+        return f"{question} Shall I place the order?"

@@ -1,0 +1,364 @@
+"""The public skill SDK: the only module a skill imports.
+
+A skill is a class registered under the entry-point group ``assistant.skills``::
+
+    from assistant.sdk import Skill, Request, Context, intent, say
+
+    class HelloSkill(Skill):
+        name = "hello"
+        permissions = frozenset()
+
+        @intent("greet")
+        def hello(self, ctx: Context, request: Request) -> Reply:
+            return say("Hello!")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from assistant.errors import PermissionDenied, SkillError
+from assistant.nlu.parse import Entity
+from assistant.skills.phrasing import join, money, number, ordinal, plural
+from assistant.store.catalog import Product
+from assistant.store.orders import Line, Order, Quote
+from assistant.store.recommend import Suggestion
+
+SDK_VERSION = 1
+"""Bumped only on a breaking change; a skill lists the versions it supports in ``sdk_versions``."""
+
+PERMISSIONS: dict[str, str] = {
+    "catalog.read": "search and read the product catalogue",
+    "cart.write": "read your basket and add or remove items",
+    "orders.read": "read your order history and get recommendations from it",
+    "orders.place": "prepare orders for checkout (the assistant still asks you to confirm every order)",
+    "profile.read": "read your name and delivery address",
+    "profile.erase": "erase your order history, basket and stored data",
+    "network": "open network connections",
+}
+
+__all__ = [
+    "PERMISSIONS", "SDK_VERSION", "Context", "Conversation", "Entity", "Line", "NoSettings", "Order",
+    "PermissionDenied", "Product", "Quote", "Reply", "Request", "ShopInfo", "Skill", "SkillError", "Suggestion",
+    "ask", "confirm", "confirm_purchase", "elicit", "intent", "join", "money", "number", "offer", "on_confirm",
+    "on_deny", "ordinal", "pick", "plural", "say",
+]  # fmt: skip
+
+
+class NoSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass(frozen=True)
+class ShopInfo:
+    """The shop's settings a skill may read."""
+
+    currency: str
+    buying_enabled: bool
+    spending_cap: float | None
+    delivery_address: str
+    delivery_days: int
+    max_quantity: int
+    items_read: int
+    """How many results a spoken list reads out."""
+
+
+# -- what a handler receives ------------------------------------------------------------------
+@dataclass(frozen=True)
+class Request:
+    """One understood user turn."""
+
+    intent: str
+    text: str
+    confidence: float = 1.0
+    entities: tuple[Entity, ...] = ()
+
+    def value(self, entity: str, role: str | None = None) -> str | None:
+        for ent in self.entities:
+            if ent.entity == entity and (role is None or ent.role == role):
+                return ent.value
+        return None
+
+    def values(self, entity: str) -> list[str]:
+        return [e.value for e in self.entities if e.entity == entity]
+
+    @property
+    def product(self) -> str | None:
+        return self.value("product")
+
+    @property
+    def brand(self) -> str | None:
+        return self.value("brand")
+
+    @property
+    def quantity(self) -> int | None:
+        raw = self.value("quantity")
+        try:
+            return int(float(raw)) if raw is not None else None
+        except ValueError:
+            return None
+
+    @property
+    def ordinal(self) -> str | None:
+        """'1'..'10' or 'last'."""
+        return self.value("ordinal")
+
+    def price(self, role: str | None = None) -> float | None:
+        for ent in self.entities:
+            if ent.entity == "price" and (role is None or ent.role == role):
+                try:
+                    return float(ent.value)
+                except ValueError:
+                    return None
+        return None
+
+
+@dataclass
+class Conversation:
+    """What this conversation has shown the user, shared by all skills (read-mostly)."""
+
+    last_list: list[Product] = field(default_factory=list)
+    """The last list read out, so 'the second one' resolves."""
+    listed_count: int = 0
+    """How many of last_list were read out loud."""
+    focus: Product | None = None
+    """The item last singled out ('that', 'it')."""
+
+
+def pick(conversation: Conversation, which: str | None) -> Product | None:
+    """Resolve 'the second one' / 'the last one' / 'that' against what was last read out."""
+    items = conversation.last_list[: conversation.listed_count or len(conversation.last_list)]
+    if which is None:
+        return conversation.focus or (items[0] if len(items) == 1 else None)
+    if which == "last":
+        return items[-1] if items else None
+    try:
+        index = int(which)
+    except ValueError:
+        return None
+    return items[index - 1] if 1 <= index <= len(items) else None
+
+
+# -- what a handler returns -------------------------------------------------------------------
+@dataclass(frozen=True)
+class Reply:
+    """What the assistant says, and what it expects next."""
+
+    speech: str
+    display: str | None = None
+    items: tuple[Product, ...] | None = None
+    """A list the user can refer to by ordinal next turn (None keeps the previous list)."""
+    listed: int | None = None
+    """How many of ``items`` were read out (default: all)."""
+    focus: Product | None = None
+    expect: Literal["none", "answer", "confirm", "slot"] = "none"
+    action: str | None = None
+    """For confirm: the name of the @on_confirm / @on_deny handler."""
+    data: dict[str, Any] = field(default_factory=dict)
+    slot: str | None = None
+    quote: Quote | None = None
+    """For a purchase: the core, not the skill, places it after a yes."""
+    end: bool = False
+
+
+def say(
+    text: str,
+    *,
+    items: Sequence[Product] | None = None,
+    listed: int | None = None,
+    focus: Product | None = None,
+    display: str | None = None,
+) -> Reply:
+    return Reply(text, display, tuple(items) if items is not None else None, listed, focus)
+
+
+def ask(
+    text: str,
+    *,
+    items: Sequence[Product] | None = None,
+    listed: int | None = None,
+    focus: Product | None = None,
+) -> Reply:
+    """A follow-up question: the assistant listens for the answer without the wake phrase."""
+    return Reply(
+        text, None, tuple(items) if items is not None else None, listed, focus, expect="answer"
+    )
+
+
+def confirm(
+    text: str, action: str, data: dict[str, Any] | None = None, *, focus: Product | None = None
+) -> Reply:
+    """A yes/no question; a yes calls the skill's ``@on_confirm(action)`` handler with ``data``."""
+    return Reply(text, focus=focus, expect="confirm", action=action, data=dict(data or {}))
+
+
+def offer(
+    text: str,
+    intent: str,
+    *,
+    focus: Product | None = None,
+    items: Sequence[Product] | None = None,
+    listed: int | None = None,
+) -> Reply:
+    """A yes/no offer such as 'Add it?': a yes runs ``intent`` (whichever skill handles it) on ``focus``."""
+    return Reply(
+        text,
+        None,
+        tuple(items) if items is not None else None,
+        listed,
+        focus,
+        expect="confirm",
+        action=f"intent:{intent}",
+    )
+
+
+def confirm_purchase(
+    quote: Quote, intro: str = "", action: str = "purchase", data: dict[str, Any] | None = None
+) -> Reply:
+    """Ask to place an order. The core reads the total, asks, and places it only after a yes."""
+    return Reply(intro, expect="confirm", action=action, data=dict(data or {}), quote=quote)
+
+
+def elicit(slot: str, question: str, data: dict[str, Any] | None = None) -> Reply:
+    """Ask for a missing value; the answer comes back to the same intent's handler with it filled in."""
+    return Reply(question, expect="slot", slot=slot, data=dict(data or {}))
+
+
+# -- declaring handlers -----------------------------------------------------------------------
+Handler = Callable[..., Reply]
+
+
+def intent(*names: str) -> Callable[[Handler], Handler]:
+    """Mark a method as the handler for these intents."""
+
+    def mark(fn: Handler) -> Handler:
+        fn.__skill_intents__ = getattr(fn, "__skill_intents__", ()) + names  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+def on_confirm(action: str) -> Callable[[Handler], Handler]:
+    """Handler for a yes to ``confirm(..., action)``: called as ``fn(ctx, request, data)``."""
+
+    def mark(fn: Handler) -> Handler:
+        fn.__skill_confirm__ = action  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+def on_deny(action: str) -> Callable[[Handler], Handler]:
+    """Handler for a no (or 'no, make it two') to a confirmation: ``fn(ctx, request, data)``."""
+
+    def mark(fn: Handler) -> Handler:
+        fn.__skill_deny__ = action  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+class Skill:
+    """Base class of every skill. Declare, don't inherit behaviour: the class body is the manifest."""
+
+    name: ClassVar[str] = ""
+    version: ClassVar[str] = "0.1.0"
+    description: ClassVar[str] = ""
+    """One phrase for 'what can you do': 'search products'."""
+    sdk_versions: ClassVar[tuple[int, ...]] = (1,)
+    permissions: ClassVar[frozenset[str]] = frozenset()
+    nlu: ClassVar[str | None] = "nlu.yml"
+    """The skill's Rasa-format training data, relative to its module's folder."""
+    Settings: ClassVar[type[BaseModel]] = NoSettings
+
+    def __init__(self, settings: BaseModel) -> None:
+        self.settings = settings
+
+    @classmethod
+    def intent_handlers(cls) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for attr in dir(cls):
+            for name in getattr(getattr(cls, attr, None), "__skill_intents__", ()):
+                out[name] = attr
+        return out
+
+    @classmethod
+    def confirm_handlers(cls, kind: Literal["confirm", "deny"]) -> dict[str, str]:
+        marker = f"__skill_{kind}__"
+        return {
+            getattr(getattr(cls, a), marker): a
+            for a in dir(cls)
+            if hasattr(getattr(cls, a, None), marker)
+        }
+
+
+class Context:
+    """What a handler may use: only the capabilities its skill was granted."""
+
+    def __init__(
+        self,
+        skill: str,
+        granted: frozenset[str],
+        capabilities: dict[str, Any],
+        conversation: Conversation,
+        memory: dict[str, Any],
+        shop: ShopInfo,
+        skills: list[tuple[str, str]],
+    ) -> None:
+        self._skill = skill
+        self._granted = granted
+        self._caps = capabilities
+        self.conversation = conversation
+        self.memory = memory
+        """This skill's own memory for the rest of the conversation."""
+        self.shop = shop
+        """Shop settings (read-only): currency, buying_enabled, spending_cap, items_read, ..."""
+        self.skills = skills
+        """(name, description) of every enabled skill, for help."""
+
+    def _cap(self, permission: str, name: str) -> Any:
+        if permission not in self._granted:
+            raise PermissionDenied(
+                f"skill '{self._skill}' used {name} without the '{permission}' permission"
+            )
+        return self._caps[name]
+
+    @property
+    def catalog(self):
+        return self._cap("catalog.read", "catalog")
+
+    @property
+    def cart(self):
+        return self._cap("cart.write", "cart")
+
+    @property
+    def orders(self):
+        return self._cap("orders.read", "orders")
+
+    @property
+    def checkout(self):
+        return self._cap("orders.place", "checkout")
+
+    @property
+    def profile(self):
+        return self._cap("profile.read", "profile")
+
+    @property
+    def privacy(self):
+        return self._cap("profile.erase", "privacy")
+
+    def money(self, pence: int) -> str:
+        return money(pence, self.shop.currency)
+
+    def describe(self, product: Product, *, size: bool = True, price: bool = True) -> str:
+        """'Oatly Barista Oat Milk, 1 litre, 2 pounds 10'."""
+        parts = [product.title]
+        if size and product.size:
+            parts.append(product.size)
+        if price:
+            parts.append(self.money(product.price_pence))
+        return ", ".join(parts)

@@ -1,0 +1,1 @@
+"""The skill runtime: discovery by entry point, manifests, permissions and capabilities."""

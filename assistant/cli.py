@@ -1,0 +1,244 @@
+"""The `assistant` command: chat, NLU tools, orders, catalogue import."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from assistant.config import Config, load_config
+from assistant.errors import AssistantError
+
+log = logging.getLogger("assistant")
+
+
+def _config(args: argparse.Namespace) -> Config:
+    config = load_config(getattr(args, "config", None))
+    if getattr(args, "data_dir", None):
+        config.data_dir = Path(args.data_dir)
+    return config
+
+
+def _dialogue(args: argparse.Namespace):
+    from assistant.dialogue import Dialogue
+
+    config = _config(args)
+    return Dialogue(config, config.data_dir, getattr(args, "engine", None))
+
+
+def _texts(args: argparse.Namespace):
+    if getattr(args, "texts", None):
+        yield from args.texts
+        return
+    for line in sys.stdin:
+        yield line.rstrip("\n")
+
+
+def _emit(obj: dict) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+# -- commands ---------------------------------------------------------------------------------
+def cmd_chat(args: argparse.Namespace) -> int:
+    interactive = sys.stdin.isatty() and not args.json
+    if interactive:
+        print(
+            "Starting the assistant (the first start trains the language model)...", file=sys.stderr
+        )
+    dialogue = _dialogue(args)
+    try:
+        if interactive:
+            print("Type what you would say; Ctrl-D or 'goodbye' to leave.\n")
+            while True:
+                try:
+                    text = input("you> ")
+                except (EOFError, KeyboardInterrupt):
+                    print()
+                    break
+                turn = dialogue.handle(text)
+                print(f"assistant> {turn.reply}\n")
+                if turn.end:
+                    break
+            return 0
+        for text in _texts(args):
+            turn = dialogue.handle(text)
+            if args.json:
+                _emit(turn.to_json())
+            else:
+                print(turn.reply, flush=True)
+    finally:
+        dialogue.close()
+    return 0
+
+
+def cmd_nlu_train(args: argparse.Namespace) -> int:
+    dialogue = _dialogue(args)
+    print(
+        f"NLU engine '{dialogue.engine_name}' is trained ({len(dialogue.training_data().examples)} examples)."
+    )
+    dialogue.close()
+    return 0
+
+
+def cmd_nlu_parse(args: argparse.Namespace) -> int:
+    dialogue = _dialogue(args)
+    try:
+        for text in _texts(args):
+            parse = dialogue.parse(text)
+            if args.json:
+                _emit(parse.to_rasa())
+            else:
+                ents = ", ".join(
+                    f"{e.entity}{'#' + e.role if e.role else ''}={e.value!r}"
+                    for e in parse.entities
+                )
+                print(f"{parse.intent.name} ({parse.intent.confidence:.2f}) {ents}".rstrip())
+    finally:
+        dialogue.close()
+    return 0
+
+
+def cmd_nlu_evaluate(args: argparse.Namespace) -> int:
+    from assistant.nlu.data import load_file
+    from assistant.nlu.evaluate import evaluate
+
+    data = load_file(Path(args.data))
+    dialogue = _dialogue(args)
+    try:
+        report = evaluate(dialogue.parse, data)
+    finally:
+        dialogue.close()
+    if args.json:
+        _emit({"engine": dialogue.engine_name, "data": str(args.data), **report.as_dict()})
+    else:
+        print(f"engine {dialogue.engine_name} on {args.data}")
+        print(report.table())
+    return 0
+
+
+def cmd_nlu_export(args: argparse.Namespace) -> int:
+    from assistant.nlu.rasa import export_project
+
+    dialogue = _dialogue(args)
+    try:
+        export_project(dialogue.training_data(), Path(args.dir), dialogue.config.nlu.rasa.pipeline)
+    finally:
+        dialogue.close()
+    print(f"Wrote a Rasa project to {args.dir}: run `rasa train nlu` and `rasa shell nlu` there.")
+    return 0
+
+
+def cmd_orders(args: argparse.Namespace) -> int:
+    from assistant.store import Database, Orders
+
+    config = _config(args)
+    db = Database(config.data_dir)
+    orders = Orders(db, config.user).history()
+    if args.json:
+        print(json.dumps([o.as_dict() for o in orders], ensure_ascii=False, indent=None))
+    else:
+        for o in orders:
+            print(
+                f"{o.id}  {o.placed_at:%Y-%m-%d %H:%M}  {o.status:<9}  {o.items:>3} items  {o.total_pence / 100:>8.2f}"
+            )
+        if not orders:
+            print("No orders yet.")
+    return 0
+
+
+def cmd_catalog_import(args: argparse.Namespace) -> int:
+    from assistant.store import Catalog, Database, ensure_demo
+
+    config = _config(args)
+    db = Database(config.data_dir)
+    ensure_demo(db, config.user)
+    imported, problems = Catalog(db).import_file(Path(args.file))
+    for problem in problems:
+        print(f"skipped {problem}", file=sys.stderr)
+    print(
+        f"Imported {imported} products from {args.file}"
+        + (f"; skipped {len(problems)} bad rows." if problems else ".")
+    )
+    return 0 if imported or not problems else 1
+
+
+# -- wiring -----------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--data-dir",
+        help="where the database and models live (default: the user data directory, or $ASSISTANT_DATA_DIR)",
+    )
+    common.add_argument("--config", help="config file (default: ./config.yml or $ASSISTANT_CONFIG)")
+    common.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    engine = argparse.ArgumentParser(add_help=False)
+    engine.add_argument("--engine", help="NLU engine: embedded or rasa (default: from config.yml)")
+
+    parser = argparse.ArgumentParser(
+        prog="assistant", description="An offline, private shopping voice assistant."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    chat = sub.add_parser("chat", parents=[common, engine], help="talk to the assistant by typing")
+    chat.add_argument("--json", action="store_true", help="one JSON object per turn")
+    chat.set_defaults(func=cmd_chat)
+
+    nlu = sub.add_parser("nlu", help="train, test and export the language model").add_subparsers(
+        dest="nlu_command", required=True
+    )
+    p = nlu.add_parser("train", parents=[common, engine], help="train (or load the cached) model")
+    p.set_defaults(func=cmd_nlu_train)
+    p = nlu.add_parser(
+        "parse", parents=[common, engine], help="parse texts (arguments, or one per stdin line)"
+    )
+    p.add_argument("texts", nargs="*")
+    p.add_argument(
+        "--json", action="store_true", help="Rasa /model/parse shaped output, one per line"
+    )
+    p.set_defaults(func=cmd_nlu_parse)
+    p = nlu.add_parser("evaluate", parents=[common, engine], help="score a Rasa-format test file")
+    p.add_argument("--data", required=True, help="Rasa-format YAML test file")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_nlu_evaluate)
+    p = nlu.add_parser("export", parents=[common], help="write the merged data as a Rasa project")
+    p.add_argument("dir")
+    p.set_defaults(func=cmd_nlu_export)
+
+    p = sub.add_parser("orders", parents=[common], help="list the orders placed")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_orders)
+
+    catalog = sub.add_parser("catalog", help="manage the product catalogue").add_subparsers(
+        dest="catalog_command", required=True
+    )
+    p = catalog.add_parser("import", parents=[common], help="load products from a CSV or JSON file")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_catalog_import)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return int(args.func(args) or 0)
+    except AssistantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

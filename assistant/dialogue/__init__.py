@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,7 +117,8 @@ class Dialogue:
 
     def _train(self) -> NluEngine:
         engine = create_engine(self.engine_name, self.config.nlu)
-        engine.train(self.training_data(), self.db.data_dir / "models")
+        cache = Path(os.environ.get("ASSISTANT_MODEL_CACHE") or self.db.data_dir / "models")
+        engine.train(self.training_data(), cache)
         return engine
 
     def _forget_session(self) -> None:

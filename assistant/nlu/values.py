@@ -81,14 +81,9 @@ def price_value(text: str) -> float | None:
         return None
     if pence_only:
         return round(numbers[0] / 100, 2)
-    if (
-        len(numbers) >= 2
-        and numbers[1] < 100
-        and "." not in str(numbers[0]).rstrip("0").rstrip(".")
-    ):
-        # "two fifty", "three pounds fifty", "4 99"
-        if numbers[0] == int(numbers[0]):
-            return round(numbers[0] + numbers[1] / 100, 2)
+    # "two fifty", "three pounds fifty", "4 99"
+    if len(numbers) >= 2 and numbers[1] < 100 and numbers[0] == int(numbers[0]):
+        return round(numbers[0] + numbers[1] / 100, 2)
     return round(numbers[0], 2)
 
 

@@ -1,10 +1,10 @@
 """A conversation harness for tests, the core's and skill authors': turns in, replies and orders out.
 
-    from assistant.testing import Chat
+from assistant.testing import Chat
 
-    def test_search(tmp_path):
-        chat = Chat(tmp_path)
-        assert "oat milk" in chat.say("do you have oat milk").lower()
+def test_search(tmp_path):
+    chat = Chat(tmp_path)
+    assert "oat milk" in chat.say("do you have oat milk").lower()
 """
 
 from __future__ import annotations
@@ -20,7 +20,15 @@ from assistant.store import Line, Order
 class Chat:
     """One user's conversation with a real store in ``data_dir`` and the real NLU."""
 
-    def __init__(self, data_dir: Path, *, engine: str | None = None, config: Config | None = None, shop: dict[str, Any] | None = None, skills: dict[str, dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        engine: str | None = None,
+        config: Config | None = None,
+        shop: dict[str, Any] | None = None,
+        skills: dict[str, dict[str, Any]] | None = None,
+    ) -> None:
         config = (config or load_config()).model_copy(deep=True)
         if shop:
             config.shop = config.shop.model_copy(update=shop)

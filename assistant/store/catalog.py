@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 
 from assistant.errors import ImportRowError, StoreError
 from assistant.store.db import Database
@@ -141,10 +141,18 @@ class Catalog:
         rows = self.db.query(f"SELECT p.* FROM products p WHERE 1 {filters}", tuple(params))
         if not rows:
             return []
-        choices = {r["id"]: f"{r['brand']} {r['name']}".lower() for r in rows}
-        best = process.extract(query, choices, scorer=fuzz.WRatio, limit=limit, score_cutoff=80)
-        by_id = {r["id"]: r for r in rows}
-        return [Product.from_row(by_id[key]) for _, _, key in best]
+        terms = query.split()
+        scored = []
+        for row in rows:
+            words = _terms(f"{row['brand']} {row['name']}")
+            if not words:
+                continue
+            # every word said must sound like some word of the product's brand or name
+            score = min(max(fuzz.ratio(term, word) for word in words) for term in terms)
+            if score >= 80:
+                scored.append((score, row))
+        scored.sort(key=lambda pair: -pair[0])
+        return [Product.from_row(row) for _, row in scored[:limit]]
 
     # -- import -------------------------------------------------------------------------------
     def import_file(self, path: Path) -> tuple[int, list[str]]:

@@ -1,0 +1,133 @@
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from assistant.store import Catalog, Database, Line, Orders
+
+CSV = """sku,name,brand,category,size,price,description
+G1,Barista Oat Milk,Oatly,groceries,1 litre,2.10,plant milk
+E1,AA Batteries,Duracell,electronics,8 pack,6.50,alkaline battery
+"""
+
+
+@pytest.fixture
+def shop(tmp_path: Path):
+    (tmp_path / "shop.csv").write_text(CSV)
+    db = Database(tmp_path / "data")
+    Catalog(db).import_file(tmp_path / "shop.csv")
+    return db, Orders(db, "me"), Catalog(db)
+
+
+def test_basket_adds_up_and_removes(shop):
+    _, orders, catalog = shop
+    milk, batteries = catalog.by_sku("G1"), catalog.by_sku("E1")
+    assert orders.add(milk.id, 2) == 2
+    assert orders.add(milk.id) == 3
+    orders.add(batteries.id)
+    assert sum(line.total_pence for line in orders.cart()) == 3 * 210 + 650
+    assert orders.remove(milk.id, 1) == 2
+    assert orders.remove(milk.id) == 0
+    assert [line.product.sku for line in orders.cart()] == ["E1"]
+
+
+def test_placing_a_quote_twice_gives_one_order(shop):
+    _, orders, catalog = shop
+    orders.add(catalog.by_sku("G1").id, 2)
+    quote = orders.quote()
+    assert quote.total_pence == 420 and quote.items == 2
+    first = orders.place(quote.token, "Home")
+    again = orders.place(quote.token, "Home")
+    assert first.id == again.id and not first.already_placed and again.already_placed
+    assert len(orders.history()) == 1
+    assert orders.cart() == []
+    assert orders.place("not-a-token", "Home") is None
+
+
+def test_reorder_quote_leaves_basket_alone(shop):
+    _, orders, catalog = shop
+    orders.add(catalog.by_sku("E1").id)
+    quote = orders.quote([Line(catalog.by_sku("G1"), 1)])
+    orders.place(quote.token, "Home")
+    assert [line.product.sku for line in orders.cart()] == ["E1"]
+
+
+def test_forget_erases_everything_of_the_user(shop):
+    db, orders, catalog = shop
+    orders.add(catalog.by_sku("G1").id)
+    orders.place(orders.quote().token, "Home")
+    orders.add(catalog.by_sku("E1").id)
+    orders.forget()
+    assert orders.history() == [] and orders.cart() == []
+    for table in ("orders", "order_lines", "cart_items", "checkouts", "suggestions", "transcripts"):
+        assert db.query(f"SELECT count(*) FROM {table}")[0][0] == 0
+    assert catalog.count() == 2
+
+
+CHILD = textwrap.dedent(
+    """
+    import os, signal, sys
+    from assistant.store import Database, Orders
+    db = Database(sys.argv[1]); orders = Orders(db, "me")
+    kill_at = int(sys.argv[2]); seen = [0]
+    def trace(sql):
+        seen[0] += 1
+        if seen[0] == kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+    db.conn.set_trace_callback(trace)
+    token = open(sys.argv[3]).read().strip()
+    orders.place(token, "Home")   # the user's "yes"
+    orders.place(token, "Home")   # and a second "yes"
+    print("finished")
+    """
+)
+
+
+@pytest.mark.slow
+def test_killing_checkout_at_every_step_never_orders_twice(tmp_path: Path):
+    """SIGKILL the process at each SQL statement of placing an order: 0 or 1 order, never 2."""
+    (tmp_path / "shop.csv").write_text(CSV)
+    finished = False
+    kill_at = 1
+    while not finished:
+        data = tmp_path / f"run{kill_at}"
+        db = Database(data)
+        Catalog(db).import_file(tmp_path / "shop.csv")
+        orders = Orders(db, "me")
+        orders.add(Catalog(db).by_sku("G1").id, 2)
+        (tmp_path / "token").write_text(orders.quote().token)
+        db.close()
+        proc = subprocess.run(
+            [sys.executable, "-c", CHILD, str(data), str(kill_at), str(tmp_path / "token")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        finished = proc.returncode == 0
+        if not finished:
+            assert proc.returncode == -signal.SIGKILL, proc.stderr
+        # after the crash the user says yes again: still at most one order
+        db = Database(data)
+        Orders(db, "me").place((tmp_path / "token").read_text(), "Home")
+        count = (
+            sqlite3.connect(data / Database.FILENAME)
+            .execute("SELECT count(*) FROM orders")
+            .fetchone()[0]
+        )
+        assert count == 1, f"killed at statement {kill_at}: {count} orders"
+        lines = (
+            sqlite3.connect(data / Database.FILENAME)
+            .execute("SELECT count(*) FROM order_lines")
+            .fetchone()[0]
+        )
+        assert lines == 1
+        db.close()
+        kill_at += 1
+        assert kill_at < 200
+    assert kill_at > 5  # the kill really landed inside the checkout several times
+    assert os.path.exists(data / Database.FILENAME)

@@ -1,0 +1,45 @@
+from pathlib import Path
+
+import pytest
+
+from assistant.config import load_config
+from assistant.errors import ConfigError
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.yml"
+    path.write_text(text)
+    return path
+
+
+def test_project_config_is_valid():
+    config = load_config(Path(__file__).resolve().parent.parent / "config.yml")
+    assert config.nlu.engine == "embedded"
+
+
+def test_unknown_key_names_file_key_and_line(tmp_path):
+    path = write(tmp_path, "user: me\nnlu:\n  engine: embedded\n  treshold: 0.5\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert str(err.value) == f"{path}:4: unknown key 'nlu.treshold'"
+
+
+def test_bad_value_says_what_is_expected(tmp_path):
+    path = write(tmp_path, "shop:\n  spending_cap: lots\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    message = str(err.value)
+    assert message.startswith(f"{path}:2: bad value for 'shop.spending_cap'")
+    assert "number" in message
+
+
+def test_broken_yaml_is_one_line(tmp_path):
+    path = write(tmp_path, "nlu: [\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert str(path) in str(err.value) and "\n" not in str(err.value)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "nope.yml")

@@ -1,0 +1,114 @@
+"""Benchmark of the text assistant: NLU training, turn latency, held-out accuracy, RSS, cold start.
+
+    .venv/bin/python bench/core.py [--turns 300] [--engine embedded]
+
+Prints a table and writes bench/results/core.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+SCRIPT = [
+    "do you have oat milk", "add the second one", "what's in my basket", "do you have batteries",
+    "add two of the first one", "remove the batteries", "check out", "no", "what do you recommend",
+    "why", "surprise me", "order the usual", "no", "where is my order", "what did I buy last time",
+    "help", "what's the weather", "say that again",
+]  # fmt: skip
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def machine() -> str:
+    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines() if ln.startswith("model name")), platform.processor())
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--turns", type=int, default=300)
+    parser.add_argument("--engine", default="embedded")
+    args = parser.parse_args()
+    results: dict[str, object] = {"machine": machine(), "engine": args.engine}
+
+    from assistant.config import load_config
+    from assistant.dialogue import Dialogue
+    from assistant.nlu.data import load_file
+    from assistant.nlu.evaluate import evaluate
+
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["ASSISTANT_MODEL_CACHE"] = str(Path(tmp) / "models")
+        config = load_config(REPO / "config.yml")
+        start = time.perf_counter()
+        dialogue = Dialogue(config, Path(tmp) / "data", args.engine)
+        results["first_start_with_training_s"] = round(time.perf_counter() - start, 2)
+        dialogue.close()
+
+        latencies = []
+        dialogue = Dialogue(config, Path(tmp) / "data", args.engine)
+        for i in range(args.turns):
+            text = SCRIPT[i % len(SCRIPT)]
+            t0 = time.perf_counter()
+            dialogue.handle(text)
+            latencies.append((time.perf_counter() - t0) * 1000)
+        results["turn_ms_p50"] = round(percentile(latencies, 0.5), 1)
+        results["turn_ms_p95"] = round(percentile(latencies, 0.95), 1)
+        results["turns"] = args.turns
+        report = evaluate(dialogue.parse, load_file(REPO / "tests/data/nlu_test.yml"))
+        results.update({f"heldout_{k}": v for k, v in report.as_dict().items() if k in ("examples", "intent_accuracy", "intent_macro_f1", "entity_f1")})
+        results["rss_mb_after_turns"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        dialogue.close()
+
+        # cold start: a new process, cached model, until the chat answers its first turn
+        env = {**os.environ, "ASSISTANT_MODEL_CACHE": str(Path(tmp) / "models")}
+        cold = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "assistant.cli", "chat", "--data-dir", str(Path(tmp) / "data"), "--engine", args.engine], input="hello\n", capture_output=True, text=True, env=env, check=True, cwd=REPO)
+            cold.append(time.perf_counter() - t0)
+        results["cold_start_to_first_reply_s"] = round(min(cold), 2)
+        t0 = time.perf_counter()
+        rss = subprocess.run(
+            [sys.executable, "-c", "import resource,sys; from assistant.config import load_config; from assistant.dialogue import Dialogue; from pathlib import Path; d=Dialogue(load_config(), Path(sys.argv[1]), sys.argv[2]); d.handle('hello'); print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)", str(Path(tmp) / "data"), args.engine],
+            capture_output=True, text=True, env=env, check=True, cwd=REPO,
+        )  # fmt: skip
+        results["rss_mb_after_start"] = round(int(rss.stdout.strip()) / 1024, 1)
+
+        # embedded training time alone, on an empty cache
+        from assistant.nlu.embedded import EmbeddedEngine
+
+        dialogue = Dialogue(config, Path(tmp) / "data", args.engine)
+        data = dialogue.training_data()
+        dialogue.close()
+        t0 = time.perf_counter()
+        EmbeddedEngine().train(data, Path(tmp) / "fresh-cache")
+        results["embedded_training_s"] = round(time.perf_counter() - t0, 2)
+        results["training_examples"] = len(data.examples)
+
+    width = max(len(k) for k in results)
+    for key, value in results.items():
+        print(f"{key:<{width}}  {value}")
+    out = REPO / "bench" / "results" / "core.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

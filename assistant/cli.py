@@ -46,9 +46,7 @@ def _emit(obj: dict) -> None:
 def cmd_chat(args: argparse.Namespace) -> int:
     interactive = sys.stdin.isatty() and not args.json
     if interactive:
-        print(
-            "Starting the assistant (the first start trains the language model)...", file=sys.stderr
-        )
+        print("Starting the assistant (the first start trains the language model)...", file=sys.stderr)
     dialogue = _dialogue(args)
     try:
         if interactive:
@@ -77,9 +75,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 def cmd_nlu_train(args: argparse.Namespace) -> int:
     dialogue = _dialogue(args)
-    print(
-        f"NLU engine '{dialogue.engine_name}' is trained ({len(dialogue.training_data().examples)} examples)."
-    )
+    print(f"NLU engine '{dialogue.engine_name}' is trained ({len(dialogue.training_data().examples)} examples).")
     dialogue.close()
     return 0
 
@@ -92,10 +88,7 @@ def cmd_nlu_parse(args: argparse.Namespace) -> int:
             if args.json:
                 _emit(parse.to_rasa())
             else:
-                ents = ", ".join(
-                    f"{e.entity}{'#' + e.role if e.role else ''}={e.value!r}"
-                    for e in parse.entities
-                )
+                ents = ", ".join(f"{e.entity}{'#' + e.role if e.role else ''}={e.value!r}" for e in parse.entities)
                 print(f"{parse.intent.name} ({parse.intent.confidence:.2f}) {ents}".rstrip())
     finally:
         dialogue.close()
@@ -160,8 +153,7 @@ def cmd_catalog_import(args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"skipped {problem}", file=sys.stderr)
     print(
-        f"Imported {imported} products from {args.file}"
-        + (f"; skipped {len(problems)} bad rows." if problems else ".")
+        f"Imported {imported} products from {args.file}" + (f"; skipped {len(problems)} bad rows." if problems else ".")
     )
     return 0 if imported or not problems else 1
 
@@ -178,9 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     engine = argparse.ArgumentParser(add_help=False)
     engine.add_argument("--engine", help="NLU engine: embedded or rasa (default: from config.yml)")
 
-    parser = argparse.ArgumentParser(
-        prog="assistant", description="An offline, private shopping voice assistant."
-    )
+    parser = argparse.ArgumentParser(prog="assistant", description="An offline, private shopping voice assistant.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     chat = sub.add_parser("chat", parents=[common, engine], help="talk to the assistant by typing")
@@ -192,13 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p = nlu.add_parser("train", parents=[common, engine], help="train (or load the cached) model")
     p.set_defaults(func=cmd_nlu_train)
-    p = nlu.add_parser(
-        "parse", parents=[common, engine], help="parse texts (arguments, or one per stdin line)"
-    )
+    p = nlu.add_parser("parse", parents=[common, engine], help="parse texts (arguments, or one per stdin line)")
     p.add_argument("texts", nargs="*")
-    p.add_argument(
-        "--json", action="store_true", help="Rasa /model/parse shaped output, one per line"
-    )
+    p.add_argument("--json", action="store_true", help="Rasa /model/parse shaped output, one per line")
     p.set_defaults(func=cmd_nlu_parse)
     p = nlu.add_parser("evaluate", parents=[common, engine], help="score a Rasa-format test file")
     p.add_argument("--data", required=True, help="Rasa-format YAML test file")

@@ -52,7 +52,10 @@ class ShopSettings(_Section):
 class DialogueSettings(_Section):
     items_read: int = Field(3, ge=1, le=10)
     """How many results a spoken reply reads out."""
-    skill_timeout: float = Field(3.0, gt=0, le=60)
+    skill_timeout: float = Field(2.5, gt=0, le=60)
+    """Seconds before a skill that hangs is stopped and the user hears an apology."""
+    isolation: Literal["third-party", "all", "none"] = "third-party"
+    """Which skills run in their own process (a hang or crash there cannot hurt the rest)."""
 
 
 class TtsSettings(_Section):

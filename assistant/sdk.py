@@ -184,14 +184,10 @@ def ask(
     focus: Product | None = None,
 ) -> Reply:
     """A follow-up question: the assistant listens for the answer without the wake phrase."""
-    return Reply(
-        text, None, tuple(items) if items is not None else None, listed, focus, expect="answer"
-    )
+    return Reply(text, None, tuple(items) if items is not None else None, listed, focus, expect="answer")
 
 
-def confirm(
-    text: str, action: str, data: dict[str, Any] | None = None, *, focus: Product | None = None
-) -> Reply:
+def confirm(text: str, action: str, data: dict[str, Any] | None = None, *, focus: Product | None = None) -> Reply:
     """A yes/no question; a yes calls the skill's ``@on_confirm(action)`` handler with ``data``."""
     return Reply(text, focus=focus, expect="confirm", action=action, data=dict(data or {}))
 
@@ -289,11 +285,7 @@ class Skill:
     @classmethod
     def confirm_handlers(cls, kind: Literal["confirm", "deny"]) -> dict[str, str]:
         marker = f"__skill_{kind}__"
-        return {
-            getattr(getattr(cls, a), marker): a
-            for a in dir(cls)
-            if hasattr(getattr(cls, a, None), marker)
-        }
+        return {getattr(getattr(cls, a), marker): a for a in dir(cls) if hasattr(getattr(cls, a, None), marker)}
 
 
 class Context:
@@ -322,9 +314,7 @@ class Context:
 
     def _cap(self, permission: str, name: str) -> Any:
         if permission not in self._granted:
-            raise PermissionDenied(
-                f"skill '{self._skill}' used {name} without the '{permission}' permission"
-            )
+            raise PermissionDenied(f"skill '{self._skill}' used {name} without the '{permission}' permission")
         return self._caps[name]
 
     @property

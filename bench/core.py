@@ -35,7 +35,14 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def machine() -> str:
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines() if ln.startswith("model name")), platform.processor())
+    cpu = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in Path("/proc/cpuinfo").read_text().splitlines()
+            if ln.startswith("model name")
+        ),
+        platform.processor(),
+    )
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
@@ -70,7 +77,13 @@ def main() -> int:
         results["turn_ms_p95"] = round(percentile(latencies, 0.95), 1)
         results["turns"] = args.turns
         report = evaluate(dialogue.parse, load_file(REPO / "tests/data/nlu_test.yml"))
-        results.update({f"heldout_{k}": v for k, v in report.as_dict().items() if k in ("examples", "intent_accuracy", "intent_macro_f1", "entity_f1")})
+        results.update(
+            {
+                f"heldout_{k}": v
+                for k, v in report.as_dict().items()
+                if k in ("examples", "intent_accuracy", "intent_macro_f1", "entity_f1")
+            }
+        )
         results["rss_mb_after_turns"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
         dialogue.close()
 
@@ -79,7 +92,24 @@ def main() -> int:
         cold = []
         for _ in range(3):
             t0 = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "assistant.cli", "chat", "--data-dir", str(Path(tmp) / "data"), "--engine", args.engine], input="hello\n", capture_output=True, text=True, env=env, check=True, cwd=REPO)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "assistant.cli",
+                    "chat",
+                    "--data-dir",
+                    str(Path(tmp) / "data"),
+                    "--engine",
+                    args.engine,
+                ],
+                input="hello\n",
+                capture_output=True,
+                text=True,
+                env=env,
+                check=True,
+                cwd=REPO,
+            )
             cold.append(time.perf_counter() - t0)
         results["cold_start_to_first_reply_s"] = round(min(cold), 2)
         t0 = time.perf_counter()

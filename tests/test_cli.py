@@ -16,9 +16,7 @@ def run(*args: str, stdin: str = "", data_dir: Path | None = None) -> subprocess
     cmd = [sys.executable, "-m", "assistant.cli", *args]
     if data_dir is not None:
         cmd += ["--data-dir", str(data_dir)]
-    return subprocess.run(
-        cmd, input=stdin, capture_output=True, text=True, env=env, cwd=REPO, timeout=300
-    )
+    return subprocess.run(cmd, input=stdin, capture_output=True, text=True, env=env, cwd=REPO, timeout=300)
 
 
 @pytest.mark.slow
@@ -57,9 +55,7 @@ def test_nlu_parse_json_is_rasa_shaped(tmp_path):
     assert first["intent"]["name"] == "add_to_cart" and 0 < first["intent"]["confidence"] <= 1
     assert first["intent_ranking"][0]["name"] == "add_to_cart"
     entity = next(e for e in first["entities"] if e["entity"] == "quantity")
-    assert {"entity", "value", "start", "end", "confidence"} <= set(entity) and entity[
-        "value"
-    ] == "2"
+    assert {"entity", "value", "start", "end", "confidence"} <= set(entity) and entity["value"] == "2"
     assert first["text"][entity["start"] : entity["end"]] == "two"
     assert second["intent"]["name"] == "out_of_scope"
 
@@ -93,11 +89,7 @@ def test_unusable_data_dir_names_the_path(tmp_path):
     not_a_dir = tmp_path / "file"
     not_a_dir.write_text("x")
     proc = run("orders", data_dir=not_a_dir)
-    assert (
-        proc.returncode == 2
-        and str(not_a_dir) in proc.stderr
-        and len(proc.stderr.strip().splitlines()) == 1
-    )
+    assert proc.returncode == 2 and str(not_a_dir) in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
 
 
 def test_catalog_import_reports_bad_rows(tmp_path):

@@ -12,7 +12,7 @@ from typing import Any
 from assistant.config import Config
 from assistant.dialogue.session import PendingConfirm, PendingSlot, Session
 from assistant.errors import AssistantError, PermissionDenied
-from assistant.nlu import NluEngine, create_engine, load_training_data
+from assistant.nlu import NluEngine, TrainingData, create_engine, load_training_data
 from assistant.nlu.embedded import clean
 from assistant.nlu.parse import Entity, IntentScore, Parse
 from assistant.sdk import Context, Reply, Request, ShopInfo, money, plural
@@ -24,13 +24,15 @@ from assistant.skills.capabilities import (
     PrivacyAccess,
     ProfileAccess,
 )
+from assistant.skills.isolation import SkillCrashed, SkillTimedOut, SkillWorker
 from assistant.skills.registry import LoadedSkill, SkillProblem, discover
+from assistant.skills.state import SkillStates
 from assistant.store import Catalog, Database, Orders, Recommender, ensure_demo
 
 log = logging.getLogger(__name__)
 
-CORE_INTENTS = {"affirm", "deny", "cancel", "repeat"}
 FAILURES_BEFORE_DISABLE = 3
+"""A third-party skill that fails this many times in a row is switched off."""
 
 
 @dataclass
@@ -79,22 +81,19 @@ class Dialogue:
         self.catalog = Catalog(self.db)
         self.orders = Orders(self.db, config.user)
         self.recommender = Recommender(self.db, self.orders)
-        self.skills, self.problems = skills or discover(config.skills)
+        installed, self.problems = skills or discover(config.skills)
+        self.states = SkillStates(self.db.data_dir)
+        self.skills = [s for s in installed if self.states.enabled(s.name, s.builtin)]
+        self.disabled = [s for s in installed if s not in self.skills]
         self.by_name = {s.name: s for s in self.skills}
         self.routes: dict[str, LoadedSkill] = {}
-        for (
-            loaded
-        ) in self.skills:  # built-ins first (sorted), so a third-party clash does not win silently
-            for intent_name in loaded.intents:
-                if intent_name in self.routes and self.routes[intent_name].builtin:
-                    log.warning(
-                        "skill '%s' also handles intent '%s'; '%s' keeps it",
-                        loaded.name,
-                        intent_name,
-                        self.routes[intent_name].name,
-                    )
-                    continue
-                self.routes[intent_name] = loaded
+        self._route_skills()
+        isolation = config.dialogue.isolation
+        self.workers: dict[str, SkillWorker] = {
+            s.name: SkillWorker(s.name, s.target, s.settings, frozenset(s.cls.permissions), [self.db.data_dir])
+            for s in self.skills
+            if s.target and (isolation == "all" or (isolation == "third-party" and not s.builtin))
+        }
         self.engine_name = engine or config.nlu.engine
         self.engine: NluEngine = self._train()
         self.session = Session()
@@ -109,7 +108,24 @@ class Dialogue:
         }
 
     # -- set-up -------------------------------------------------------------------------------
-    def training_data(self):
+    def _route_skills(self) -> None:
+        """Intent -> skill. On a clash a built-in keeps its intent, else the first by name; both logged."""
+        self.routes = {}
+        for loaded in sorted(self.skills, key=lambda s: (not s.builtin, s.name)):
+            for intent_name in loaded.intents:
+                owner = self.routes.get(intent_name)
+                if owner is not None:
+                    log.warning(
+                        "skills '%s' and '%s' both handle intent '%s'; '%s' keeps it",
+                        owner.name,
+                        loaded.name,
+                        intent_name,
+                        owner.name,
+                    )
+                    continue
+                self.routes[intent_name] = loaded
+
+    def training_data(self) -> TrainingData:
         data = load_training_data([s.nlu_file for s in self.skills if s.nlu_file], self.config.nlu)
         # brands the shop sells are heard as brands even if no example mentions them
         data.lookups.setdefault("brand", []).extend(b.lower() for b in self.catalog.brands())
@@ -123,58 +139,51 @@ class Dialogue:
 
     def _forget_session(self) -> None:
         self.session = Session(last_reply=self.session.last_reply)
+        for worker in self.workers.values():  # skills' own memories go too
+            worker.stop()
 
     def close(self) -> None:
+        for worker in self.workers.values():
+            worker.stop()
         self.engine.close()
         self.db.close()
 
     # -- one turn -----------------------------------------------------------------------------
     def parse(self, text: str) -> Parse:
+        """The engine's parse, with unsure ones turned into out_of_scope."""
         parse = self.engine.parse(text)
-        if (
-            parse.intent.confidence < self.config.nlu.threshold
-            and parse.intent.name != "out_of_scope"
-        ):
-            parse = Parse(
-                parse.text,
-                IntentScore("out_of_scope", parse.intent.confidence),
-                parse.ranking,
-                parse.entities,
-            )
+        intent = parse.intent
+        if intent.confidence < self.config.nlu.threshold and intent.name != "out_of_scope":
+            parse = Parse(parse.text, IntentScore("out_of_scope", intent.confidence), parse.ranking, parse.entities)
         return parse
 
     def handle(self, text: str) -> Turn:
         text = clean(text)
         if not any(ch.isalnum() for ch in text):
-            return self._finish(
-                Turn(
-                    text,
-                    None,
-                    0.0,
-                    reply="I didn't catch that. You can ask me to search for something, or say help.",
-                )
-            )
-        parse = self.parse(text)
+            reply = Reply("I didn't catch that. You can ask me to search for something, or say help.")
+            return self._finish(Turn(text, None, 0.0), reply, None)
+        try:
+            parse = self.parse(text)
+        except AssistantError as exc:  # e.g. the Rasa server went away and could not come back
+            log.error("%s", exc)
+            return self._finish(Turn(text, None, 0.0), Reply(f"Sorry, I couldn't understand that: {exc}"), None)
         turn = Turn(text, parse.intent.name, parse.intent.confidence, list(parse.entities))
         request = Request(parse.intent.name, text, parse.intent.confidence, tuple(parse.entities))
         try:
             reply, skill = self._route(request)
-        except AssistantError as exc:  # the store or an engine failed: say what to do next
+        except AssistantError as exc:  # the store failed: say what to do next
             log.error("turn failed: %s", exc)
             reply, skill = (
-                Reply(
-                    "Sorry, something went wrong on my side, so I couldn't do that. Please try again."
-                ),
+                Reply("Sorry, something went wrong on my side, so I couldn't do that. Please try again."),
                 None,
             )
         turn.skill = skill
         return self._finish(turn, reply, skill)
 
-    def _finish(self, turn: Turn, reply: Reply | None = None, skill: str | None = None) -> Turn:
-        if reply is not None:
-            turn.reply = self._apply(reply, skill)
-            turn.expecting = reply.expect != "none"
-            turn.end = reply.end
+    def _finish(self, turn: Turn, reply: Reply, skill: str | None) -> Turn:
+        turn.reply = self._apply(reply, skill)
+        turn.expecting = reply.expect != "none"
+        turn.end = reply.end
         if turn.intent != "repeat":
             self.session.last_reply = turn.reply
         return turn
@@ -183,30 +192,23 @@ class Dialogue:
         session = self.session
         intent = request.intent
         if intent == "repeat":
-            return Reply(
-                session.last_reply or "I haven't said anything yet. What would you like?"
-            ), None
+            return Reply(session.last_reply or "I haven't said anything yet. What would you like?"), None
         if intent == "cancel":
             had = session.confirm or session.slot
             session.clear_pending()
             return Reply("Okay, cancelled. What else?" if had else "Okay. Anything else?"), None
         if session.confirm is not None:
-            pending = session.confirm
+            pending, session.confirm = session.confirm, None
             if intent == "affirm":
-                session.confirm = None
                 return self._confirmed(pending, request)
             if intent == "deny":
-                session.confirm = None
                 return self._denied(pending, request)
-            session.confirm = None  # a new command abandons the question
+            # anything else abandons the question and is handled as a new command
         if session.slot is not None:
-            pending = session.slot
-            session.slot = None
-            filled = self._fill_slot(pending, request)
-            if filled is not None:
-                return self._call(
-                    self.by_name[pending.skill], pending.intent, filled, data=pending.data
-                )
+            pending_slot, session.slot = session.slot, None
+            filled = self._fill_slot(pending_slot, request)
+            if filled is not None and pending_slot.skill in self.by_name:
+                return self._call(self.by_name[pending_slot.skill], pending_slot.intent, filled)
         if intent == "affirm":
             if session.last_order_id is not None:
                 return Reply("Your order is already placed. Anything else?"), None
@@ -220,7 +222,7 @@ class Dialogue:
 
     def _fill_slot(self, pending: PendingSlot, request: Request) -> Request | None:
         """The answer to 'What should I add?' fills the slot, unless the user clearly moved on."""
-        if request.intent in ("deny",):
+        if request.intent == "deny":
             return None
         values = [e for e in request.entities if e.entity == pending.slot]
         if not values:
@@ -231,18 +233,10 @@ class Dialogue:
             )
             if moved_on:
                 return None
-            values = [
-                Entity(
-                    pending.slot, request.text.lower(), 0, len(request.text), 1.0, text=request.text
-                )
-            ]
-        others = [e for e in request.entities if e.entity != pending.slot]
-        entities = (
-            tuple(pending.entities)
-            + tuple(values)
-            + tuple(e for e in others if not any(p.entity == e.entity for p in pending.entities))
-        )
-        return Request(pending.intent, request.text, request.confidence, entities)
+            values = [Entity(pending.slot, request.text.lower(), 0, len(request.text), 1.0, text=request.text)]
+        kept = [e for e in pending.entities if e.entity != pending.slot]
+        others = [e for e in request.entities if e.entity != pending.slot and all(k.entity != e.entity for k in kept)]
+        return Request(pending.intent, request.text, request.confidence, tuple(kept + values + others))
 
     def _confirmed(self, pending: PendingConfirm, request: Request) -> tuple[Reply, str | None]:
         if pending.quote is not None:
@@ -269,7 +263,9 @@ class Dialogue:
         return Reply("Okay, I won't. Anything else?"), pending.skill
 
     def _place(self, pending: PendingConfirm) -> Reply:
+        """The only place an order is placed: after a yes to a question that named the total."""
         shop = self.config.shop
+        assert pending.quote is not None
         order = self.orders.place(pending.quote.token, shop.delivery_address, shop.delivery_days)
         if order is None:
             return Reply("Sorry, that checkout has expired. Say check out to start again.")
@@ -277,14 +273,12 @@ class Dialogue:
         if order.already_placed:
             return Reply("Your order is already placed. Anything else?")
         log.info("order %s placed: %s items, %s pence", order.id, order.items, order.total_pence)
-        return Reply(
-            f"Done. Order {order.id} is placed; it should arrive {_when(shop.delivery_days)}."
-        )
+        return Reply(f"Done. Order {order.id} is placed; it should arrive {_when(shop.delivery_days)}.")
 
     # -- calling skills -----------------------------------------------------------------------
     def context(self, loaded: LoadedSkill) -> Context:
         shop = self.config.shop
-        shop_view = ShopInfo(
+        info = ShopInfo(
             shop.currency,
             shop.buying_enabled,
             shop.spending_cap,
@@ -299,7 +293,7 @@ class Dialogue:
             self._capabilities,
             self.session.conversation,
             self.session.memory.setdefault(loaded.name, {}),
-            shop_view,
+            info,
             [(s.name, s.cls.description) for s in self.skills if s.cls.description],
         )
 
@@ -312,56 +306,81 @@ class Dialogue:
         method: str | None = None,
         data: dict | None = None,
     ) -> tuple[Reply, str | None]:
+        """Run a handler with a time limit; any failure becomes a short apology naming the skill."""
         self._calling = (intent, request)
         name = method or loaded.intents[intent]
+        args = dict(data or {}) if method else None
+        timeout = self.config.dialogue.skill_timeout
+        worker = self.workers.get(loaded.name)
+        try:
+            if worker is not None:
+                ctx = self.context(loaded)
+                reply = worker.call(
+                    name, request, args, ctx.conversation, ctx.shop, ctx.skills, self._capabilities, timeout
+                )
+            else:
+                reply = self._call_in_thread(loaded, name, request, args, timeout)
+            if not isinstance(reply, Reply):
+                raise SkillCrashed(f"skill '{loaded.name}' returned {type(reply).__name__} instead of a Reply")
+        except (SkillTimedOut, SkillCrashed, PermissionDenied) as exc:
+            log.error("%s", exc)
+            return self._failed(loaded), loaded.name
+        except Exception as exc:  # noqa: BLE001 - a skill's own bug
+            log.error("skill '%s' failed on %s: %s: %s", loaded.name, intent, type(exc).__name__, exc)
+            return self._failed(loaded), loaded.name
+        self.session.failures.pop(loaded.name, None)
+        return reply, loaded.name
+
+    def _call_in_thread(
+        self, loaded: LoadedSkill, name: str, request: Request, args: dict | None, timeout: float
+    ) -> Any:
         fn = getattr(loaded.skill, name)
         ctx = self.context(loaded)
         result: dict[str, Any] = {}
 
         def run() -> None:
             try:
-                result["reply"] = (
-                    fn(ctx, request, data) if (method or data is not None) else fn(ctx, request)
-                )
-            except BaseException as exc:  # noqa: BLE001 - contained and reported by name below
+                result["reply"] = fn(ctx, request, args) if args is not None else fn(ctx, request)
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
                 result["error"] = exc
 
-        worker = threading.Thread(target=run, name=f"skill-{loaded.name}", daemon=True)
-        worker.start()
-        worker.join(self.config.dialogue.skill_timeout)
-        apology = Reply(
-            f"Sorry, the {loaded.name} skill had a problem, so I couldn't do that. Everything else still works."
-        )
-        if worker.is_alive():
-            log.error(
-                "skill '%s' did not answer %s within %.1f s",
-                loaded.name,
-                intent,
-                self.config.dialogue.skill_timeout,
-            )
-            return apology, loaded.name
-        error = result.get("error")
-        if isinstance(error, PermissionDenied):
-            log.error("%s", error)
-            return apology, loaded.name
-        if error is not None:
-            log.error(
-                "skill '%s' failed on %s: %s: %s",
-                loaded.name,
-                intent,
-                type(error).__name__,
-                error,
-                exc_info=error,
-            )
-            return apology, loaded.name
-        reply = result.get("reply")
-        if not isinstance(reply, Reply):
-            log.error(
-                "skill '%s' returned %r instead of a Reply", loaded.name, type(reply).__name__
-            )
-            return apology, loaded.name
-        return reply, loaded.name
+        thread = threading.Thread(target=run, name=f"skill-{loaded.name}", daemon=True)
+        thread.start()
+        thread.join(timeout)
+        if thread.is_alive():
+            raise SkillTimedOut(f"skill '{loaded.name}' did not answer within {timeout:.1f} s")
+        if "error" in result:
+            error = result["error"]
+            if isinstance(error, SystemExit):
+                raise SkillCrashed(f"skill '{loaded.name}' called sys.exit({error.code})")
+            raise error
+        return result.get("reply")
 
+    def _failed(self, loaded: LoadedSkill) -> Reply:
+        count = self.session.failures.get(loaded.name, 0) + 1
+        self.session.failures[loaded.name] = count
+        apology = f"Sorry, the {loaded.name} skill had a problem, so I couldn't do that. Everything else still works."
+        if count >= FAILURES_BEFORE_DISABLE and not loaded.builtin:
+            self.disable(loaded.name, f"failed {count} times in a row")
+            apology += (
+                f" It kept failing, so I've switched it off; 'assistant skills enable {loaded.name}' turns it back on."
+            )
+        return Reply(apology)
+
+    def disable(self, name: str, reason: str) -> None:
+        loaded = self.by_name.pop(name, None)
+        if loaded is None:
+            return
+        self.skills.remove(loaded)
+        self.disabled.append(loaded)
+        self.states.set(name, False, reason)
+        worker = self.workers.pop(name, None)
+        if worker is not None:
+            worker.stop()
+        self._route_skills()
+        log.error("skill '%s' disabled: %s", name, reason)
+
+    # -- replies ------------------------------------------------------------------------------
     def _apply(self, reply: Reply, skill: str | None) -> str:
         """Record what the reply shows and expects; return the words to speak."""
         conv = self.session.conversation
@@ -371,13 +390,12 @@ class Dialogue:
             conv.focus = reply.focus or (reply.items[0] if len(reply.items) == 1 else None)
         elif reply.focus is not None:
             conv.focus = reply.focus
-        speech = reply.speech
         if reply.expect == "confirm" and skill:
-            speech = self._ask_confirmation(reply, skill)
-        elif reply.expect == "slot" and skill and reply.slot:
+            return self._ask_confirmation(reply, skill)
+        if reply.expect == "slot" and skill and reply.slot:
             intent, request = self._calling
             self.session.slot = PendingSlot(skill, intent, reply.slot, request.entities, reply.data)
-        return speech
+        return reply.speech
 
     def _ask_confirmation(self, reply: Reply, skill: str) -> str:
         quote = reply.quote
@@ -387,16 +405,17 @@ class Dialogue:
         shop = self.config.shop
         total = money(quote.total_pence, shop.currency)
         if not shop.buying_enabled:
-            return (
-                (reply.speech + " " if reply.speech else "")
-                + "Buying is switched off in the settings, so I can't place orders. Your basket is kept."
-            )
+            lead = reply.speech + " " if reply.speech else ""
+            return lead + "Buying is switched off in the settings, so I can't place orders. Your basket is kept."
         if shop.spending_cap is not None and quote.total_pence > round(shop.spending_cap * 100):
             cap = money(round(shop.spending_cap * 100), shop.currency)
-            return f"That comes to {total}, which is over your spending cap of {cap}, so I can't place it. You could remove something from your basket."
+            return (
+                f"That comes to {total}, which is over your spending cap of {cap}, so I can't place it. "
+                "You could remove something from your basket."
+            )
         # the core, not the skill, names the total in the question that a yes answers
-        summary = f"{plural(quote.items, 'item')} for {total}, delivered to {shop.delivery_address} {_when(shop.delivery_days)}"
+        when = _when(shop.delivery_days)
+        summary = f"{plural(quote.items, 'item')} for {total}, delivered to {shop.delivery_address} {when}"
         intro = reply.speech.strip()
-        question = f"{intro} That's {summary}." if intro else f"That's {summary}."
         self.session.confirm = PendingConfirm(skill, reply.action or "purchase", reply.data, quote)
-        return f"{question} Shall I place the order?"
+        return f"{intro} That's {summary}. Shall I place the order?".strip()

@@ -33,9 +33,7 @@ def core_data_files() -> list[Path]:
     return sorted(CORE_DATA_DIR.glob("*.yml"))
 
 
-def load_training_data(
-    skill_files: list[Path], settings: NluSettings | None = None
-) -> TrainingData:
+def load_training_data(skill_files: list[Path], settings: NluSettings | None = None) -> TrainingData:
     """The core conversation data merged with every installed skill's nlu.yml (and config extras)."""
     extra = list(settings.extra_data) if settings else []
     return load_files(core_data_files() + list(skill_files) + extra)
@@ -44,9 +42,7 @@ def load_training_data(
 def create_engine(name: str, settings: NluSettings | None = None) -> NluEngine:
     target = ENGINES.get(name)
     if target is None:
-        raise EngineNotAvailable(
-            f"unknown NLU engine {name!r}; choose one of: {', '.join(ENGINES)}"
-        )
+        raise EngineNotAvailable(f"unknown NLU engine {name!r}; choose one of: {', '.join(ENGINES)}")
     module_name, _, cls_name = target.partition(":")
     try:
         cls = getattr(importlib.import_module(module_name), cls_name)

@@ -102,13 +102,9 @@ def parse_example(raw: str, intent: str, source: str) -> Example:
             try:
                 meta = json.loads(match.group("json"))
             except json.JSONDecodeError as exc:
-                raise TrainingDataError(
-                    f"{source}: bad entity annotation {match.group(0)!r}: {exc.msg}"
-                ) from exc
+                raise TrainingDataError(f"{source}: bad entity annotation {match.group(0)!r}: {exc.msg}") from exc
             if not isinstance(meta, dict) or "entity" not in meta:
-                raise TrainingDataError(
-                    f'{source}: entity annotation {match.group(0)!r} needs an "entity" key'
-                )
+                raise TrainingDataError(f'{source}: entity annotation {match.group(0)!r} needs an "entity" key')
             entity = str(meta["entity"])
             value = str(meta.get("value", literal))
             role = meta.get("role")
@@ -144,9 +140,7 @@ def _items(block: Any, path: Path, line: int, what: str) -> list[tuple[str, int]
         if not stripped:
             continue
         if not stripped.startswith("- "):
-            raise TrainingDataError(
-                f"{path}:{line + offset}: expected '- example', got {stripped!r}"
-            )
+            raise TrainingDataError(f"{path}:{line + offset}: expected '- example', got {stripped!r}")
         out.append((stripped[2:].strip(), line + offset))
     return out
 
@@ -189,9 +183,7 @@ def load_file(path: Path) -> TrainingData:
         line = item.get("__line__", 0)
         kinds = [k for k in ("intent", "synonym", "lookup", "regex") if k in item]
         if len(kinds) != 1:
-            raise TrainingDataError(
-                f"{path}:{line}: each 'nlu' entry needs exactly one of intent/synonym/lookup/regex"
-            )
+            raise TrainingDataError(f"{path}:{line}: each 'nlu' entry needs exactly one of intent/synonym/lookup/regex")
         kind = kinds[0]
         name = str(item[kind]).strip()
         if not name:

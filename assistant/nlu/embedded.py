@@ -72,8 +72,7 @@ class EmbeddedEngine:
     def train(self, data: TrainingData, cache_dir: Path) -> None:
         if len(data.intents) < 2:
             raise TrainingDataError(
-                "training data needs at least two intents; found "
-                + ", ".join(data.intents or ["none"])
+                "training data needs at least two intents; found " + ", ".join(data.intents or ["none"])
             )
         fingerprint = data.fingerprint(extra=("embedded", MODEL_VERSION))
         path = Path(cache_dir) / "embedded" / f"{fingerprint}.pkl"
@@ -121,15 +120,11 @@ class EmbeddedEngine:
                 [
                     (
                         "words",
-                        TfidfVectorizer(
-                            ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"(?u)\b\w+\b"
-                        ),
+                        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"(?u)\b\w+\b"),
                     ),
                     (
                         "chars",
-                        TfidfVectorizer(
-                            analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2
-                        ),
+                        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2),
                     ),
                 ]
             ),
@@ -165,19 +160,13 @@ class EmbeddedEngine:
             for span in spans:
                 if start >= span.start and end <= span.end:
                     kind = span.entity + (f"#{span.role}" if span.role else "")
-                    label = (
-                        "B-"
-                        if start == span.start or not out or not out[-1].endswith(kind)
-                        else "I-"
-                    ) + kind
+                    label = ("B-" if start == span.start or not out or not out[-1].endswith(kind) else "I-") + kind
                     break
             out.append(label)
         return out
 
     @staticmethod
-    def _features(
-        text: str, toks: list[tuple[str, int, int]], model: _Model
-    ) -> list[dict[str, object]]:
+    def _features(text: str, toks: list[tuple[str, int, int]], model: _Model) -> list[dict[str, object]]:
         words = [t.lower() for t, _, _ in toks]
         marks: list[set[str]] = [set() for _ in toks]
         # lookup-table and synonym phrases, longest match first

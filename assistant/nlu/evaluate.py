@@ -35,9 +35,7 @@ class Report:
             "entity_f1": round(self.entity_f1, 4),
             "entity_precision": round(self.entity_precision, 4),
             "entity_recall": round(self.entity_recall, 4),
-            "confusions": [
-                {"expected": a, "predicted": b, "count": n} for a, b, n in self.confusions
-            ],
+            "confusions": [{"expected": a, "predicted": b, "count": n} for a, b, n in self.confusions],
             "latency_ms_p50": round(self.latency_ms_p50, 2),
             "latency_ms_p95": round(self.latency_ms_p95, 2),
             "errors": self.errors,
@@ -97,9 +95,7 @@ def evaluate(parse: Callable[[str], Parse], data: TrainingData, top_confusions: 
     n = len(expected)
     accuracy = sum(a == b for a, b in zip(expected, predicted, strict=True)) / n if n else 0.0
     labels = sorted(set(expected))
-    macro = (
-        f1_score(expected, predicted, labels=labels, average="macro", zero_division=0) if n else 0.0
-    )
+    macro = f1_score(expected, predicted, labels=labels, average="macro", zero_division=0) if n else 0.0
     precision = tp / (tp + fp) if tp + fp else 1.0
     recall = tp / (tp + fn) if tp + fn else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0

@@ -66,9 +66,7 @@ class Parse:
         return {
             "text": self.text,
             "intent": {"name": self.intent.name, "confidence": round(self.intent.confidence, 4)},
-            "intent_ranking": [
-                {"name": s.name, "confidence": round(s.confidence, 4)} for s in self.ranking
-            ],
+            "intent_ranking": [{"name": s.name, "confidence": round(s.confidence, 4)} for s in self.ranking],
             "entities": [e.to_rasa() for e in self.entities],
         }
 
@@ -77,13 +75,8 @@ class Parse:
         intent = obj.get("intent") or {}
         return cls(
             text=obj.get("text", ""),
-            intent=IntentScore(
-                intent.get("name") or "out_of_scope", float(intent.get("confidence") or 0.0)
-            ),
-            ranking=[
-                IntentScore(r["name"], float(r["confidence"]))
-                for r in obj.get("intent_ranking") or []
-            ],
+            intent=IntentScore(intent.get("name") or "out_of_scope", float(intent.get("confidence") or 0.0)),
+            ranking=[IntentScore(r["name"], float(r["confidence"])) for r in obj.get("intent_ranking") or []],
             entities=[
                 Entity(
                     entity=e["entity"],

@@ -24,9 +24,7 @@ _FUZZY_QUANTITIES = {
 }
 _SMALL = {"a": 1, "an": 1, "one": 1, "single": 1, "another": 1, "both": 2}
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
-_CURRENCY_WORDS = re.compile(
-    r"\b(pounds?|quid|bucks?|dollars?|euros?|p|pence|cents?|£|\$|€)\b|[£$€]"
-)
+_CURRENCY_WORDS = re.compile(r"\b(pounds?|quid|bucks?|dollars?|euros?|p|pence|cents?|£|\$|€)\b|[£$€]")
 
 
 def _digits(text: str) -> str:

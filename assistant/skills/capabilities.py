@@ -75,9 +75,7 @@ class OrdersAccess:
     def purchase_counts(self):
         return self._orders.purchase_counts()
 
-    def recommend(
-        self, query: str | None = None, exclude: set[int] | None = None, limit: int = 3
-    ) -> list[Suggestion]:
+    def recommend(self, query: str | None = None, exclude: set[int] | None = None, limit: int = 3) -> list[Suggestion]:
         return self._recommender.recommend(query, exclude, limit)
 
     def discover(self, exclude: set[int] | None = None, limit: int = 3) -> list[Suggestion]:
@@ -99,8 +97,14 @@ class ProfileAccess:
     """profile.read"""
 
     def __init__(self, user: str, address: str) -> None:
-        self.name = user
-        self.address = address
+        self._user = user
+        self._address = address
+
+    def name(self) -> str:
+        return self._user
+
+    def address(self) -> str:
+        return self._address
 
 
 class PrivacyAccess:

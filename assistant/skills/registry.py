@@ -29,6 +29,9 @@ class LoadedSkill:
     builtin: bool
     nlu_file: Path | None
     intents: dict[str, str] = field(default_factory=dict)
+    target: str = ""
+    """'module:Class', to load it again in a worker process."""
+    settings: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -54,18 +57,14 @@ def validate(cls: object, entry: str, settings: dict) -> tuple[type[Skill], Base
     if not (inspect.isclass(cls) and issubclass(cls, Skill)):
         raise SkillError(f"skill entry point '{entry}' is not an assistant.sdk.Skill subclass")
     if not cls.name or not cls.name.replace("_", "").replace("-", "").isalnum():
-        raise SkillError(
-            f"skill entry point '{entry}' needs a simple 'name' (letters, digits, - or _)"
-        )
+        raise SkillError(f"skill entry point '{entry}' needs a simple 'name' (letters, digits, - or _)")
     if SDK_VERSION not in cls.sdk_versions:
         raise SkillError(
             f"skill '{cls.name}' supports SDK versions {list(cls.sdk_versions)}, this assistant has SDK {SDK_VERSION}"
         )
     unknown = set(cls.permissions) - set(PERMISSIONS)
     if unknown:
-        raise SkillError(
-            f"skill '{cls.name}' asks for unknown permissions: {', '.join(sorted(unknown))}"
-        )
+        raise SkillError(f"skill '{cls.name}' asks for unknown permissions: {', '.join(sorted(unknown))}")
     if not cls.intent_handlers():
         raise SkillError(f"skill '{cls.name}' declares no @intent handlers")
     try:
@@ -85,9 +84,7 @@ def discover(
     loaded: list[LoadedSkill] = []
     problems: list[SkillProblem] = []
     seen: set[str] = set()
-    for ep in sorted(
-        entries if entries is not None else entry_points(group=GROUP), key=lambda e: e.name
-    ):
+    for ep in sorted(entries if entries is not None else entry_points(group=GROUP), key=lambda e: e.name):
         source = ep.dist.name if ep.dist else "?"
         try:
             obj = ep.load()
@@ -106,9 +103,5 @@ def discover(
             log.error("%s", message)
             continue
         seen.add(cls.name)
-        loaded.append(
-            LoadedSkill(
-                cls.name, skill, cls, source, source == CORE_DIST, nlu, cls.intent_handlers()
-            )
-        )
+        loaded.append(LoadedSkill(cls.name, skill, cls, source, source == CORE_DIST, nlu, cls.intent_handlers()))
     return loaded, problems

@@ -80,12 +80,7 @@ class Catalog:
         return Product.from_row(row) if row else None
 
     def brands(self) -> list[str]:
-        return [
-            r[0]
-            for r in self.db.query(
-                "SELECT DISTINCT brand FROM products WHERE brand != '' ORDER BY brand"
-            )
-        ]
+        return [r[0] for r in self.db.query("SELECT DISTINCT brand FROM products WHERE brand != '' ORDER BY brand")]
 
     def search(
         self,

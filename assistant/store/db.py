@@ -101,9 +101,7 @@ CREATE TABLE IF NOT EXISTS transcripts (
 
 def default_data_dir() -> Path:
     env = os.environ.get("ASSISTANT_DATA_DIR")
-    return (
-        Path(env) if env else Path(platformdirs.user_data_dir("shopper-assistant", appauthor=False))
-    )
+    return Path(env) if env else Path(platformdirs.user_data_dir("shopper-assistant", appauthor=False))
 
 
 class Database:
@@ -117,23 +115,17 @@ class Database:
         try:
             self.data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(
-                f"{self.data_dir}: cannot create the data directory: {exc.strerror}"
-            ) from exc
+            raise StoreError(f"{self.data_dir}: cannot create the data directory: {exc.strerror}") from exc
         if not os.access(self.data_dir, os.W_OK):
             raise StoreError(f"{self.data_dir}: the data directory is not writable")
         try:
-            self.conn = sqlite3.connect(
-                self.path, isolation_level=None, check_same_thread=False, timeout=10
-            )
+            self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10)
             self.conn.row_factory = sqlite3.Row
             self.conn.execute("PRAGMA foreign_keys = ON")
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = FULL")
             self.conn.executescript(SCHEMA)
-            self.conn.execute(
-                "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-            )
+            self.conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         except sqlite3.DatabaseError as exc:
             raise StoreError(
                 f"{self.path}: not a usable assistant database ({exc}); move it away to start afresh"

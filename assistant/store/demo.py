@@ -29,10 +29,7 @@ def ensure_demo(db: Database, user: str) -> bool:
     if problems:
         log.warning("demo catalogue had %d bad rows", len(problems))
     history = json.loads(HISTORY_FILE.read_text(encoding="utf-8"))
-    ids = {
-        r["sku"]: (r["id"], r["price_pence"])
-        for r in db.query("SELECT id, sku, price_pence FROM products")
-    }
+    ids = {r["sku"]: (r["id"], r["price_pence"]) for r in db.query("SELECT id, sku, price_pence FROM products")}
     rng = random.Random(20261124)
     now = datetime.now().replace(microsecond=0)
     user_id = db.user_id(user)
@@ -53,9 +50,7 @@ def ensure_demo(db: Database, user: str) -> bool:
             )
         for n in range(SHOPPERS):
             tx.execute("INSERT OR IGNORE INTO users(name) VALUES (?)", (f"shopper-{n:03d}",))
-            shopper = tx.execute(
-                "SELECT id FROM users WHERE name = ?", (f"shopper-{n:03d}",)
-            ).fetchone()[0]
+            shopper = tx.execute("SELECT id FROM users WHERE name = ?", (f"shopper-{n:03d}",)).fetchone()[0]
             habits = rng.choices(bundles, weights=weights, k=rng.randint(1, 3))
             for _ in range(rng.randint(1, 4)):
                 lines: dict[str, int] = {}

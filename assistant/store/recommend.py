@@ -38,9 +38,7 @@ class Recommender:
                 ),
             )
 
-    def recommend(
-        self, query: str | None = None, exclude: set[int] | None = None, limit: int = 3
-    ) -> list[Suggestion]:
+    def recommend(self, query: str | None = None, exclude: set[int] | None = None, limit: int = 3) -> list[Suggestion]:
         """Co-purchase suggestions anchored on what the user buys most, then their own staples."""
         exclude = set(exclude or ())
         history = self.orders.purchase_counts()
@@ -84,17 +82,9 @@ class Recommender:
         if len(out) < limit:
             # the user's own staples they have not bought for a while
             for product, times, last in history:
-                if (
-                    product.id in exclude
-                    or times < 2
-                    or (query and not self._matches(product, query))
-                ):
+                if product.id in exclude or times < 2 or (query and not self._matches(product, query)):
                     continue
-                out.append(
-                    Suggestion(
-                        product, "history", {"times": times, "last": last.date().isoformat()}
-                    )
-                )
+                out.append(Suggestion(product, "history", {"times": times, "last": last.date().isoformat()}))
                 exclude.add(product.id)
                 if len(out) >= limit:
                     break

@@ -26,11 +26,7 @@ def out_of_range(ctx: Context) -> Reply:
     listed = ctx.conversation.listed_count or len(ctx.conversation.last_list)
     if not listed:
         return say("I haven't read out a list yet. What are you looking for?")
-    choices = (
-        ", ".join(ordinal(i) for i in range(1, listed)) + f" or {ordinal(listed)}"
-        if listed > 1
-        else "the first"
-    )
+    choices = ", ".join(ordinal(i) for i in range(1, listed)) + f" or {ordinal(listed)}" if listed > 1 else "the first"
     return say(f"I only read out {number(listed)}. Say {choices}, or ask me to search again.")
 
 
@@ -38,9 +34,7 @@ def check_quantity(ctx: Context, quantity: int | None) -> Reply | None:
     if quantity is None:
         return None
     if quantity <= 0:
-        return elicit(
-            "quantity", f"How many would you like? Say a number from 1 to {ctx.shop.max_quantity}."
-        )
+        return elicit("quantity", f"How many would you like? Say a number from 1 to {ctx.shop.max_quantity}.")
     if quantity > ctx.shop.max_quantity:
         return elicit(
             "quantity",
@@ -157,10 +151,7 @@ class CartSkill(Skill):
             return say("Your basket is empty. What would you like to add?")
         items = sum(ln.quantity for ln in lines)
         total = ctx.money(sum(ln.total_pence for ln in lines))
-        read = "; ".join(
-            f"{number(ln.quantity)} {ln.product.title}, {ctx.money(ln.total_pence)}"
-            for ln in lines[:5]
-        )
+        read = "; ".join(f"{number(ln.quantity)} {ln.product.title}, {ctx.money(ln.total_pence)}" for ln in lines[:5])
         more = f"; and {plural(len(lines) - 5, 'more line')}" if len(lines) > 5 else ""
         return say(
             f"Your basket has {plural(items, 'item')}, {total}: {read}{more}.",
@@ -172,7 +163,5 @@ class CartSkill(Skill):
     def checkout(self, ctx: Context, request: Request) -> Reply:
         quote = ctx.checkout.quote()
         if quote is None:
-            return say(
-                "Your basket is empty, so there's nothing to check out. What would you like to add?"
-            )
+            return say("Your basket is empty, so there's nothing to check out. What would you like to add?")
         return confirm_purchase(quote)

@@ -21,9 +21,7 @@ from assistant.sdk import (
     say,
 )
 
-_LAST_TIME = re.compile(
-    r"\blast (time|order|week|shop)|same again|same as before|previous order|my last\b"
-)
+_LAST_TIME = re.compile(r"\blast (time|order|week|shop)|same again|same as before|previous order|my last\b")
 
 
 def ago(when: datetime | date) -> str:
@@ -47,35 +45,22 @@ class OrdersSkill(Skill):
     @intent("reorder")
     def reorder(self, ctx: Context, request: Request) -> Reply:
         if request.quantity is not None and not 0 < request.quantity <= ctx.shop.max_quantity:
-            return say(
-                f"I can order between 1 and {ctx.shop.max_quantity} of something. How many would you like?"
-            )
+            return say(f"I can order between 1 and {ctx.shop.max_quantity} of something. How many would you like?")
         history = ctx.orders.purchase_counts()
         if not history:
-            return say(
-                "You haven't ordered anything yet, so there's nothing to reorder. What are you looking for?"
-            )
+            return say("You haven't ordered anything yet, so there's nothing to reorder. What are you looking for?")
         wanted = " ".join(w for w in (request.brand, request.product) if w)
         if wanted:
             best = max(
                 history,
-                key=lambda h: fuzz.token_set_ratio(
-                    wanted, f"{h[0].brand} {h[0].name} {h[0].description}".lower()
-                ),
+                key=lambda h: fuzz.token_set_ratio(wanted, f"{h[0].brand} {h[0].name} {h[0].description}".lower()),
             )
-            if (
-                fuzz.token_set_ratio(
-                    wanted, f"{best[0].brand} {best[0].name} {best[0].description}".lower()
-                )
-                < 60
-            ):
+            if fuzz.token_set_ratio(wanted, f"{best[0].brand} {best[0].name} {best[0].description}".lower()) < 60:
                 return say(
                     f"I can't find {wanted} in your past orders. Want me to search for it instead? Say: search for {wanted}."
                 )
             product, times, last = best
-            return self._offer(
-                ctx, product, request.quantity or 1, f"You last bought {product.title} {ago(last)}."
-            )
+            return self._offer(ctx, product, request.quantity or 1, f"You last bought {product.title} {ago(last)}.")
         if _LAST_TIME.search(request.text.lower()):
             orders = ctx.orders.history(limit=1)
             lines = list(orders[0].lines)
@@ -109,9 +94,7 @@ class OrdersSkill(Skill):
         if quantity and sku and 0 < quantity <= ctx.shop.max_quantity:
             product = ctx.catalog.by_sku(sku)
             if product is not None:
-                return self._offer(
-                    ctx, product, quantity, f"{number(quantity).capitalize()} of {product.title}."
-                )
+                return self._offer(ctx, product, quantity, f"{number(quantity).capitalize()} of {product.title}.")
         return say("Okay, I haven't ordered anything. What else?")
 
     @intent("order_history")
@@ -136,14 +119,10 @@ class OrdersSkill(Skill):
         order = orders[0]
         when = order.deliver_on
         if order.status == "delivered":
-            return say(
-                f"Your last order, {order.id}, was delivered {ago(when) if when else 'already'}."
-            )
+            return say(f"Your last order, {order.id}, was delivered {ago(when) if when else 'already'}.")
         eta = (
             "tomorrow"
             if when and (when - date.today()).days == 1
             else ("today" if when == date.today() else f"on {when:%A %d %B}" if when else "soon")
         )
-        return say(
-            f"Order {order.id}, placed {ago(order.placed_at)}, is on its way; it should arrive {eta}."
-        )
+        return say(f"Order {order.id}, placed {ago(order.placed_at)}, is on its way; it should arrive {eta}.")

@@ -59,9 +59,7 @@ class RecommendSkill(Skill):
 
     @intent("recommend")
     def recommend(self, ctx: Context, request: Request) -> Reply:
-        found = ctx.orders.recommend(
-            query=request.product or request.brand, exclude=self._seen(ctx), limit=3
-        )
+        found = ctx.orders.recommend(query=request.product or request.brand, exclude=self._seen(ctx), limit=3)
         if not found:
             if request.product:
                 return say(
@@ -76,9 +74,7 @@ class RecommendSkill(Skill):
         ctx.memory["last"] = first
         ctx.memory["queue"] = rest
         if rest:
-            return confirm(
-                f"{_pitch(ctx, first)} Want to hear more?", action="more", focus=first.product
-            )
+            return confirm(f"{_pitch(ctx, first)} Want to hear more?", action="more", focus=first.product)
         return offer(
             f"{_pitch(ctx, first)} Add it?",
             "add_to_cart",
@@ -97,9 +93,7 @@ class RecommendSkill(Skill):
     def discover(self, ctx: Context, request: Request) -> Reply:
         found = ctx.orders.discover(exclude=self._seen(ctx), limit=3)
         if not found:
-            return say(
-                "I've shown you everything new I have. Ask me to recommend something instead?"
-            )
+            return say("I've shown you everything new I have. Ask me to recommend something instead?")
         first = found[0]
         self._seen(ctx).add(first.product.id)
         ctx.memory["last"] = first

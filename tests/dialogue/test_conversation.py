@@ -70,11 +70,7 @@ def test_reorder_the_usual_and_make_it_two(chat: Chat):
     assert "Two of" in reply and "Shall I place the order?" in reply
     chat.say("yes")
     placed = chat.new_orders()
-    assert (
-        len(placed) == 1
-        and placed[0].lines[0].quantity == 2
-        and "Lavazza" in placed[0].lines[0].product.title
-    )
+    assert len(placed) == 1 and placed[0].lines[0].quantity == 2 and "Lavazza" in placed[0].lines[0].product.title
 
 
 def test_recommend_and_ask_why(chat: Chat):

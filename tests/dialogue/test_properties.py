@@ -44,9 +44,7 @@ def _chat(tmp_path_factory, cache={}):  # noqa: B006 - one conversation shared b
     return cache["chat"]
 
 
-@settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     st.lists(
         st.one_of(st.text(max_size=80), st.lists(WORDS, max_size=8).map(" ".join)),

@@ -55,8 +55,7 @@ def test_nothing_for_unknown_product(catalog):
 def test_bad_rows_are_reported_by_line_and_skipped(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text(
-        CSV
-        + "X1,Thing,,toys,1,2.00,\nX2,Other,,groceries,1,free,\nX3,,,groceries,1,1.00,\nG1,Dup,,groceries,1,1.00,\n"
+        CSV + "X1,Thing,,toys,1,2.00,\nX2,Other,,groceries,1,free,\nX3,,,groceries,1,1.00,\nG1,Dup,,groceries,1,1.00,\n"
     )
     cat = Catalog(Database(tmp_path / "data"))
     imported, problems = cat.import_file(path)
@@ -72,9 +71,7 @@ def test_bad_rows_are_reported_by_line_and_skipped(tmp_path):
 
 def test_json_import_and_unreadable_file(tmp_path):
     path = tmp_path / "shop.json"
-    path.write_text(
-        '[{"sku": "J1", "name": "Tea Bags", "brand": "PG Tips", "category": "groceries", "price": 3.5}]'
-    )
+    path.write_text('[{"sku": "J1", "name": "Tea Bags", "brand": "PG Tips", "category": "groceries", "price": 3.5}]')
     cat = Catalog(Database(tmp_path / "data"))
     assert cat.import_file(path) == (1, [])
     assert cat.search("tea")[0].title == "PG Tips Tea Bags"

@@ -114,17 +114,9 @@ def test_killing_checkout_at_every_step_never_orders_twice(tmp_path: Path):
         # after the crash the user says yes again: still at most one order
         db = Database(data)
         Orders(db, "me").place((tmp_path / "token").read_text(), "Home")
-        count = (
-            sqlite3.connect(data / Database.FILENAME)
-            .execute("SELECT count(*) FROM orders")
-            .fetchone()[0]
-        )
+        count = sqlite3.connect(data / Database.FILENAME).execute("SELECT count(*) FROM orders").fetchone()[0]
         assert count == 1, f"killed at statement {kill_at}: {count} orders"
-        lines = (
-            sqlite3.connect(data / Database.FILENAME)
-            .execute("SELECT count(*) FROM order_lines")
-            .fetchone()[0]
-        )
+        lines = sqlite3.connect(data / Database.FILENAME).execute("SELECT count(*) FROM order_lines").fetchone()[0]
         assert lines == 1
         db.close()
         kill_at += 1

@@ -158,6 +158,79 @@ def cmd_catalog_import(args: argparse.Namespace) -> int:
     return 0 if imported or not problems else 1
 
 
+def cmd_skills_list(args: argparse.Namespace) -> int:
+    from assistant.skills.registry import discover
+    from assistant.skills.state import SkillStates
+    from assistant.store import Database
+
+    config = _config(args)
+    states = SkillStates(Database(config.data_dir).data_dir)
+    skills, problems = discover(config.skills)
+    rows = []
+    for s in skills:
+        enabled = states.enabled(s.name, s.builtin)
+        rows.append({
+            "name": s.name, "version": s.cls.version, "source": s.source, "builtin": s.builtin,
+            "intents": sorted(s.intents), "permissions": sorted(s.cls.permissions), "enabled": enabled,
+            "status": "ok" if enabled else (states.reason(s.name) or "disabled until you enable it"),
+        })  # fmt: skip
+    for p in problems:
+        rows.append({"name": p.name, "version": None, "source": p.source, "builtin": False, "intents": [],
+                     "permissions": [], "enabled": False, "status": p.error})  # fmt: skip
+    if args.json:
+        _emit({"skills": rows})
+        return 0
+    for r in rows:
+        mark = "on " if r["enabled"] else "off"
+        print(f"[{mark}] {r['name']} {r['version'] or ''} ({r['source']})")
+        print(f"      intents: {', '.join(r['intents']) or '-'}")
+        print(f"      permissions: {', '.join(r['permissions']) or 'none'}")
+        if r["status"] != "ok":
+            print(f"      status: {r['status']}")
+    return 0
+
+
+def cmd_skills_enable(args: argparse.Namespace) -> int:
+    from assistant.sdk import PERMISSIONS
+    from assistant.skills.registry import discover
+    from assistant.skills.state import SkillStates
+    from assistant.store import Database
+
+    config = _config(args)
+    states = SkillStates(Database(config.data_dir).data_dir)
+    skills, problems = discover(config.skills)
+    skill = next((s for s in skills if s.name == args.name), None)
+    if skill is None:
+        broken = next((p for p in problems if p.name == args.name), None)
+        raise AssistantError(
+            broken.error if broken else f"no skill named '{args.name}' is installed (see: assistant skills list)"
+        )
+    if not args.enable:
+        states.set(skill.name, False, "disabled by you")
+        print(f"Skill '{skill.name}' is disabled.")
+        return 0
+    print(f"Skill '{skill.name}' {skill.cls.version} from {skill.source} asks to:")
+    for permission in sorted(skill.cls.permissions) or ["(nothing: it needs no permissions)"]:
+        print(f"  - {PERMISSIONS.get(permission, permission)}")
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise AssistantError("enabling a skill needs your agreement: run it in a terminal, or add --yes")
+        if input("Enable it? [y/N] ").strip().lower() not in ("y", "yes"):
+            print("Not enabled.")
+            return 1
+    states.set(skill.name, True, "enabled by you")
+    print(f"Skill '{skill.name}' is enabled; its phrases are learned the next time the assistant starts.")
+    return 0
+
+
+def cmd_skills_new(args: argparse.Namespace) -> int:
+    from assistant.skills.scaffold import scaffold
+
+    path = scaffold(args.name, Path(args.dir or "."))
+    print(f"Created {path}. Next: pip install -e {path} && assistant skills enable {args.name}")
+    return 0
+
+
 # -- wiring -----------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
@@ -204,6 +277,23 @@ def build_parser() -> argparse.ArgumentParser:
     p = catalog.add_parser("import", parents=[common], help="load products from a CSV or JSON file")
     p.add_argument("file")
     p.set_defaults(func=cmd_catalog_import)
+    skills = sub.add_parser("skills", help="list, create, enable and disable skills").add_subparsers(
+        dest="skills_command", required=True
+    )
+    p = skills.add_parser("list", parents=[common], help="installed skills with their permissions and status")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_skills_list)
+    p = skills.add_parser("enable", parents=[common], help="enable a skill after showing what it asks for")
+    p.add_argument("name")
+    p.add_argument("--yes", action="store_true", help="agree to its permissions without asking")
+    p.set_defaults(func=cmd_skills_enable, enable=True)
+    p = skills.add_parser("disable", parents=[common], help="switch a skill off")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_skills_enable, enable=False, yes=True)
+    p = skills.add_parser("new", help="scaffold a pip-installable skill package")
+    p.add_argument("name")
+    p.add_argument("--dir", help="where to create it (default: here)")
+    p.set_defaults(func=cmd_skills_new)
     return parser
 
 

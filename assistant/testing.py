@@ -14,6 +14,7 @@ from typing import Any
 
 from assistant.config import Config, load_config
 from assistant.dialogue import Dialogue, Turn
+from assistant.skills.state import SkillStates
 from assistant.store import Line, Order
 
 
@@ -28,12 +29,15 @@ class Chat:
         config: Config | None = None,
         shop: dict[str, Any] | None = None,
         skills: dict[str, dict[str, Any]] | None = None,
+        enable: list[str] | None = None,
     ) -> None:
         config = (config or load_config()).model_copy(deep=True)
         if shop:
             config.shop = config.shop.model_copy(update=shop)
         if skills:
             config.skills = {**config.skills, **skills}
+        for name in enable or ():  # as `assistant skills enable NAME --yes` would
+            SkillStates(Path(data_dir)).set(name, True, "enabled by the test")
         self.dialogue = Dialogue(config, Path(data_dir), engine)
         self.turns: list[Turn] = []
 

@@ -76,6 +76,8 @@ class Request:
     text: str
     confidence: float = 1.0
     entities: tuple[Entity, ...] = ()
+    confirmed: bool = False
+    """True when this is a yes to an ``offer``: act on ``ctx.conversation.focus``."""
 
     def value(self, entity: str, role: str | None = None) -> str | None:
         for ent in self.entities:

@@ -15,6 +15,7 @@ from assistant.errors import AssistantError, PermissionDenied
 from assistant.nlu import NluEngine, TrainingData, create_engine, load_training_data
 from assistant.nlu.embedded import clean
 from assistant.nlu.parse import Entity, IntentScore, Parse
+from assistant.nlu.values import normalise
 from assistant.sdk import Context, Reply, Request, ShopInfo, money, plural
 from assistant.skills.capabilities import (
     CartAccess,
@@ -31,6 +32,7 @@ from assistant.store import Catalog, Database, Orders, Recommender, ensure_demo
 
 log = logging.getLogger(__name__)
 
+TYPED_SLOTS = {"quantity", "ordinal", "price"}
 FAILURES_BEFORE_DISABLE = 3
 """A third-party skill that fails this many times in a row is switched off."""
 
@@ -222,18 +224,19 @@ class Dialogue:
 
     def _fill_slot(self, pending: PendingSlot, request: Request) -> Request | None:
         """The answer to 'What should I add?' fills the slot, unless the user clearly moved on."""
-        if request.intent == "deny":
+        if request.intent in ("affirm", "deny"):
             return None
         values = [e for e in request.entities if e.entity == pending.slot]
         if not values:
-            moved_on = (
-                request.intent in self.routes
-                and request.intent not in (pending.intent, "search_product", "out_of_scope")
-                and request.confidence >= 0.7
-            )
-            if moved_on:
+            if request.intent == pending.intent:
+                return None  # said the same kind of thing again: handle it afresh
+            moved_on = request.intent in self.routes and request.intent not in ("search_product", "out_of_scope")
+            if moved_on and request.confidence >= 0.7:
                 return None
-            values = [Entity(pending.slot, request.text.lower(), 0, len(request.text), 1.0, text=request.text)]
+            value = normalise(pending.slot, request.text)
+            if pending.slot in TYPED_SLOTS and not value.replace(".", "").isdigit() and value != "last":
+                return None  # "yes" is not a number
+            values = [Entity(pending.slot, value, 0, len(request.text), 1.0, text=request.text)]
         kept = [e for e in pending.entities if e.entity != pending.slot]
         others = [e for e in request.entities if e.entity != pending.slot and all(k.entity != e.entity for k in kept)]
         return Request(pending.intent, request.text, request.confidence, tuple(kept + values + others))
@@ -246,7 +249,8 @@ class Dialogue:
             target = self.routes.get(intent)
             if target is None:
                 return Reply("Sorry, I can't do that right now."), None
-            return self._call(target, intent, Request(intent, request.text, request.confidence, ()))
+            offered = Request(intent, request.text, request.confidence, (), confirmed=True)
+            return self._call(target, intent, offered)
         loaded = self.by_name.get(pending.skill)
         handler = loaded.cls.confirm_handlers("confirm").get(pending.action) if loaded else None
         if loaded is None or handler is None:

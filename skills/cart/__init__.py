@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from rapidfuzz import fuzz
 
 from assistant.sdk import (
@@ -20,6 +22,9 @@ from assistant.sdk import (
     plural,
     say,
 )
+
+REFERENCE = re.compile(r"\b(that|it|this|those|them|these|one|ones|same)\b")
+"""Words that point back at something already shown: 'add that', 'add it'."""
 
 
 def out_of_range(ctx: Context) -> Reply:
@@ -65,6 +70,8 @@ class CartSkill(Skill):
                 what = " ".join(w for w in (request.brand, request.product) if w)
                 return say(f"Sorry, I couldn't find {what}. Try another name?")
             return found[0]
+        if not (request.confirmed or REFERENCE.search(request.text.lower())):
+            return elicit("product", "What should I add?")
         chosen = pick(ctx.conversation, None)
         if chosen is not None:
             return chosen
@@ -92,6 +99,8 @@ class CartSkill(Skill):
             if quantity > 1
             else ctx.describe(target, price=False)
         )
+        if target.size:
+            what += ","  # "Added Alpro Oat, 1 litre, to your basket."
         return say(f"Added {what} to your basket. {cart_summary(ctx)}", focus=target)
 
     def _in_cart(self, ctx: Context, request: Request, lines: list[Line]) -> Line | Reply:

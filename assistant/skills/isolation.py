@@ -6,10 +6,14 @@ which checks the permission again (the worker is not trusted) and runs it on the
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import importlib
 import logging
-import multiprocessing
 import os
+import signal
+import socket
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -87,14 +91,9 @@ def _guard(granted: frozenset[str], protected: list[str]) -> None:
     sys.addaudithook(hook)
 
 
-def _worker(
-    conn: Connection,
-    target: str,
-    settings: dict,
-    granted: list[str],
-    protected: list[str],
-    memory_mb: int,
-) -> None:
+def _worker(conn: Connection) -> None:
+    """The worker's main loop: set up from the first message, then one handler call per message."""
+    target, settings, granted, protected, memory_mb = conn.recv()
     try:
         import resource
 
@@ -127,17 +126,18 @@ def _worker(
             reply = fn(ctx, request, data) if data is not None else fn(ctx, request)
             conn.send(("done", reply))
         except SystemExit as exc:
-            conn.send(("error", _RemoteError("SystemExit", f"the skill called sys.exit({exc.code})")))
+            conn.send(("error", "SystemExit", f"the skill called sys.exit({exc.code})"))
         except MemoryError:
             memory.clear()
-            conn.send(
-                (
-                    "error",
-                    _RemoteError("MemoryError", f"the skill ran out of its {memory_mb} MB memory limit"),
-                )
-            )
+            conn.send(("error", "MemoryError", f"the skill ran out of its {memory_mb} MB memory limit"))
         except BaseException as exc:  # noqa: BLE001
-            conn.send(("error", _RemoteError(type(exc).__name__, str(exc))))
+            conn.send(("error", type(exc).__name__, str(exc)))
+
+
+def _die_with_parent() -> None:
+    """Linux: the worker is killed if the assistant dies, so a hung skill is never orphaned."""
+    with contextlib.suppress(OSError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 # -- in the core ------------------------------------------------------------------------------
@@ -159,46 +159,45 @@ class SkillWorker:
         self.granted = granted
         self.protected = [str(p) for p in protected]
         self.memory_mb = memory_mb
-        self._proc: multiprocessing.process.BaseProcess | None = None
+        self._proc: subprocess.Popen | None = None
         self._conn: Connection | None = None
 
     def start(self, timeout: float = 20.0) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        parent, child = ctx.Pipe()
-        proc = ctx.Process(
-            target=_worker,
-            args=(
-                child,
-                self.target,
-                self.settings,
-                sorted(self.granted),
-                self.protected,
-                self.memory_mb,
-            ),
-            name=f"skill-{self.name}",
-            daemon=True,
+        """Start the worker: a fresh interpreter (not a fork of this one) connected by a socket pair."""
+        ours, theirs = socket.socketpair()
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "assistant.skills.isolation", str(theirs.fileno())],
+            pass_fds=(theirs.fileno(),),
+            env=env,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
         )
-        proc.start()
-        child.close()
-        if not parent.poll(timeout):
+        theirs.close()
+        conn = Connection(ours.detach())
+        conn.send((self.target, self.settings, sorted(self.granted), self.protected, self.memory_mb))
+        if not conn.poll(timeout):
             proc.kill()
             raise SkillCrashed(f"skill '{self.name}' did not start within {timeout:.0f} s")
         try:
-            kind, detail = parent.recv()
+            kind, detail = conn.recv()
         except EOFError:
-            raise SkillCrashed(f"skill '{self.name}' exited while starting") from None
+            proc.wait()
+            raise SkillCrashed(f"skill '{self.name}' exited while starting (exit code {proc.returncode})") from None
         if kind != "ready":
             proc.kill()
             raise SkillCrashed(f"skill '{self.name}' failed to start: {detail}")
-        self._proc, self._conn = proc, parent
+        self._proc, self._conn = proc, conn
 
     def alive(self) -> bool:
-        return self._proc is not None and self._proc.is_alive()
+        return self._proc is not None and self._proc.poll() is None
 
     def stop(self) -> None:
         if self._proc is not None:
             self._proc.kill()
-            self._proc.join(2)
+            self._proc.wait(5)
+        if self._conn is not None:
+            self._conn.close()
         self._proc = self._conn = None
 
     def call(
@@ -213,9 +212,13 @@ class SkillWorker:
         timeout: float,
     ) -> Any:
         """Run one handler; capability calls are served from here. Raises SkillTimedOut/SkillCrashed."""
-        deadline = time.monotonic() + timeout
         if not self.alive():
-            self.start()
+            try:
+                self.start()
+            except (OSError, EOFError) as exc:
+                self.stop()
+                raise SkillCrashed(f"skill '{self.name}' could not start: {exc}") from None
+        deadline = time.monotonic() + timeout
         assert self._conn is not None
         conn = self._conn
         try:
@@ -230,9 +233,9 @@ class SkillWorker:
                 if kind == "done":
                     return message[1]
                 if kind == "error":
-                    err: _RemoteError = message[1]
-                    if err.kind == "SystemExit":
-                        self.stop()
+                    err = _RemoteError(message[1], message[2])
+                    if err.kind in ("SystemExit", "MemoryError"):
+                        self.stop()  # start afresh next time
                     raise _as_exception(err)
                 if kind == "cap":
                     conn.send(self._serve(capabilities, *message[1:]))
@@ -269,3 +272,7 @@ def _as_exception(err: _RemoteError) -> Exception:
     exc = RuntimeError(f"{err.kind}: {err.message}")
     exc.remote_kind = err.kind  # type: ignore[attr-defined]
     return exc
+
+
+if __name__ == "__main__":
+    _worker(Connection(int(sys.argv[1])))

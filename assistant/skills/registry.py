@@ -103,5 +103,7 @@ def discover(
             log.error("%s", message)
             continue
         seen.add(cls.name)
-        loaded.append(LoadedSkill(cls.name, skill, cls, source, source == CORE_DIST, nlu, cls.intent_handlers()))
+        builtin = source == CORE_DIST
+        own = settings.get(cls.name, {})
+        loaded.append(LoadedSkill(cls.name, skill, cls, source, builtin, nlu, cls.intent_handlers(), ep.value, own))
     return loaded, problems

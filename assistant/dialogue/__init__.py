@@ -96,6 +96,8 @@ class Dialogue:
             for s in self.skills
             if s.target and (isolation == "all" or (isolation == "third-party" and not s.builtin))
         }
+        for worker in self.workers.values():
+            worker.start_in_background()
         self.engine_name = engine or config.nlu.engine
         self.engine: NluEngine = self._train()
         self.session = Session()

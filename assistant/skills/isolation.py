@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -161,6 +162,7 @@ class SkillWorker:
         self.memory_mb = memory_mb
         self._proc: subprocess.Popen | None = None
         self._conn: Connection | None = None
+        self._starting: threading.Thread | None = None
 
     def start(self, timeout: float = 20.0) -> None:
         """Start the worker: a fresh interpreter (not a fork of this one) connected by a socket pair."""
@@ -189,6 +191,18 @@ class SkillWorker:
             raise SkillCrashed(f"skill '{self.name}' failed to start: {detail}")
         self._proc, self._conn = proc, conn
 
+    def start_in_background(self) -> None:
+        """Start now without waiting, so the user's first request to this skill is not slowed."""
+
+        def run() -> None:
+            try:
+                self.start()
+            except Exception as exc:  # noqa: BLE001 - the first call retries and reports it
+                log.warning("%s", exc)
+
+        self._starting = threading.Thread(target=run, name=f"start-{self.name}", daemon=True)
+        self._starting.start()
+
     def alive(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
@@ -212,6 +226,9 @@ class SkillWorker:
         timeout: float,
     ) -> Any:
         """Run one handler; capability calls are served from here. Raises SkillTimedOut/SkillCrashed."""
+        if self._starting is not None:
+            self._starting.join()
+            self._starting = None
         if not self.alive():
             try:
                 self.start()

@@ -1,0 +1,84 @@
+"""Benchmark of skill isolation: added latency per skill call, and memory per skill process.
+
+    .venv/bin/python bench/skills.py [--calls 300]
+
+Installs the example recipes skill into a temporary folder, then calls the same handler in-process
+and in its worker process. Prints a table and writes bench/results/skills.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--calls", type=int, default=300)
+    args = parser.parse_args()
+    site = Path(tempfile.mkdtemp()) / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--no-index", "--target", str(site), str(REPO / "examples" / "recipes-skill")],
+        check=True,
+    )  # fmt: skip
+    sys.path.insert(0, str(site))
+    from assistant.config import load_config
+    from assistant.dialogue import Dialogue
+    from assistant.nlu.parse import Entity
+    from assistant.sdk import Request
+    from assistant.skills.state import SkillStates
+
+    results: dict[str, object] = {}
+    request = Request("add_recipe", "what do I need for porridge", 1.0, (Entity("dish", "nothing-known", 0, 1),))
+    for isolation in ("none", "third-party"):
+        config = load_config(REPO / "config.yml")
+        config.dialogue.isolation = isolation
+        with tempfile.TemporaryDirectory() as tmp:
+            SkillStates(Path(tmp)).set("recipes", True)
+            dialogue = Dialogue(config, Path(tmp))
+            loaded = dialogue.by_name["recipes"]
+            dialogue._call(loaded, "add_recipe", request)  # warm up (and start the worker)
+            times = []
+            for _ in range(args.calls):
+                t0 = time.perf_counter()
+                dialogue._call(loaded, "add_recipe", request)
+                times.append((time.perf_counter() - t0) * 1000)
+            results[f"{isolation}_call_ms_p50"] = round(percentile(times, 0.5), 3)
+            results[f"{isolation}_call_ms_p95"] = round(percentile(times, 0.95), 3)
+            worker = dialogue.workers.get("recipes")
+            if worker is not None and worker._proc is not None:
+                results["worker_rss_mb"] = round(rss_mb(worker._proc.pid), 1)
+            dialogue.close()
+    results["added_ms_p50"] = round(results["third-party_call_ms_p50"] - results["none_call_ms_p50"], 3)
+    results["added_ms_p95"] = round(results["third-party_call_ms_p95"] - results["none_call_ms_p95"], 3)
+    width = max(len(k) for k in results)
+    for key, value in results.items():
+        print(f"{key:<{width}}  {value}")
+    out = REPO / "bench" / "results" / "skills.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

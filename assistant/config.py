@@ -30,7 +30,7 @@ class RasaSettings(_Section):
 
 class NluSettings(_Section):
     engine: str = "embedded"
-    threshold: float = Field(0.4, ge=0.0, le=1.0)
+    threshold: float = Field(0.3, ge=0.0, le=1.0)
     """Parses below this confidence are treated as out_of_scope."""
     extra_data: list[Path] = Field(default_factory=list)
     """More Rasa-format files to merge into training."""

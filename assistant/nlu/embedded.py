@@ -128,7 +128,7 @@ class EmbeddedEngine:
                     ),
                 ]
             ),
-            LogisticRegression(C=20.0, max_iter=3000, class_weight="balanced"),
+            LogisticRegression(C=50.0, max_iter=3000, class_weight="balanced"),
         )
         classifier.fit(texts, labels)
         model.intents = classifier

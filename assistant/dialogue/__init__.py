@@ -133,6 +133,8 @@ class Dialogue:
         data = load_training_data([s.nlu_file for s in self.skills if s.nlu_file], self.config.nlu)
         # brands the shop sells are heard as brands even if no example mentions them
         data.lookups.setdefault("brand", []).extend(b.lower() for b in self.catalog.brands())
+        # and the products it sells give the tagger a vocabulary of product words
+        data.lookups.setdefault("product", []).extend(self.catalog.product_names())
         return data
 
     def _train(self) -> NluEngine:

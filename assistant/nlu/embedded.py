@@ -21,8 +21,71 @@ from assistant.nlu.values import normalise
 
 log = logging.getLogger(__name__)
 
+_NUMBER_WORDS = set(
+    [
+        "zero",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "thirteen",
+        "fourteen",
+        "fifteen",
+        "sixteen",
+        "seventeen",
+        "eighteen",
+        "nineteen",
+        "twenty",
+        "thirty",
+        "forty",
+        "fifty",
+        "sixty",
+        "seventy",
+        "eighty",
+        "ninety",
+        "hundred",
+        "thousand",
+        "dozen",
+        "couple",
+        "half",
+        "fiver",
+        "tenner",
+        "pair",
+        "few",
+    ]
+)
+_ORDINAL_WORDS = set(
+    ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "last", "final"]
+)
+_CURRENCY_WORDS = set(
+    [
+        "pound",
+        "pounds",
+        "quid",
+        "dollar",
+        "dollars",
+        "buck",
+        "bucks",
+        "euro",
+        "euros",
+        "p",
+        "pence",
+        "cents",
+        "£",
+        "$",
+        "€",
+    ]
+)
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)?p?|[^\W\d_]+(?:'[^\W\d_]+)?|[£$€%]")
-MODEL_VERSION = 3
+MODEL_VERSION = 4
 MAX_CHARS = 500
 """Longer texts are cut: nobody says more than this in one turn."""
 
@@ -36,6 +99,17 @@ def clean(text: str) -> str:
 
 def tokenize(text: str) -> list[tuple[str, int, int]]:
     return [(m.group(0), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+
+
+def _singular(word: str) -> str:
+    """Crude plural folding for vocabulary look-ups: 'batteries' -> 'battery', 'eggs' -> 'egg'."""
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("ches", "shes", "sses", "xes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
+        return word[:-1]
+    return word
 
 
 def _phrase_index(phrases: dict[str, str]) -> dict[tuple[str, ...], str]:
@@ -58,6 +132,8 @@ class _Model:
     max_phrase: int
     regexes: dict[str, list[re.Pattern[str]]]
     synonyms: dict[str, str]
+    vocab: dict[str, set[str]]
+    """Lookup name -> the single words of its phrases (singular), to recognise unseen products."""
 
 
 class EmbeddedEngine:
@@ -112,6 +188,10 @@ class EmbeddedEngine:
             max_phrase=max((len(k) for k in index), default=0),
             regexes=regexes,
             synonyms={k.lower(): v for k, v in data.synonyms.items()},
+            vocab={
+                name: {_singular(w.lower()) for v in values for w, _, _ in tokenize(v) if len(w) > 2}
+                for name, values in data.lookups.items()
+            },
         )
         texts = [clean(e.text).lower() for e in data.examples]
         labels = [e.intent for e in data.examples]
@@ -186,6 +266,16 @@ class EmbeddedEngine:
                     for j, (_, start, end) in enumerate(toks):
                         if start >= match.start() and end <= match.end():
                             marks[j].add(f"regex:{name}")
+        for j, word in enumerate(words):
+            if word in _NUMBER_WORDS or word[:1].isdigit():
+                marks[j].add("num")
+            if word in _ORDINAL_WORDS or re.fullmatch(r"\d+(st|nd|rd|th)", word):
+                marks[j].add("ord")
+            if word in _CURRENCY_WORDS:
+                marks[j].add("cur")
+            for name, words_of in model.vocab.items():
+                if _singular(word) in words_of:
+                    marks[j].add(f"vocab:{name}")
         feats = []
         for j, word in enumerate(words):
             f: dict[str, object] = {

@@ -82,6 +82,9 @@ class Catalog:
     def brands(self) -> list[str]:
         return [r[0] for r in self.db.query("SELECT DISTINCT brand FROM products WHERE brand != '' ORDER BY brand")]
 
+    def product_names(self) -> list[str]:
+        return [r[0].lower() for r in self.db.query("SELECT DISTINCT name FROM products ORDER BY name")]
+
     def search(
         self,
         query: str = "",

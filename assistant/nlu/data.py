@@ -152,6 +152,8 @@ class _LineLoader(yaml.SafeLoader):
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
     mapping = loader.construct_mapping(node, deep=True)
     mapping["__line__"] = node.start_mark.line + 1
+    # where each value starts: the items of an "examples: |" block follow that line
+    mapping["__value_line__"] = {k.value: v.start_mark.line + 1 for k, v in node.value if isinstance(k, yaml.ScalarNode)}
     return mapping
 
 
@@ -188,7 +190,8 @@ def load_file(path: Path) -> TrainingData:
         name = str(item[kind]).strip()
         if not name:
             raise TrainingDataError(f"{path}:{line}: empty {kind} name")
-        entries = _items(item.get("examples"), path, line, f"{kind} {name!r}")
+        examples_line = item.get("__value_line__", {}).get("examples", line)
+        entries = _items(item.get("examples"), path, examples_line, f"{kind} {name!r}")
         if kind == "intent":
             for text, ln in entries:
                 data.examples.append(parse_example(text, name, f"{path}:{ln}"))

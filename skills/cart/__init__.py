@@ -39,7 +39,7 @@ def check_quantity(ctx: Context, quantity: int | None) -> Reply | None:
     if quantity is None:
         return None
     if quantity <= 0:
-        return elicit("quantity", f"How many would you like? Say a number from 1 to {ctx.shop.max_quantity}.")
+        return elicit("quantity", f"How many would you like, from 1 to {ctx.shop.max_quantity}?")
     if quantity > ctx.shop.max_quantity:
         return elicit(
             "quantity",

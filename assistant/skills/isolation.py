@@ -6,12 +6,9 @@ which checks the permission again (the worker is not trusted) and runs it on the
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import importlib
 import logging
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -94,6 +91,7 @@ def _guard(granted: frozenset[str], protected: list[str]) -> None:
 
 def _worker(conn: Connection) -> None:
     """The worker's main loop: set up from the first message, then one handler call per message."""
+    _exit_with_parent()
     target, settings, granted, protected, memory_mb = conn.recv()
     try:
         import resource
@@ -135,10 +133,20 @@ def _worker(conn: Connection) -> None:
             conn.send(("error", type(exc).__name__, str(exc)))
 
 
-def _die_with_parent() -> None:
-    """Linux: the worker is killed if the assistant dies, so a hung skill is never orphaned."""
-    with contextlib.suppress(OSError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+def _exit_with_parent() -> None:
+    """In the worker: exit as soon as the assistant is gone, so a hung skill is never orphaned.
+
+    (PR_SET_PDEATHSIG would fire when the *thread* that started the worker ends, not the process.)
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 # -- in the core ------------------------------------------------------------------------------
@@ -173,7 +181,6 @@ class SkillWorker:
             pass_fds=(theirs.fileno(),),
             env=env,
             stdin=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent,
         )
         theirs.close()
         conn = Connection(ours.detach())

@@ -27,6 +27,9 @@ REFERENCE = re.compile(r"\b(that|it|this|those|them|these|one|ones|same)\b")
 """Words that point back at something already shown: 'add that', 'add it'."""
 
 
+EVERYTHING = re.compile(r"\b(everything|all of it|empty|clear)\b")
+
+
 def out_of_range(ctx: Context) -> Reply:
     listed = ctx.conversation.listed_count or len(ctx.conversation.last_list)
     if not listed:
@@ -140,6 +143,9 @@ class CartSkill(Skill):
         lines = ctx.cart.lines()
         if not lines:
             return say("Your basket is already empty.")
+        if EVERYTHING.search(request.text.lower()) and not (request.product or request.ordinal):
+            ctx.cart.clear()
+            return say(f"I've emptied your basket: {plural(sum(ln.quantity for ln in lines), 'item')} taken out.")
         target = self._in_cart(ctx, request, lines)
         if isinstance(target, Reply):
             return target

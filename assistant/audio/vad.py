@@ -1,0 +1,91 @@
+"""Voice activity detection (webrtcvad): cut a stream into utterances after ~0.6 s of silence."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.audio import SAMPLE_RATE
+
+FRAME_MS = 30
+FRAME = SAMPLE_RATE * FRAME_MS // 1000
+
+
+@dataclass
+class Segmenter:
+    """Feed 16 kHz int16 frames; get whole utterances back when the speaker stops."""
+
+    aggressiveness: int = 2
+    trailing_silence_ms: int = 600
+    min_speech_ms: int = 240
+    padding_ms: int = 210
+    max_utterance_s: float = 20.0
+
+    def __post_init__(self) -> None:
+        import webrtcvad
+
+        self._vad = webrtcvad.Vad(self.aggressiveness)
+        self._buffer = np.zeros(0, np.int16)
+        self._speech: list[np.ndarray] = []
+        self._pre: list[np.ndarray] = []
+        self._silence = 0
+        self._voiced = 0
+
+    @property
+    def in_speech(self) -> bool:
+        return bool(self._speech)
+
+    def feed(self, samples: np.ndarray) -> Iterator[np.ndarray]:
+        self._buffer = np.concatenate([self._buffer, np.asarray(samples, np.int16)])
+        while len(self._buffer) >= FRAME:
+            frame, self._buffer = self._buffer[:FRAME], self._buffer[FRAME:]
+            done = self._frame(frame)
+            if done is not None:
+                yield done
+
+    def _frame(self, frame: np.ndarray) -> np.ndarray | None:
+        voiced = self._vad.is_speech(frame.tobytes(), SAMPLE_RATE)
+        if not self._speech:
+            self._pre = (self._pre + [frame])[-(self.padding_ms // FRAME_MS) :]
+            if voiced:
+                self._speech = list(self._pre)
+                self._silence = 0
+                self._voiced = 1
+            return None
+        self._speech.append(frame)
+        if voiced:
+            self._voiced += 1
+            self._silence = 0
+        else:
+            self._silence += 1
+        too_long = len(self._speech) * FRAME_MS >= self.max_utterance_s * 1000
+        if self._silence * FRAME_MS >= self.trailing_silence_ms or too_long:
+            return self._finish()
+        return None
+
+    def _finish(self) -> np.ndarray | None:
+        speech, voiced = self._speech, self._voiced
+        self._speech, self._pre, self._silence, self._voiced = [], [], 0, 0
+        if voiced * FRAME_MS < self.min_speech_ms:
+            return None  # a click or a cough, not speech
+        return np.concatenate(speech)
+
+    def flush(self) -> np.ndarray | None:
+        return self._finish() if self._speech else None
+
+
+def utterances(samples: np.ndarray, segmenter: Segmenter | None = None) -> list[np.ndarray]:
+    """Split a recording into the utterances in it."""
+    seg = segmenter or Segmenter()
+    out = [u for u in seg.feed(samples)]
+    tail = seg.flush()
+    if tail is not None:
+        out.append(tail)
+    return out
+
+
+def chunks(samples: np.ndarray, size: int = FRAME * 4) -> Iterable[np.ndarray]:
+    for start in range(0, len(samples), size):
+        yield samples[start : start + size]

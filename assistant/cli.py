@@ -231,6 +231,72 @@ def cmd_skills_new(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_listen(args: argparse.Namespace) -> int:
+    from assistant.voice import Voice, run_live, write_replies
+
+    dialogue = _dialogue(args)
+    if args.stt:
+        dialogue.config.voice.stt.engine = args.stt
+    try:
+        voice = Voice(dialogue)
+        if args.wav is None:
+            from assistant.audio.devices import check_input, has_microphone
+
+            if not has_microphone():
+                raise AssistantError(
+                    "no microphone found: use 'assistant chat' to type, or 'assistant listen --wav FILE'"
+                )
+            check_input(dialogue.config.voice.audio.input_device, 16000)
+            run_live(voice)
+            return 0
+        turns = voice.from_wav(Path(args.wav), speak=bool(args.reply_wav))
+        for spoken in turns:
+            if args.json:
+                _emit(spoken.to_json())
+            else:
+                print(f"heard: {spoken.transcript}")
+                if spoken.turn:
+                    print(f"  ({spoken.turn.intent}) {spoken.turn.reply}")
+        if args.reply_wav:
+            write_replies(turns, Path(args.reply_wav))
+    finally:
+        dialogue.close()
+    return 0
+
+
+def cmd_say(args: argparse.Namespace) -> int:
+    from assistant.audio.wav import write_wav
+    from assistant.tts import create_synthesizer
+
+    config = _config(args)
+    audio, rate = create_synthesizer(config.voice.tts).synthesize(" ".join(args.text))
+    if args.out:
+        write_wav(Path(args.out), audio, rate)
+        print(f"Wrote {args.out} ({len(audio) / rate:.1f} s)")
+        return 0
+    from assistant.audio.devices import _sd
+
+    sd = _sd()
+    try:
+        sd.play(audio, rate, device=config.voice.audio.output_device)
+        sd.wait()
+    except Exception as exc:  # noqa: BLE001 - PortAudio's errors for a missing device vary
+        raise AssistantError(f"cannot play sound ({exc}); use --out FILE to write a WAV instead") from exc
+    return 0
+
+
+def cmd_devices(args: argparse.Namespace) -> int:
+    from assistant.audio.devices import list_devices
+
+    devices = list_devices()
+    if not devices:
+        print("No sound devices found.")
+    for d in devices:
+        kind = ", ".join(k for k, n in (("input", d["inputs"]), ("output", d["outputs"])) if n)
+        print(f"{d['index']:>3}  {d['name']}  ({kind}, {d['default_rate']:.0f} Hz)")
+    return 0
+
+
 # -- wiring -----------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
@@ -277,6 +343,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = catalog.add_parser("import", parents=[common], help="load products from a CSV or JSON file")
     p.add_argument("file")
     p.set_defaults(func=cmd_catalog_import)
+    p = sub.add_parser("listen", parents=[common, engine], help="talk to the assistant: the microphone, or a WAV file")
+    p.add_argument("--wav", help="take the utterances in this WAV file as if spoken")
+    p.add_argument("--json", action="store_true", help="one JSON object per utterance")
+    p.add_argument("--reply-wav", help="write the spoken replies to this WAV file")
+    p.add_argument("--stt", help="speech engine: whisper, vosk or pocketsphinx (default: config.yml)")
+    p.set_defaults(func=cmd_listen)
+    p = sub.add_parser("say", parents=[common], help="speak a text (or write it to a WAV file)")
+    p.add_argument("text", nargs="+")
+    p.add_argument("--out", help="write a WAV file instead of playing")
+    p.set_defaults(func=cmd_say)
+    p = sub.add_parser("devices", parents=[common], help="list sound devices")
+    p.set_defaults(func=cmd_devices)
+
     skills = sub.add_parser("skills", help="list, create, enable and disable skills").add_subparsers(
         dest="skills_command", required=True
     )

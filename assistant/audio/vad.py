@@ -66,8 +66,12 @@ class Segmenter:
         return None
 
     def _finish(self) -> np.ndarray | None:
-        speech, voiced = self._speech, self._voiced
+        speech, voiced, silence = self._speech, self._voiced, self._silence
         self._speech, self._pre, self._silence, self._voiced = [], [], 0, 0
+        # keep a little of the trailing silence, not all of it: recognizers make words up in silence
+        keep = self.padding_ms // FRAME_MS
+        if silence > keep:
+            speech = speech[: len(speech) - (silence - keep)]
         if voiced * FRAME_MS < self.min_speech_ms:
             return None  # a click or a cough, not speech
         return np.concatenate(speech)

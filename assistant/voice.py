@@ -1,0 +1,215 @@
+"""The spoken turn: speech in (from a WAV file or a microphone), understood, answered aloud."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import re
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant.audio import SAMPLE_RATE
+from assistant.audio.vad import FRAME, Segmenter, utterances
+from assistant.audio.wav import read_wav, to_mono16k, write_wav
+from assistant.dialogue import Dialogue, Turn
+from assistant.errors import EngineNotAvailable
+from assistant.stt import Recognizer, create_recognizer, transcribe
+from assistant.tts import Synthesizer, create_synthesizer
+
+log = logging.getLogger(__name__)
+
+REPLY_GAP_S = 0.4
+
+
+def shop_phrases(dialogue: Dialogue) -> list[str]:
+    """What people say here: the training sentences, the catalogue's names and brands."""
+    data = dialogue.training_data()
+    phrases = [e.text.lower() for e in data.examples]
+    phrases += [b.lower() for b in dialogue.catalog.brands()]
+    phrases += dialogue.catalog.product_names()
+    return list(dict.fromkeys(phrases))
+
+
+@dataclass
+class SpokenTurn:
+    transcript: str
+    turn: Turn | None
+    audio: np.ndarray | None = None
+    """The reply, synthesized, at the synthesizer's rate."""
+    rate: int = SAMPLE_RATE
+
+    def to_json(self) -> dict[str, Any]:
+        t = self.turn
+        return {
+            "transcript": self.transcript,
+            "intent": t.intent if t else None,
+            "confidence": round(t.confidence, 4) if t else 0.0,
+            "entities": [e.to_rasa() for e in t.entities] if t else [],
+            "skill": t.skill if t else None,
+            "reply": t.reply if t else "",
+        }
+
+
+class Voice:
+    """A dialogue with ears and a mouth."""
+
+    def __init__(
+        self, dialogue: Dialogue, recognizer: Recognizer | None = None, synthesizer: Synthesizer | None = None
+    ) -> None:
+        self.dialogue = dialogue
+        settings = dialogue.config.voice
+        self._synth_error: EngineNotAvailable | None = None
+        self._synth = synthesizer
+        if self._synth is None:
+            try:
+                self._synth = create_synthesizer(settings.tts)
+            except EngineNotAvailable as exc:
+                self._synth_error = exc
+        self.recognizer = recognizer or create_recognizer(settings.stt, shop_phrases(dialogue))
+        self.wake = (settings.audio.wake_phrase or "").lower().strip()
+
+    @property
+    def synthesizer(self) -> Synthesizer:
+        if self._synth is None:
+            raise self._synth_error or EngineNotAvailable("no speech synthesizer")
+        return self._synth
+
+    def hear(self, utterance: np.ndarray, *, speak: bool = False) -> SpokenTurn:
+        """One utterance of 16 kHz audio -> transcript -> turn -> (optionally) reply audio."""
+        transcript = transcribe(self.recognizer, utterance)
+        text = self.strip_wake(transcript.text)
+        if not re.search(r"\w", text):
+            return SpokenTurn(transcript.text, None)
+        turn = self.dialogue.handle(text)
+        spoken = SpokenTurn(transcript.text, turn)
+        if speak and turn.reply:
+            spoken.audio, spoken.rate = self.synthesizer.synthesize(turn.reply)
+        return spoken
+
+    def strip_wake(self, text: str) -> str:
+        low = text.lower().strip()
+        if self.wake and low.startswith(self.wake):
+            return text.strip()[len(self.wake) :].lstrip(" ,.!")
+        return text
+
+    def from_wav(self, path: Path, *, speak: bool = False) -> list[SpokenTurn]:
+        """Every utterance in a WAV file, as if spoken one after another."""
+        samples = read_wav(path)
+        return [self.hear(u, speak=speak) for u in utterances(samples)]
+
+
+def write_replies(turns: list[SpokenTurn], path: Path) -> None:
+    pieces = []
+    for t in turns:
+        if t.audio is not None:
+            pieces += [to_mono16k(t.audio, t.rate), np.zeros(int(SAMPLE_RATE * REPLY_GAP_S), np.int16)]
+    write_wav(path, np.concatenate(pieces) if pieces else np.zeros(0, np.int16))
+
+
+# -- the live loop --------------------------------------------------------------------------------
+class LiveLoop:
+    """Microphone -> VAD -> wake phrase (or a pending question) -> turn -> reply, with barge-in."""
+
+    def __init__(self, voice: Voice, *, push_to_talk: bool = False, show: Callable[[str], None] = print) -> None:
+        import sounddevice as sd
+
+        self.sd = sd
+        self.voice = voice
+        self.push_to_talk = push_to_talk
+        self.show = show
+        audio = voice.dialogue.config.voice.audio
+        self.input_device = audio.input_device
+        self.output_device = audio.output_device
+        self.frames: queue.Queue[np.ndarray] = queue.Queue()
+        self.playing = threading.Event()
+        self.stopped = threading.Event()
+        self.expecting = False
+
+    def _callback(self, indata, frames, time_info, status) -> None:  # noqa: ANN001 - sounddevice's signature
+        if status:
+            log.debug("audio input: %s", status)
+        self.frames.put(indata[:, 0].copy())
+
+    def play(self, audio: np.ndarray, rate: int) -> bool:
+        """Play a reply; returns False if the user spoke over it (barge-in), which stops it."""
+        self.playing.set()
+        try:
+            self.sd.play(audio, rate, device=self.output_device)
+            seg = Segmenter(aggressiveness=3, trailing_silence_ms=300, min_speech_ms=300)
+            duration = len(audio) / rate
+            start = time.monotonic()
+            while time.monotonic() - start < duration + 0.2:
+                try:
+                    block = self.frames.get(timeout=0.05)
+                except queue.Empty:
+                    continue
+                list(seg.feed(block))
+                if seg.in_speech and seg._voiced * 30 >= 300:  # noqa: SLF001 - 0.3 s of voice: the user is talking
+                    self.sd.stop()
+                    self.show("(stopped: you spoke)")
+                    self._barged = seg
+                    return False
+            self.sd.wait()
+            return True
+        finally:
+            self.playing.clear()
+
+    def run(self, max_turns: int | None = None) -> None:
+        voice = self.voice
+        wake = voice.wake
+        self.show(f"Listening. Say '{wake}' and then your request." if wake and not self.push_to_talk else "Listening.")
+        turns = 0
+        with self.sd.InputStream(
+            samplerate=SAMPLE_RATE,
+            channels=1,
+            dtype="int16",
+            blocksize=FRAME,
+            device=self.input_device,
+            callback=self._callback,
+        ):
+            seg = Segmenter()
+            while not self.stopped.is_set():
+                if self.push_to_talk and not self.expecting:
+                    input("Press Enter and speak...")
+                try:
+                    block = self.frames.get(timeout=0.2)
+                except queue.Empty:
+                    continue
+                for utterance in seg.feed(block):
+                    transcript = transcribe(voice.recognizer, utterance).text
+                    if not transcript.strip():
+                        continue
+                    self.show(f"heard: {transcript}")
+                    if (
+                        wake
+                        and not self.expecting
+                        and not self.push_to_talk
+                        and not transcript.lower().strip().startswith(wake)
+                    ):
+                        continue
+                    text = voice.strip_wake(transcript)
+                    if not re.search(r"\w", text):
+                        self.expecting = True  # "hey shopper" alone: listen for the request
+                        continue
+                    turn = voice.dialogue.handle(text)
+                    self.show(f"assistant: {turn.reply}")
+                    self.expecting = turn.expecting
+                    audio, rate = voice.synthesizer.synthesize(turn.reply)
+                    self.play(audio, rate)
+                    turns += 1
+                    if turn.end or (max_turns is not None and turns >= max_turns):
+                        return
+
+
+def run_live(voice: Voice) -> None:
+    try:
+        LiveLoop(voice, push_to_talk=voice.dialogue.config.voice.audio.push_to_talk).run()
+    except KeyboardInterrupt:
+        print(file=sys.stderr)

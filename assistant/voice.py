@@ -117,13 +117,15 @@ def write_replies(turns: list[SpokenTurn], path: Path) -> None:
 class LiveLoop:
     """Microphone -> VAD -> wake phrase (or a pending question) -> turn -> reply, with barge-in."""
 
-    def __init__(self, voice: Voice, *, push_to_talk: bool = False, show: Callable[[str], None] = print) -> None:
+    def __init__(
+        self, voice: Voice, *, push_to_talk: bool = False, show: Callable[[str], None] | None = None
+    ) -> None:
         import sounddevice as sd
 
         self.sd = sd
         self.voice = voice
         self.push_to_talk = push_to_talk
-        self.show = show
+        self.show = show or (lambda line: print(line, flush=True))
         audio = voice.dialogue.config.voice.audio
         self.input_device = audio.input_device
         self.output_device = audio.output_device
@@ -208,8 +210,8 @@ class LiveLoop:
                         return
 
 
-def run_live(voice: Voice) -> None:
+def run_live(voice: Voice, max_turns: int | None = None) -> None:
     try:
-        LiveLoop(voice, push_to_talk=voice.dialogue.config.voice.audio.push_to_talk).run()
+        LiveLoop(voice, push_to_talk=voice.dialogue.config.voice.audio.push_to_talk).run(max_turns)
     except KeyboardInterrupt:
         print(file=sys.stderr)

@@ -117,9 +117,7 @@ def write_replies(turns: list[SpokenTurn], path: Path) -> None:
 class LiveLoop:
     """Microphone -> VAD -> wake phrase (or a pending question) -> turn -> reply, with barge-in."""
 
-    def __init__(
-        self, voice: Voice, *, push_to_talk: bool = False, show: Callable[[str], None] | None = None
-    ) -> None:
+    def __init__(self, voice: Voice, *, push_to_talk: bool = False, show: Callable[[str], None] | None = None) -> None:
         import sounddevice as sd
 
         self.sd = sd

@@ -247,7 +247,7 @@ def cmd_listen(args: argparse.Namespace) -> int:
                     "no microphone found: use 'assistant chat' to type, or 'assistant listen --wav FILE'"
                 )
             check_input(dialogue.config.voice.audio.input_device, 16000)
-            run_live(voice, max_turns=args.max_turns)
+            run_live(voice, max_turns=args.max_turns, as_json=args.json)
             return 0
         turns = voice.from_wav(Path(args.wav), speak=bool(args.reply_wav))
         for spoken in turns:
@@ -345,7 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_catalog_import)
     p = sub.add_parser("listen", parents=[common, engine], help="talk to the assistant: the microphone, or a WAV file")
     p.add_argument("--wav", help="take the utterances in this WAV file as if spoken")
-    p.add_argument("--json", action="store_true", help="one JSON object per utterance")
+    p.add_argument("--json", action="store_true", help="one JSON object per utterance (or per live turn)")
     p.add_argument("--reply-wav", help="write the spoken replies to this WAV file")
     p.add_argument("--stt", help="speech engine: whisper, vosk or pocketsphinx (default: config.yml)")
     p.add_argument("--max-turns", type=int, help="stop listening after this many answered turns")

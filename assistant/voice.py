@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 import queue
 import re
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from rapidfuzz import fuzz
 
 from assistant.audio import SAMPLE_RATE
 from assistant.audio.vad import FRAME, Segmenter, utterances
@@ -26,6 +29,10 @@ from assistant.tts import Synthesizer, create_synthesizer
 log = logging.getLogger(__name__)
 
 REPLY_GAP_S = 0.4
+MAX_BACKLOG_S = 30
+"""Microphone audio kept while a turn is being answered; older audio is dropped."""
+WAKE_SIMILARITY = 75
+"""How close (rapidfuzz ratio, 0-100) the first words must be to the wake phrase."""
 
 
 def shop_phrases(dialogue: Dialogue) -> list[str]:
@@ -93,11 +100,30 @@ class Voice:
             spoken.audio, spoken.rate = self.synthesizer.synthesize(turn.reply)
         return spoken
 
+    def split_wake(self, text: str) -> tuple[bool, str]:
+        """Whether the text starts with the wake phrase, and the request after it.
+
+        Recognizers spell a wake phrase loosely ("hey sharper", "hi shopper"), so the first words
+        are compared by sound-alike spelling, not exactly.
+        """
+        if not self.wake:
+            return False, text
+        target = re.sub(r"[^a-z]", "", self.wake)
+        words = list(re.finditer(r"[\w']+", text))
+        n = len(self.wake.split())
+        best: tuple[float, int] = (0.0, 0)
+        for k in (n, n + 1, n - 1):
+            if 0 < k <= len(words):
+                heard = re.sub(r"[^a-z]", "", "".join(w.group() for w in words[:k]).lower())
+                score = fuzz.ratio(heard, target)
+                if score > best[0]:
+                    best = (score, words[k - 1].end())
+        if best[0] >= WAKE_SIMILARITY:
+            return True, text[best[1] :].lstrip(" ,.!?")
+        return False, text
+
     def strip_wake(self, text: str) -> str:
-        low = text.lower().strip()
-        if self.wake and low.startswith(self.wake):
-            return text.strip()[len(self.wake) :].lstrip(" ,.!")
-        return text
+        return self.split_wake(text)[1]
 
     def from_wav(self, path: Path, *, speak: bool = False) -> list[SpokenTurn]:
         """Every utterance in a WAV file, as if spoken one after another."""
@@ -117,25 +143,40 @@ def write_replies(turns: list[SpokenTurn], path: Path) -> None:
 class LiveLoop:
     """Microphone -> VAD -> wake phrase (or a pending question) -> turn -> reply, with barge-in."""
 
-    def __init__(self, voice: Voice, *, push_to_talk: bool = False, show: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        voice: Voice,
+        *,
+        push_to_talk: bool = False,
+        show: Callable[[str], None] | None = None,
+        as_json: bool = False,
+    ) -> None:
         import sounddevice as sd
 
         self.sd = sd
         self.voice = voice
         self.push_to_talk = push_to_talk
-        self.show = show or (lambda line: print(line, flush=True))
+        self.as_json = as_json
+        self.show = show or (lambda line: print(line, file=sys.stderr if as_json else sys.stdout, flush=True))
         audio = voice.dialogue.config.voice.audio
         self.input_device = audio.input_device
         self.output_device = audio.output_device
-        self.frames: queue.Queue[np.ndarray] = queue.Queue()
+        self.frames: queue.Queue[np.ndarray] = queue.Queue(maxsize=int(MAX_BACKLOG_S * SAMPLE_RATE / FRAME))
         self.playing = threading.Event()
         self.stopped = threading.Event()
         self.expecting = False
+        self._barged: Segmenter | None = None
 
     def _callback(self, indata, frames, time_info, status) -> None:  # noqa: ANN001 - sounddevice's signature
         if status:
             log.debug("audio input: %s", status)
-        self.frames.put(indata[:, 0].copy())
+        block = indata[:, 0].copy()
+        try:
+            self.frames.put_nowait(block)
+        except queue.Full:  # the loop fell behind (a slow turn): drop the oldest audio, not the newest
+            with contextlib.suppress(queue.Empty):
+                self.frames.get_nowait()
+            self.frames.put_nowait(block)
 
     def play(self, audio: np.ndarray, rate: int) -> bool:
         """Play a reply; returns False if the user spoke over it (barge-in), which stops it."""
@@ -187,14 +228,9 @@ class LiveLoop:
                     if not transcript.strip():
                         continue
                     self.show(f"heard: {transcript}")
-                    if (
-                        wake
-                        and not self.expecting
-                        and not self.push_to_talk
-                        and not transcript.lower().strip().startswith(wake)
-                    ):
+                    woke, text = voice.split_wake(transcript)
+                    if wake and not woke and not self.expecting and not self.push_to_talk:
                         continue
-                    text = voice.strip_wake(transcript)
                     if not re.search(r"\w", text):
                         self.expecting = True  # "hey shopper" alone: listen for the request
                         continue
@@ -202,14 +238,22 @@ class LiveLoop:
                     self.show(f"assistant: {turn.reply}")
                     self.expecting = turn.expecting
                     audio, rate = voice.synthesizer.synthesize(turn.reply)
-                    self.play(audio, rate)
+                    finished = self.play(audio, rate)
                     turns += 1
+                    if self.as_json:
+                        record = SpokenTurn(transcript, turn).to_json() | {"interrupted": not finished}
+                        print(json.dumps(record), flush=True)
                     if turn.end or (max_turns is not None and turns >= max_turns):
                         return
+                    if not finished:
+                        # Barge-in: the words that stopped the reply are the next turn, no wake phrase needed.
+                        seg, self.expecting = self._barged, True
+                        break
 
 
-def run_live(voice: Voice, max_turns: int | None = None) -> None:
+def run_live(voice: Voice, max_turns: int | None = None, *, as_json: bool = False) -> None:
     try:
-        LiveLoop(voice, push_to_talk=voice.dialogue.config.voice.audio.push_to_talk).run(max_turns)
+        push_to_talk = voice.dialogue.config.voice.audio.push_to_talk
+        LiveLoop(voice, push_to_talk=push_to_talk, as_json=as_json).run(max_turns)
     except KeyboardInterrupt:
         print(file=sys.stderr)

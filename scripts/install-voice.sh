@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs what speech needs, idempotently: Debian's espeak-ng (speech synthesis) and PortAudio
 # (sound devices), then the Python speech packages into ./.venv. Works with no stdin (CI).
+# With --test, also a user-mode PulseAudio and its ALSA plugin: the tests' virtual microphone and
+# speaker for the live listening loop (no sound card needed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 step() { printf '==> %s\n' "$*" >&2; }
 
 APT_PACKAGES=(espeak-ng libespeak-ng1 libportaudio2)
+[ "${1:-}" = "--test" ] && APT_PACKAGES+=(pulseaudio pulseaudio-utils libasound2-plugins)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -54,7 +54,7 @@ fi
 
 if [ "$WANT_VOICE" = 1 ]; then
   if [ -x scripts/install-voice.sh ]; then
-    scripts/install-voice.sh
+    if [ "$WANT_TEST" = 1 ]; then scripts/install-voice.sh --test; else scripts/install-voice.sh; fi
   fi
 fi
 

@@ -98,3 +98,23 @@ def test_not_audio_is_a_clear_error(tmp_path):
     bad.write_text("milk, eggs")
     proc = listen(bad, tmp_path / "data")
     assert proc.returncode == 2 and "list.wav: not a WAV audio file" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("heard", "woke", "rest"),
+    [
+        ("Hey shopper, do you have coffee?", True, "do you have coffee?"),
+        ("Hey Sharper, add milk", True, "add milk"),  # how Whisper often spells it
+        ("Hi shopper. Check out", True, "Check out"),
+        ("heyshopper the usual", True, "the usual"),
+        ("hey shopper", True, ""),
+        ("Hey, do you have tea?", False, "Hey, do you have tea?"),
+        ("Do you have coffee?", False, "Do you have coffee?"),
+    ],
+)
+def test_the_wake_phrase_is_heard_as_recognizers_spell_it(heard, woke, rest):
+    from assistant.voice import Voice
+
+    voice = Voice.__new__(Voice)  # only the wake phrase matters here: no models loaded
+    voice.wake = "hey shopper"
+    assert voice.split_wake(heard) == (woke, rest)

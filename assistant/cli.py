@@ -297,6 +297,37 @@ def cmd_devices(args: argparse.Namespace) -> int:
     return 0
 
 
+def _data_dir(args: argparse.Namespace) -> Path:
+    from assistant.store.db import Database
+
+    return Database(_config(args).data_dir).data_dir
+
+
+def cmd_models_install(args: argparse.Namespace) -> int:
+    from assistant.stt.models import install
+
+    folder = install(args.source, _data_dir(args), progress=not args.quiet)
+    print(f"Installed {folder.name} in {folder}.")
+    print("It is used when voice.stt.engine is vosk (an English model also when the engine is not set).")
+    return 0
+
+
+def cmd_models_list(args: argparse.Namespace) -> int:
+    from assistant.stt.models import installed, model_list
+
+    if args.available:
+        for m in model_list():
+            size = f"{m.size / 1e6:.0f} MB" if m.size else "?"
+            print(f"{m.name}  ({m.lang}, {size})")
+        return 0
+    models = installed(_data_dir(args))
+    if not models:
+        print("No Vosk models installed. See them with: assistant models list --available")
+    for name, folder, lang in models:
+        print(f"{name}  ({lang})  {folder}")
+    return 0
+
+
 # -- wiring -----------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
@@ -356,6 +387,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_say)
     p = sub.add_parser("devices", parents=[common], help="list sound devices")
     p.set_defaults(func=cmd_devices)
+    models = sub.add_parser("models", help="install and list Vosk speech models").add_subparsers(
+        dest="models_command", required=True
+    )
+    p = models.add_parser(
+        "install", parents=[common], help="install a Vosk model by name (official list), URL or local archive"
+    )
+    p.add_argument("source", help="a model name such as vosk-model-small-en-us-0.15, an archive URL, or a path")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_models_install)
+    p = models.add_parser("list", parents=[common], help="the installed Vosk models")
+    p.add_argument("--available", action="store_true", help="the models in the official list instead")
+    p.set_defaults(func=cmd_models_list)
 
     skills = sub.add_parser("skills", help="list, create, enable and disable skills").add_subparsers(
         dest="skills_command", required=True

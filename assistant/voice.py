@@ -79,7 +79,7 @@ class Voice:
                 self._synth = create_synthesizer(settings.tts)
             except EngineNotAvailable as exc:
                 self._synth_error = exc
-        self.recognizer = recognizer or create_recognizer(settings.stt, shop_phrases(dialogue))
+        self.recognizer = recognizer or create_recognizer(settings.stt, shop_phrases(dialogue), dialogue.db.data_dir)
         self.wake = (settings.audio.wake_phrase or "").lower().strip()
 
     @property

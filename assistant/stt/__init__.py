@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -53,8 +54,20 @@ def transcribe(recognizer: Recognizer, pcm: np.ndarray) -> Transcript:
     return recognizer.final()
 
 
-def create_recognizer(settings: SttSettings, phrases: list[str] | None = None) -> Recognizer:
-    """The configured engine, or the best one installed; phrases bias it toward the shop's words."""
+def create_recognizer(
+    settings: SttSettings, phrases: list[str] | None = None, data_dir: Path | None = None
+) -> Recognizer:
+    """The configured engine, or the best one installed; phrases bias it toward the shop's words.
+
+    Without `vosk_model` in config.yml, a model installed with `assistant models install` is used:
+    any language when the engine is `vosk`, an English one when the assistant picks the engine.
+    """
+    if settings.vosk_model is None and data_dir is not None and settings.engine in (None, "vosk"):
+        from assistant.stt.models import default_model
+
+        model = default_model(data_dir, english_only=settings.engine is None)
+        if model is not None:
+            settings = settings.model_copy(update={"vosk_model": model})
     names = [settings.engine] if settings.engine else [n for n in PREFERENCE if n != "vosk" or settings.vosk_model]
     errors = []
     for name in names:

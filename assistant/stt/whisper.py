@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -71,4 +72,26 @@ class WhisperRecognizer:
             probs.append(float(np.exp(segment.avg_logprob)))
             words += [Word(w.word.strip(), w.start, w.end, w.probability) for w in segment.words or []]
         text = " ".join(texts).strip()
-        return Transcript(text, float(np.mean(probs)) if probs else 0.0, tuple(words))
+        kept = drop_trailing_hallucination(words)
+        if len(kept) < len(words):
+            log.debug("dropped what Whisper made up after the speech: %s", " ".join(w.word for w in words[len(kept) :]))
+            text = " ".join(w.word for w in kept)
+        return Transcript(text, float(np.mean(probs)) if probs else 0.0, tuple(kept))
+
+
+UNSURE = 0.15
+"""A sentence Whisper adds after the speech ("Thank you.") starts with a word it is this unsure of."""
+
+
+def drop_trailing_hallucination(words: list[Word]) -> list[Word]:
+    """Cut a last sentence that starts with a very unsure word, and stray punctuation, from the end.
+
+    Whisper tends to end short clips with words nobody said ("Thanks.", "Thank you.", "I'll see
+    you next time."); their first word comes with a probability near zero, while real words rarely
+    fall that low.
+    """
+    kept = [w for w in words if re.search(r"\w", w.word)]
+    for i in range(1, len(kept)):
+        if kept[i - 1].word.endswith((".", "?", "!")) and kept[i].confidence < UNSURE:
+            return kept[:i]
+    return kept

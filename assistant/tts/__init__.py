@@ -10,7 +10,10 @@ import numpy as np
 from assistant.config import TtsSettings
 from assistant.errors import EngineNotAvailable
 
-ENGINES = {"pyttsx3": "assistant.tts.pyttsx3:Pyttsx3Synthesizer"}
+ENGINES = {
+    "pyttsx3": "assistant.tts.pyttsx3:Pyttsx3Synthesizer",
+    "piper": "assistant.tts.piper:PiperSynthesizer",
+}
 
 
 class Synthesizer(Protocol):

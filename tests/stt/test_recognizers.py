@@ -7,7 +7,7 @@ import pytest
 from assistant.audio.wav import read_wav
 from assistant.config import SttSettings
 from assistant.stt import transcribe
-from tests.voice_helpers import HAVE_ESPEAK, speak, wer
+from tests.voice_helpers import HAVE_ESPEAK, HAVE_HUMAN, human_recordings, speak, speak_piper, wer
 
 pytestmark = [
     pytest.mark.slow,
@@ -30,11 +30,13 @@ PHRASES = COMMANDS + [
 @pytest.fixture(scope="module")
 def spoken(tmp_path_factory):
     folder = tmp_path_factory.mktemp("speech")
-    return {
+    robotic = {
         (c, v): read_wav(speak(c, folder / f"{i}-{v}.wav", v))
         for i, c in enumerate(COMMANDS)
         for v in ("en-us", "en-gb")
     }
+    natural = {(c, "piper"): read_wav(speak_piper(c, folder / f"{i}-piper.wav")) for i, c in enumerate(COMMANDS)}
+    return robotic | natural
 
 
 def mean_wer(recognizer, spoken) -> float:
@@ -45,6 +47,17 @@ def test_whisper_hears_shopping_commands(spoken):
     from assistant.stt.whisper import WhisperRecognizer
 
     assert mean_wer(WhisperRecognizer(SttSettings(), PHRASES), spoken) <= 0.25
+
+
+@pytest.mark.skipif(
+    not HAVE_HUMAN, reason="Debian pocketsphinx-testdata is installed by scripts/install-voice.sh --test"
+)
+def test_whisper_on_real_human_recordings():
+    from assistant.stt.whisper import WhisperRecognizer
+
+    recognizer = WhisperRecognizer(SttSettings(), PHRASES)
+    recordings = human_recordings()
+    assert sum(wer(text, transcribe(recognizer, audio).text) for text, audio in recordings) / len(recordings) <= 0.2
 
 
 def test_pocketsphinx_with_a_domain_language_model(spoken):

@@ -166,6 +166,8 @@ class LiveLoop:
         self.stopped = threading.Event()
         self.expecting = False
         self._barged: Segmenter | None = None
+        self._streamed = 0
+        self._last_partial: str | None = None
 
     def _callback(self, indata, frames, time_info, status) -> None:  # noqa: ANN001 - sounddevice's signature
         if status:
@@ -216,17 +218,21 @@ class LiveLoop:
             callback=self._callback,
         ):
             seg = Segmenter()
+            armed = False
             while not self.stopped.is_set():
-                if self.push_to_talk and not self.expecting:
+                if self.push_to_talk and not self.expecting and not armed:
                     input("Press Enter and speak...")
+                    self._drain()  # what was heard before Enter is not for the assistant
+                    seg, armed = Segmenter(), True
                 try:
                     block = self.frames.get(timeout=0.2)
                 except queue.Empty:
                     continue
                 for utterance in seg.feed(block):
-                    transcript = transcribe(voice.recognizer, utterance).text
+                    transcript = self._final(utterance)
                     if not transcript.strip():
                         continue
+                    armed = False
                     self.show(f"heard: {transcript}")
                     woke, text = voice.split_wake(transcript)
                     if wake and not woke and not self.expecting and not self.push_to_talk:
@@ -248,7 +254,35 @@ class LiveLoop:
                     if not finished:
                         # Barge-in: the words that stopped the reply are the next turn, no wake phrase needed.
                         seg, self.expecting = self._barged, True
+                        self._streamed = 0
                         break
+                else:
+                    self._partial(seg)
+
+    def _drain(self) -> None:
+        with contextlib.suppress(queue.Empty):
+            while True:
+                self.frames.get_nowait()
+
+    def _partial(self, seg: Segmenter) -> None:
+        """Streaming engines (Vosk) hear the utterance as it is spoken and show what they have so far."""
+        if not getattr(self.voice.recognizer, "streaming", False) or not seg.in_speech:
+            return
+        frames = seg.speech_so_far
+        partial = None
+        for frame in frames[self._streamed :]:
+            partial = self.voice.recognizer.accept(frame) or partial
+        self._streamed = len(frames)
+        if partial and partial != self._last_partial:
+            self._last_partial = partial
+            self.show(f"... {partial}")
+
+    def _final(self, utterance: np.ndarray) -> str:
+        recognizer = self.voice.recognizer
+        if getattr(recognizer, "streaming", False) and self._streamed:
+            self._streamed, self._last_partial = 0, None
+            return recognizer.final().text  # it has heard the utterance already, as it was spoken
+        return transcribe(recognizer, utterance).text
 
 
 def run_live(voice: Voice, max_turns: int | None = None, *, as_json: bool = False) -> None:

@@ -1,6 +1,9 @@
 """Both NLU engines on the same held-out file in one run: accuracy, F1, training time, latency, RSS.
 
-    .venv/bin/python bench/nlu.py [--epochs 100]
+    .venv/bin/python bench/nlu.py [--epochs 100] [--variants]
+
+`--variants` also trains Rasa pipeline variants (fewer epochs, no character n-grams, no lexical
+features), to show what in the pipeline earns its keep.
 
 Prints a table and writes bench/results/nlu.json.
 """
@@ -40,12 +43,14 @@ def tree_rss_mb(pid: int) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=100)
+    parser.add_argument("--variants", action="store_true", help="also Rasa pipeline variants")
     args = parser.parse_args()
     from assistant.config import load_config
     from assistant.dialogue import Dialogue
     from assistant.nlu import create_engine
     from assistant.nlu.data import load_file
     from assistant.nlu.evaluate import evaluate
+    from assistant.nlu.rasa import RasaEngine, default_pipeline
 
     test = load_file(REPO / "tests/data/nlu_test.yml")
     rows: dict[str, dict] = {}
@@ -56,8 +61,19 @@ def main() -> int:
         base = Dialogue(config, Path(tmp) / "data", "embedded")
         data = base.training_data()
         base.close()
-        for name in ("embedded", "rasa"):
-            engine = create_engine(name, config.nlu)
+        engines = {"embedded": lambda: create_engine("embedded"), "rasa": lambda: create_engine("rasa", config.nlu)}
+        if args.variants:
+            full = default_pipeline(args.epochs)
+            engines["rasa-40-epochs"] = lambda: RasaEngine(default_pipeline(40), 40)
+            engines["rasa-no-char-ngrams"] = lambda: RasaEngine(
+                [c for c in full if c.get("analyzer") != "char_wb"], args.epochs
+            )
+            engines["rasa-no-lexical"] = lambda: RasaEngine(
+                [c for c in full if c["name"] != "LexicalSyntacticFeaturizer"], args.epochs
+            )
+        for name, make in engines.items():
+            engine = make()
+            print(f"training {name}...", file=sys.stderr, flush=True)
             t0 = time.perf_counter()
             engine.train(data, Path(tmp) / f"cache-{name}")
             train_s = time.perf_counter() - t0
@@ -90,12 +106,16 @@ def main() -> int:
             }
             engine.close()
     keys = list(next(iter(rows.values())))
-    print(f"{'':18}" + "".join(f"{name:>12}" for name in rows))
+    print(f"{'':18}" + "".join(f"{name:>22}" for name in rows))
     for key in keys:
-        print(f"{key:18}" + "".join(f"{rows[name][key]:>12}" for name in rows))
+        print(f"{key:18}" + "".join(f"{rows[name][key]:>22}" for name in rows))
     out = REPO / "bench" / "results" / "nlu.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"machine": machine(), "examples": len(test.examples), "epochs": args.epochs, "engines": rows}, indent=2))
+    out.write_text(
+        json.dumps(
+            {"machine": machine(), "examples": len(test.examples), "epochs": args.epochs, "engines": rows}, indent=2
+        )
+    )
     print(f"machine: {machine()}\nwrote {out}")
     return 0
 

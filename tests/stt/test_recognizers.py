@@ -91,3 +91,22 @@ def test_silence_gives_an_empty_transcript():
         "",
         ".",
     )
+
+
+def test_whisper_gives_word_timings_when_asked(spoken):
+    from assistant.stt.whisper import WhisperRecognizer
+
+    result = transcribe(WhisperRecognizer(SttSettings(word_timings=True), PHRASES), spoken[(COMMANDS[0], "en-us")])
+    assert [w.word.strip(".?").lower() for w in result.words] == COMMANDS[0].split()
+    assert all(0 <= w.start <= w.end for w in result.words) and all(0 <= w.confidence <= 1 for w in result.words)
+
+
+def test_a_sentence_whisper_makes_up_after_the_speech_is_dropped():
+    from assistant.stt import Word
+    from assistant.stt.whisper import drop_trailing_hallucination
+
+    heard = [Word("10", 0, 0.4, 0.8), Word("of", 0.4, 0.6, 0.9), Word("clubs.", 0.6, 0.8, 0.7)]
+    made_up = [Word("Thank", 0.8, 0.9, 0.0), Word("you.", 0.9, 1.0, 0.98), Word(".", 1.0, 1.0, 0.9)]
+    assert drop_trailing_hallucination(heard + made_up) == heard
+    unsure_but_said = [Word("add", 0, 0.2, 0.9), Word("oat", 0.2, 0.4, 0.05), Word("milk.", 0.4, 0.6, 0.9)]
+    assert drop_trailing_hallucination(unsure_but_said) == unsure_but_said

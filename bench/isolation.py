@@ -1,9 +1,9 @@
 """Benchmark of skill isolation: added latency per skill call, and memory per skill process.
 
-    .venv/bin/python bench/skills.py [--calls 300]
+    .venv/bin/python bench/isolation.py [--calls 300]
 
 Installs the example recipes skill into a temporary folder, then calls the same handler in-process
-and in its worker process. Prints a table and writes bench/results/skills.json.
+and in its worker process. Prints a table and writes bench/results/isolation.json.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # the repo's `skills` package, not a file of this folder
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -48,7 +49,8 @@ def main() -> int:
     from assistant.skills.state import SkillStates
 
     results: dict[str, object] = {}
-    request = Request("add_recipe", "what do I need for porridge", 1.0, (Entity("dish", "nothing-known", 0, 1),))
+    # a real call: catalogue searches and basket writes, each a round trip to the core when isolated
+    request = Request("add_recipe", "add what I need for pancakes", 1.0, (Entity("dish", "pancakes", 0, 1),))
     for isolation in ("none", "third-party"):
         config = load_config(REPO / "config.yml")
         config.dialogue.isolation = isolation
@@ -56,7 +58,8 @@ def main() -> int:
             SkillStates(Path(tmp)).set("recipes", True)
             dialogue = Dialogue(config, Path(tmp))
             loaded = dialogue.by_name["recipes"]
-            dialogue._call(loaded, "add_recipe", request)  # warm up (and start the worker)
+            reply, _ = dialogue._call(loaded, "add_recipe", request)  # warm up (and start the worker)
+            assert reply.speech.startswith("For pancakes"), reply.speech
             times = []
             for _ in range(args.calls):
                 t0 = time.perf_counter()
@@ -73,7 +76,7 @@ def main() -> int:
     width = max(len(k) for k in results)
     for key, value in results.items():
         print(f"{key:<{width}}  {value}")
-    out = REPO / "bench" / "results" / "skills.json"
+    out = REPO / "bench" / "results" / "isolation.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
     print(f"wrote {out}")

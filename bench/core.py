@@ -130,14 +130,24 @@ def main() -> int:
         results["embedded_training_s"] = round(time.perf_counter() - t0, 2)
         results["training_examples"] = len(data.examples)
 
+    print_table(results)
+    save("core", results)
+    return 0
+
+
+def print_table(results: dict) -> None:
     width = max(len(k) for k in results)
     for key, value in results.items():
         print(f"{key:<{width}}  {value}")
-    out = REPO / "bench" / "results" / "core.json"
+
+
+def save(name: str, results: dict) -> Path:
+    """Write bench/results/NAME.json and say where."""
+    out = REPO / "bench" / "results" / f"{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
+    out.write_text(json.dumps(results, indent=2, default=float))
     print(f"wrote {out}")
-    return 0
+    return out
 
 
 if __name__ == "__main__":

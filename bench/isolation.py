@@ -9,7 +9,6 @@ and in its worker process. Prints a table and writes bench/results/isolation.jso
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import tempfile
@@ -18,11 +17,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # the repo's `skills` package, not a file of this folder
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def rss_mb(pid: int) -> float:
@@ -47,6 +41,7 @@ def main() -> int:
     from assistant.nlu.parse import Entity
     from assistant.sdk import Request
     from assistant.skills.state import SkillStates
+    from bench.core import machine, percentile, print_table, save
 
     results: dict[str, object] = {}
     # a real call: catalogue searches and basket writes, each a round trip to the core when isolated
@@ -73,13 +68,9 @@ def main() -> int:
             dialogue.close()
     results["added_ms_p50"] = round(results["third-party_call_ms_p50"] - results["none_call_ms_p50"], 3)
     results["added_ms_p95"] = round(results["third-party_call_ms_p95"] - results["none_call_ms_p95"], 3)
-    width = max(len(k) for k in results)
-    for key, value in results.items():
-        print(f"{key:<{width}}  {value}")
-    out = REPO / "bench" / "results" / "isolation.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
-    print(f"wrote {out}")
+    results["machine"] = machine()
+    print_table(results)
+    save("isolation", results)
     return 0
 
 

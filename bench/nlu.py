@@ -11,7 +11,6 @@ Prints a table and writes bench/results/nlu.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -21,7 +20,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.core import machine, percentile  # noqa: E402
+from bench.core import machine, percentile, save  # noqa: E402
 
 
 def rss_mb(pid: int) -> float:
@@ -109,14 +108,8 @@ def main() -> int:
     print(f"{'':18}" + "".join(f"{name:>22}" for name in rows))
     for key in keys:
         print(f"{key:18}" + "".join(f"{rows[name][key]:>22}" for name in rows))
-    out = REPO / "bench" / "results" / "nlu.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(
-        json.dumps(
-            {"machine": machine(), "examples": len(test.examples), "epochs": args.epochs, "engines": rows}, indent=2
-        )
-    )
-    print(f"machine: {machine()}\nwrote {out}")
+    print(f"machine: {machine()}")
+    save("nlu", {"machine": machine(), "examples": len(test.examples), "epochs": args.epochs, "engines": rows})
     return 0
 
 

@@ -11,7 +11,6 @@ Prints a table and writes bench/results/voice.json.
 
 from __future__ import annotations
 
-import json
 import os
 import resource
 import sys
@@ -22,7 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.core import machine, percentile  # noqa: E402
+from bench.core import machine, percentile, save  # noqa: E402
 from tests.voice_helpers import HAVE_HUMAN, human_recordings, speak, speak_piper, wer  # noqa: E402
 
 COMMANDS = [
@@ -150,10 +149,7 @@ def main() -> int:
         f"Vosk (Korean model) RTF: {results['vosk_ko_rtf']}   pyttsx3 reply synthesis p50: {results['tts_ms_p50']} ms"
     )
     print(f"rss_mb {results['rss_mb']}   machine: {results['machine']}")
-    out = REPO / "bench" / "results" / "voice.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
-    print(f"wrote {out}")
+    save("voice", results)
     return 0
 
 

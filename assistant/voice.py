@@ -22,7 +22,7 @@ from assistant.audio import SAMPLE_RATE
 from assistant.audio.vad import FRAME, Segmenter, utterances
 from assistant.audio.wav import read_wav, to_mono16k, write_wav
 from assistant.dialogue import Dialogue, Turn
-from assistant.errors import EngineNotAvailable
+from assistant.errors import AudioError, EngineNotAvailable
 from assistant.stt import Recognizer, create_recognizer, transcribe
 from assistant.tts import Synthesizer, create_synthesizer
 
@@ -32,6 +32,8 @@ REPLY_GAP_S = 0.4
 MAX_BACKLOG_S = 30
 """Microphone audio kept while a turn is being answered; older audio is dropped."""
 WAKE_SIMILARITY = 75
+NO_AUDIO_S = 5.0
+"""A microphone that delivers nothing for this long has gone away."""
 """How close (rapidfuzz ratio, 0-100) the first words must be to the wake phrase."""
 
 
@@ -216,9 +218,10 @@ class LiveLoop:
             blocksize=FRAME,
             device=self.input_device,
             callback=self._callback,
-        ):
+        ) as stream:
             seg = Segmenter()
             armed = False
+            silent_since = time.monotonic()
             while not self.stopped.is_set():
                 if self.push_to_talk and not self.expecting and not armed:
                     input("Press Enter and speak...")
@@ -227,7 +230,13 @@ class LiveLoop:
                 try:
                     block = self.frames.get(timeout=0.2)
                 except queue.Empty:
+                    if not stream.active or time.monotonic() - silent_since > NO_AUDIO_S:
+                        raise AudioError(
+                            "the microphone stopped sending audio (unplugged?); check 'assistant devices', "
+                            "or type with 'assistant chat'"
+                        ) from None
                     continue
+                silent_since = time.monotonic()
                 for utterance in seg.feed(block):
                     transcript = self._final(utterance)
                     if not transcript.strip():
@@ -245,6 +254,7 @@ class LiveLoop:
                     self.expecting = turn.expecting
                     audio, rate = voice.synthesizer.synthesize(turn.reply)
                     finished = self.play(audio, rate)
+                    silent_since = time.monotonic()
                     turns += 1
                     if self.as_json:
                         record = SpokenTurn(transcript, turn).to_json() | {"interrupted": not finished}
@@ -291,3 +301,11 @@ def run_live(voice: Voice, max_turns: int | None = None, *, as_json: bool = Fals
         LiveLoop(voice, push_to_talk=push_to_talk, as_json=as_json).run(max_turns)
     except KeyboardInterrupt:
         print(file=sys.stderr)
+    except Exception as exc:
+        import sounddevice
+
+        if isinstance(exc, sounddevice.PortAudioError):
+            raise AudioError(
+                f"the sound device failed ({exc}); check 'assistant devices', or use 'assistant chat'"
+            ) from exc
+        raise

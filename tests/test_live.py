@@ -236,3 +236,12 @@ def test_vosk_shows_partial_transcripts_while_you_speak(sound_card, tmp_path: Pa
         assert assistant.close() == 0
     partials = [line for line in assistant.log if line.startswith("... ")]
     assert partials, "".join(assistant.log)
+
+
+def test_a_microphone_that_goes_away_is_a_clear_error(sound_card, tmp_path: Path) -> None:
+    with listening(sound_card, tmp_path / "data", max_turns=1) as (assistant, _):
+        subprocess.run(["pulseaudio", "--kill"], env=sound_card, check=True)
+        code = assistant.proc.wait(timeout=30)
+    assert code != 0
+    errors = [line for line in assistant.log if line.startswith("error:")]
+    assert len(errors) == 1 and ("microphone" in errors[0] or "sound device" in errors[0]), assistant.log

@@ -22,7 +22,7 @@ class _Section(BaseModel):
 class RasaSettings(_Section):
     venv: Path | None = None
     """Where Rasa is installed; default ./.venv-rasa next to the project."""
-    epochs: int = Field(100, ge=1, le=1000)
+    epochs: int = Field(40, ge=1, le=1000)
     pipeline: list[dict[str, Any]] | None = None
     """Rasa pipeline; None uses the assistant's tuned default."""
     startup_timeout: float = Field(180.0, gt=0)

@@ -1,9 +1,9 @@
 """Both NLU engines on the same held-out file in one run: accuracy, F1, training time, latency, RSS.
 
-    .venv/bin/python bench/nlu.py [--epochs 100] [--variants]
+    .venv/bin/python bench/nlu.py [--epochs N] [--variants] [--only NAME,...]
 
-`--variants` also trains Rasa pipeline variants (fewer epochs, no character n-grams, no lexical
-features), to show what in the pipeline earns its keep.
+`--variants` also trains Rasa pipeline variants (more epochs, no character n-grams, no lexical
+features, CRF entities), to show what in the pipeline earns its keep.
 
 Prints a table and writes bench/results/nlu.json.
 """
@@ -11,6 +11,7 @@ Prints a table and writes bench/results/nlu.json.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -39,10 +40,23 @@ def tree_rss_mb(pid: int) -> float:
     return total
 
 
+def crf_entities(pipeline: list[dict]) -> list[dict]:
+    """DIET for intents only; Rasa's CRFEntityExtractor (features of the word and its neighbours) for entities."""
+    out = []
+    for component in pipeline:
+        if component["name"] == "DIETClassifier":
+            out.append({**component, "entity_recognition": False})
+            out.append({"name": "CRFEntityExtractor"})
+        else:
+            out.append(component)
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--epochs", type=int, default=100)
+    parser.add_argument("--epochs", type=int, help="Rasa epochs (default: config.yml's nlu.rasa.epochs)")
     parser.add_argument("--variants", action="store_true", help="also Rasa pipeline variants")
+    parser.add_argument("--only", help="comma-separated engine names; their rows replace those in the saved results")
     args = parser.parse_args()
     from assistant.config import load_config
     from assistant.dialogue import Dialogue
@@ -56,6 +70,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["ASSISTANT_MODEL_CACHE"] = str(Path(tmp) / "models")
         config = load_config(REPO / "config.yml")
+        args.epochs = args.epochs or config.nlu.rasa.epochs
         config.nlu.rasa.epochs = args.epochs
         base = Dialogue(config, Path(tmp) / "data", "embedded")
         data = base.training_data()
@@ -63,13 +78,21 @@ def main() -> int:
         engines = {"embedded": lambda: create_engine("embedded"), "rasa": lambda: create_engine("rasa", config.nlu)}
         if args.variants:
             full = default_pipeline(args.epochs)
-            engines["rasa-40-epochs"] = lambda: RasaEngine(default_pipeline(40), 40)
+            more = 100 if args.epochs < 100 else 2 * args.epochs
+            engines[f"rasa-{more}-epochs"] = lambda: RasaEngine(default_pipeline(more), more)
             engines["rasa-no-char-ngrams"] = lambda: RasaEngine(
                 [c for c in full if c.get("analyzer") != "char_wb"], args.epochs
             )
             engines["rasa-no-lexical"] = lambda: RasaEngine(
                 [c for c in full if c["name"] != "LexicalSyntacticFeaturizer"], args.epochs
             )
+            engines["rasa-crf-entities"] = lambda: RasaEngine(crf_entities(full), args.epochs)
+        if args.only:
+            wanted = args.only.split(",")
+            engines = {name: make for name, make in engines.items() if name in wanted}
+            saved = REPO / "bench/results/nlu.json"
+            if saved.exists():
+                rows.update(json.loads(saved.read_text())["engines"])
         for name, make in engines.items():
             engine = make()
             print(f"training {name}...", file=sys.stderr, flush=True)
@@ -105,9 +128,10 @@ def main() -> int:
             }
             engine.close()
     keys = list(next(iter(rows.values())))
-    print(f"{'':18}" + "".join(f"{name:>22}" for name in rows))
+    width = max(len(name) for name in rows) + 2
+    print(f"{'':18}" + "".join(f"{name:>{width}}" for name in rows))
     for key in keys:
-        print(f"{key:18}" + "".join(f"{rows[name][key]:>22}" for name in rows))
+        print(f"{key:18}" + "".join(f"{rows[name][key]:>{width}}" for name in rows))
     print(f"machine: {machine()}")
     save("nlu", {"machine": machine(), "examples": len(test.examples), "epochs": args.epochs, "engines": rows})
     return 0

@@ -33,7 +33,7 @@ from assistant.nlu.parse import IntentScore, Parse
 
 log = logging.getLogger(__name__)
 
-DEFAULT_EPOCHS = 100
+DEFAULT_EPOCHS = 40
 
 
 def default_pipeline(epochs: int = DEFAULT_EPOCHS) -> list[dict[str, Any]]:

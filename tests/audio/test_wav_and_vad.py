@@ -41,6 +41,25 @@ def test_vad_splits_two_utterances(tmp_path):
     assert len(utterances(audio)) == 2
 
 
+@pytest.mark.parametrize("snr_db", [10, 0])
+@pytest.mark.parametrize("colour", ["hiss", "rumble"])
+def test_vad_ends_utterances_in_steady_background_noise(tmp_path, snr_db, colour):
+    """A fan or traffic never falls silent: each command must still end, not run into the next."""
+    lines = ["do you have coffee", "add the second one", "check out"]
+    clean = read_wav(conversation_wav(lines, tmp_path / "three.wav")).astype(float)
+    rng = np.random.default_rng(7)
+    noise = rng.normal(0, 1, len(clean))
+    if colour == "rumble":  # most of its energy low down, like traffic or a fridge
+        noise = np.cumsum(noise)
+        noise -= np.convolve(noise, np.ones(400) / 400, mode="same")
+    speech_power = (clean[np.abs(clean) > 300] ** 2).mean()
+    gain = np.sqrt(speech_power / (noise**2).mean() / 10 ** (snr_db / 10))
+    noisy = np.clip(clean + gain * noise, -32768, 32767).astype(np.int16)
+    found = utterances(noisy)
+    assert len(found) == len(lines)
+    assert all(0.5 < len(u) / SAMPLE_RATE < 2.5 for u in found)
+
+
 @pytest.mark.parametrize("kind", ["silence", "noise", "clipped"])
 def test_garbage_audio_never_crashes(kind):
     rng = np.random.default_rng(1)

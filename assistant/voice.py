@@ -32,9 +32,9 @@ REPLY_GAP_S = 0.4
 MAX_BACKLOG_S = 30
 """Microphone audio kept while a turn is being answered; older audio is dropped."""
 WAKE_SIMILARITY = 75
+"""How close (rapidfuzz ratio, 0-100) the first words must be to the wake phrase."""
 NO_AUDIO_S = 5.0
 """A microphone that delivers nothing for this long has gone away."""
-"""How close (rapidfuzz ratio, 0-100) the first words must be to the wake phrase."""
 
 
 def shop_phrases(dialogue: Dialogue) -> list[str]:
@@ -209,16 +209,20 @@ class LiveLoop:
     def run(self, max_turns: int | None = None) -> None:
         voice = self.voice
         wake = voice.wake
-        self.show(f"Listening. Say '{wake}' and then your request." if wake and not self.push_to_talk else "Listening.")
         turns = 0
-        with self.sd.InputStream(
+        stream = self.sd.InputStream(
             samplerate=SAMPLE_RATE,
             channels=1,
             dtype="int16",
             blocksize=FRAME,
             device=self.input_device,
             callback=self._callback,
-        ) as stream:
+        )
+        try:
+            stream.start()
+            self.show(
+                f"Listening. Say '{wake}' and then your request." if wake and not self.push_to_talk else "Listening."
+            )
             seg = Segmenter()
             armed = False
             silent_since = time.monotonic()
@@ -268,6 +272,8 @@ class LiveLoop:
                         break
                 else:
                     self._partial(seg)
+        finally:
+            close_quietly(stream)
 
     def _drain(self) -> None:
         with contextlib.suppress(queue.Empty):
@@ -293,6 +299,21 @@ class LiveLoop:
             self._streamed, self._last_partial = 0, None
             return recognizer.final().text  # it has heard the utterance already, as it was spoken
         return transcribe(recognizer, utterance).text
+
+
+def close_quietly(stream, timeout: float = 2.0) -> None:  # noqa: ANN001 - a sounddevice stream
+    """Close a stream without hanging on a device that has gone away (PortAudio can block there)."""
+
+    def close() -> None:
+        with contextlib.suppress(Exception):
+            stream.abort()
+            stream.close()
+
+    closer = threading.Thread(target=close, daemon=True)
+    closer.start()
+    closer.join(timeout)
+    if closer.is_alive():
+        log.warning("the sound device did not close within %.0f s; leaving it", timeout)
 
 
 def run_live(voice: Voice, max_turns: int | None = None, *, as_json: bool = False) -> None:

@@ -2,7 +2,8 @@
 and end of speech to the reply audio. Commands are synthesized in three espeak-ng voices, one
 natural Piper voice, and the Piper voice over background noise (10 dB SNR); WER is also measured
 on real human recordings (Debian pocketsphinx-testdata). `whisper-plain` is Whisper tiny.en with
-no shop prompt: the off-the-shelf baseline.
+no shop prompt: the off-the-shelf baseline; `whisper-top1` is Whisper with the shop prompt taking
+its first guess, where `whisper` lets the NLU pick among its five best.
 
     .venv/bin/python bench/voice.py
 
@@ -75,13 +76,18 @@ def spoken_set(tmp: Path):
 
 
 def main() -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--engines", help="comma-separated subset, e.g. whisper (then nothing is saved)")
+    args = parser.parse_args()
     from assistant.config import SttSettings, load_config
     from assistant.dialogue import Dialogue
     from assistant.stt import transcribe
     from assistant.stt.pocketsphinx import PocketsphinxRecognizer
     from assistant.stt.whisper import WhisperRecognizer
     from assistant.tts import create_synthesizer
-    from assistant.voice import shop_phrases
+    from assistant.voice import Voice, shop_phrases
 
     results: dict[str, object] = {"machine": machine(), "utterances_per_voice": len(COMMANDS)}
     with tempfile.TemporaryDirectory() as tmp:
@@ -91,22 +97,28 @@ def main() -> int:
         dialogue = Dialogue(config, Path(tmp) / "data")
         phrases = shop_phrases(dialogue)
         audio = spoken_set(Path(tmp))
+        whisper = WhisperRecognizer(SttSettings(), phrases)
         plain = WhisperRecognizer(SttSettings(), phrases)
-        plain._prompt = None  # noqa: SLF001 - the off-the-shelf baseline
-        engines = {
-            "whisper": WhisperRecognizer(SttSettings(), phrases),
-            "whisper-plain": plain,
-            "pocketsphinx": PocketsphinxRecognizer(SttSettings(), phrases),
+        plain._prompt_tokens = plain._model.get_prompt(plain._tokenizer, [], without_timestamps=True)  # noqa: SLF001
+        engines = {  # name: (recognizer, pick of its n-best by the NLU?)
+            "whisper": (whisper, True),
+            "whisper-top1": (whisper, False),  # the same, taking its first guess
+            "whisper-plain": (plain, False),  # off the shelf: no prompt, first guess of a beam of 5
+            "pocketsphinx": (PocketsphinxRecognizer(SttSettings(), phrases), True),
         }
-        table, human, tts_ms = {}, {}, []
-        for name, recognizer in engines.items():
+        if args.engines:
+            engines = {name: engines[name] for name in args.engines.split(",")}
+        table, human, tts_ms, all_misses = {}, {}, [], {}
+        for name, (recognizer, choose) in engines.items():
+            voice = Voice(dialogue, recognizer, synth)
+            hear = voice.transcribe if choose else lambda pcm, r=recognizer: transcribe(r, pcm)
             for voice in VOICES:
-                wers, rtfs, hits, stt_ms, replies = [], [], 0, [], []
+                wers, rtfs, hits, stt_ms, replies, misses = [], [], 0, [], [], []
                 for text, intent in COMMANDS:
                     pcm = audio[(text, voice)]
                     dialogue.session.clear_pending()
                     t0 = time.perf_counter()
-                    heard = transcribe(recognizer, pcm).text
+                    heard = hear(pcm).text
                     t1 = time.perf_counter()
                     turn = dialogue.handle(heard) if heard.strip() else None
                     t2 = time.perf_counter()
@@ -116,7 +128,10 @@ def main() -> int:
                     tts_ms.append((t3 - t2) * 1000)
                     wers.append(wer(text, heard))
                     rtfs.append((t1 - t0) / (len(pcm) / 16000))
-                    hits += int(turn is not None and turn.intent == intent)
+                    hit = turn is not None and turn.intent == intent
+                    hits += int(hit)
+                    if not hit:
+                        misses.append({"said": text, "heard": heard, "intent": turn.intent if turn else None})
                     stt_ms.append((t1 - t0) * 1000)
                     replies.append((t3 - t0) * 1000)
                     dialogue.orders.clear_cart()
@@ -129,14 +144,16 @@ def main() -> int:
                     "reply_audio_ms_p95": round(percentile(replies, 0.95)),
                 }
                 print(f"{name}/{voice}: {table[f'{name}/{voice}']}", flush=True)
+                for miss in misses:
+                    print(f"    missed: said {miss['said']!r}, heard {miss['heard']!r} -> {miss['intent']}", flush=True)
+                all_misses[f"{name}/{voice}"] = misses
             if HAVE_HUMAN:
                 recordings = human_recordings()
-                human[name] = round(
-                    sum(wer(t, transcribe(recognizer, a).text) for t, a in recordings) / len(recordings), 3
-                )
+                human[name] = round(sum(wer(t, hear(a).text) for t, a in recordings) / len(recordings), 3)
         dialogue.close()
         results["vosk_ko_rtf"] = vosk_rtf(Path(tmp))
     results["runs"] = table
+    results["misses"] = all_misses
     results["human_recordings_wer"] = human
     results["tts_ms_p50"] = round(percentile(tts_ms, 0.5))
     results["rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
@@ -149,7 +166,8 @@ def main() -> int:
         f"Vosk (Korean model) RTF: {results['vosk_ko_rtf']}   pyttsx3 reply synthesis p50: {results['tts_ms_p50']} ms"
     )
     print(f"rss_mb {results['rss_mb']}   machine: {results['machine']}")
-    save("voice", results)
+    if not args.engines:
+        save("voice", results)
     return 0
 
 

@@ -33,10 +33,19 @@ class Word:
 
 
 @dataclass(frozen=True)
+class Alternative:
+    text: str
+    score: float
+    """The engine's own score: Whisper's mean log-probability per token."""
+
+
+@dataclass(frozen=True)
 class Transcript:
     text: str
     confidence: float = 1.0
     words: tuple[Word, ...] = field(default_factory=tuple)
+    alternatives: tuple[Alternative, ...] = field(default_factory=tuple)
+    """The engine's n-best, best first (`text` is the first), when it has them."""
 
 
 class Recognizer(Protocol):

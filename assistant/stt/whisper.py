@@ -45,6 +45,7 @@ class WhisperRecognizer:
     def __init__(self, settings: SttSettings, phrases: list[str]) -> None:
         try:
             from faster_whisper import WhisperModel
+            from faster_whisper.tokenizer import Tokenizer
         except ImportError as exc:
             raise EngineNotAvailable("faster-whisper is not installed") from exc
         model = settings.whisper_model or bundled_model()
@@ -63,8 +64,6 @@ class WhisperRecognizer:
         # here), so they are off unless asked for.
         self._word_timings = settings.word_timings
         self._audio: list[np.ndarray] = []
-        from faster_whisper.tokenizer import Tokenizer
-
         self._tokenizer = Tokenizer(
             self._model.hf_tokenizer, self._model.model.is_multilingual, task="transcribe", language="en"
         )
@@ -88,7 +87,8 @@ class WhisperRecognizer:
     def _n_best(self, audio: np.ndarray) -> Transcript:
         """One command (up to 30 s): the beam's best few hypotheses, so the caller can pick the one
         that makes sense in the shop: Whisper's second or third guess is often the right one
-        ("Care code." / "Check out."). A beam of 5 costs about 40 ms more than greedy decoding."""
+        ("Have you not done food?" / "Have you got any dog food?"). A beam of 5 costs about 40 ms
+        more than greedy decoding."""
         import ctranslate2
         from faster_whisper.audio import pad_or_trim
 

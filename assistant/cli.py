@@ -164,8 +164,8 @@ def cmd_skills_list(args: argparse.Namespace) -> int:
     for s in skills:
         enabled = states.enabled(s.name, s.builtin)
         rows.append({
-            "name": s.name, "version": s.cls.version, "source": s.source, "builtin": s.builtin,
-            "intents": sorted(s.intents), "permissions": sorted(s.cls.permissions), "enabled": enabled,
+            "name": s.name, "version": s.version, "source": s.source, "builtin": s.builtin,
+            "intents": sorted(s.intents), "permissions": sorted(s.permissions), "enabled": enabled,
             "status": "ok" if enabled else (states.reason(s.name) or "disabled until you enable it"),
         })  # fmt: skip
     for p in problems:
@@ -203,8 +203,8 @@ def cmd_skills_enable(args: argparse.Namespace) -> int:
         states.set(skill.name, False, "disabled by you")
         print(f"Skill '{skill.name}' is disabled.")
         return 0
-    print(f"Skill '{skill.name}' {skill.cls.version} from {skill.source} asks to:")
-    for permission in sorted(skill.cls.permissions) or ["(nothing: it needs no permissions)"]:
+    print(f"Skill '{skill.name}' {skill.version} from {skill.source} asks to:")
+    for permission in sorted(skill.permissions) or ["(nothing: it needs no permissions)"]:
         print(f"  - {PERMISSIONS.get(permission, permission)}")
     if not args.yes:
         if not sys.stdin.isatty():

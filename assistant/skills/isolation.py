@@ -311,6 +311,7 @@ class SkillWorker:
             items = None if wire.items is None else tuple(_product(ref, catalog) for ref in wire.items)
             focus = None if wire.focus is None else _product(wire.focus, catalog)
         except LookupError as exc:
+            self.stop()  # whatever else it sent after this reply is not to be read as the next one
             raise SkillCrashed(f"skill '{self.name}' sent an invalid reply: {exc}") from None
         return Reply(
             wire.speech,

@@ -25,7 +25,7 @@ from pydantic import ValidationError
 
 from assistant.errors import PermissionDenied, SkillCrashed, SkillError, SkillTimedOut
 from assistant.sdk import CAPABILITIES, Purchase, Reply
-from assistant.skills.registry import LoadedSkill
+from assistant.skills.registry import LoadedSkill, third_party_folders
 from assistant.skills.sandbox import Limits, bwrap_available, sandbox_args, storage_dir, worker_command, worker_env
 from assistant.skills.wire import (
     CapabilityCall,
@@ -61,18 +61,18 @@ class SkillWorker:
         *,
         allow_unsandboxed: bool = False,
         limits: Limits | None = None,
-        hide: Sequence[Path] = (),
+        hide: Sequence[Path] | None = None,
     ) -> None:
         """``allow_unsandboxed`` is config.yml's ``skills_unsandboxed``: without bubblewrap the skill
         runs with only rlimits and a clean environment, instead of being refused. ``hide`` lists other
-        skills' package folders the sandbox covers up."""
+        skills' package folders the sandbox covers up (default: every installed third-party skill's)."""
         self.loaded = loaded
         self.name = loaded.name
         self.granted = frozenset(loaded.permissions)
         self.storage = storage_dir(data_dir, loaded.name)
         self.allow_unsandboxed = allow_unsandboxed
         self.limits = limits or Limits()
-        self.hide = list(hide)
+        self.hide = list(hide) if hide is not None else None
         self.sandboxed = False
         self._proc: subprocess.Popen | None = None
         self._channel: Channel | None = None
@@ -87,6 +87,8 @@ class SkillWorker:
         reason = bwrap_available()
         if reason is None:
             self.sandboxed = True
+            if self.hide is None:
+                self.hide = third_party_folders()
             return sandbox_args(self.loaded, self.granted, self.storage, hide=self.hide) + worker_command(
                 self.loaded, fd
             )

@@ -175,3 +175,16 @@ def discover(
         loaded.append(skill_entry)
     loaded.sort(key=lambda s: s.name)
     return loaded, problems
+
+
+def third_party_folders() -> list[Path]:
+    """Every installed third-party skill's package folder (from metadata only), for sandboxes to cover up."""
+    folders = []
+    for ep in entry_points(group=GROUP):
+        if ep.dist is not None and ep.dist.name == CORE_DIST:
+            continue
+        try:
+            folders.append(read_manifest(ep).package_dir)
+        except SkillError:
+            continue
+    return sorted(set(folders))

@@ -91,6 +91,7 @@ def worker_env(skill: LoadedSkill, storage: Path) -> dict[str, str]:
         "LANG": "C.UTF-8",
         "PYTHONPATH": os.pathsep.join(str(p) for p in python_paths(skill)),
         "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONUNBUFFERED": "1",  # what it prints reaches the log as it happens, not at exit
         "PYTHONHASHSEED": "0",
     }
 

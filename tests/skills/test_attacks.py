@@ -191,6 +191,9 @@ def test_output_goes_to_the_log_not_the_terminal(host: Host, capfd):
     assert reply.speech == "I shouted."
     out, err = capfd.readouterr()
     assert "JUNK" not in out and "JUNK" not in err
+    deadline = time.monotonic() + 3
+    while "JUNK-IN-CALL on fd 2" not in host.worker("shouter").output() and time.monotonic() < deadline:
+        time.sleep(0.05)  # the log reads the worker's output as it comes
     printed = host.worker("shouter").output()
     assert "JUNK-AT-IMPORT on stdout" in printed and "JUNK-IN-CALL on fd 2" in printed
 

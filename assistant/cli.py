@@ -492,6 +492,11 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as exc:  # a bug of ours: one line, the traceback only with -v
+        if getattr(args, "verbose", False):
+            log.exception("unexpected error")
+        print(f"error: unexpected {type(exc).__name__}: {exc} (run with -v for details)", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -128,6 +129,9 @@ class Conversation:
             except StoreError as exc:  # busy, full, corrupt, read-only: say so, keep running
                 log.error("turn failed: %s", exc)
                 reply, skill = Reply(_spoken(exc)), None
+            except sqlite3.Error as exc:  # one the store did not name: the same, said plainly
+                log.error("turn failed: the database: %s", exc)
+                reply, skill = Reply(_spoken(StoreError(str(exc)))), None
             except AssistantError as exc:
                 log.error("turn failed: %s", exc)
                 reply, skill = Reply("Sorry, something went wrong on my side, so I couldn't do that."), None

@@ -241,7 +241,16 @@ def cmd_listen(args: argparse.Namespace) -> int:
                     "no microphone found: use 'assistant chat' to type, or 'assistant listen --wav FILE'"
                 )
             check_input(app.config.voice.audio.input_device, 16000)
-            run_live(voice, max_turns=args.max_turns, as_json=args.json)
+            out = sys.stderr if args.json else sys.stdout
+            try:
+                run_live(
+                    voice,
+                    max_turns=args.max_turns,
+                    show=lambda line: print(line, file=out, flush=True),
+                    emit=_emit if args.json else None,
+                )
+            except KeyboardInterrupt:
+                print(file=sys.stderr)
             return 0
         turns = voice.from_wav(Path(args.wav), speak=bool(args.reply_wav))
         for spoken in turns:

@@ -55,12 +55,35 @@ CREATE TABLE IF NOT EXISTS cart_items (
     added_at TEXT NOT NULL DEFAULT (datetime('now')),
     PRIMARY KEY (user_id, product_id)
 );
-CREATE TABLE IF NOT EXISTS checkouts (
+-- the checkout tokens of the first schema; quotes replaced them
+DROP TABLE IF EXISTS checkouts;
+CREATE TABLE IF NOT EXISTS basket_versions (
+    user_id INTEGER PRIMARY KEY REFERENCES users(id),
+    version INTEGER NOT NULL
+);
+-- every basket write, from any code path or process, moves the version on, so a quote can tell
+CREATE TRIGGER IF NOT EXISTS cart_items_version_ai AFTER INSERT ON cart_items BEGIN
+    INSERT INTO basket_versions(user_id, version) VALUES (new.user_id, 1)
+    ON CONFLICT(user_id) DO UPDATE SET version = version + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS cart_items_version_au AFTER UPDATE ON cart_items BEGIN
+    INSERT INTO basket_versions(user_id, version) VALUES (new.user_id, 1)
+    ON CONFLICT(user_id) DO UPDATE SET version = version + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS cart_items_version_ad AFTER DELETE ON cart_items BEGIN
+    INSERT INTO basket_versions(user_id, version) VALUES (old.user_id, 1)
+    ON CONFLICT(user_id) DO UPDATE SET version = version + 1;
+END;
+CREATE TABLE IF NOT EXISTS quotes (
     token TEXT PRIMARY KEY,
     user_id INTEGER NOT NULL REFERENCES users(id),
-    lines TEXT NOT NULL,
+    conversation TEXT NOT NULL,
+    lines TEXT NOT NULL, -- JSON [[product_id, quantity, price_pence], ...]
     total_pence INTEGER NOT NULL,
-    created_at TEXT NOT NULL DEFAULT (datetime('now')),
+    basket_version INTEGER,
+    created_at REAL NOT NULL,
+    expires_at REAL NOT NULL,
+    state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'placed', 'cancelled')),
     order_id INTEGER REFERENCES orders(id)
 );
 CREATE TABLE IF NOT EXISTS orders (

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import platformdirs
 
-from assistant.errors import StoreError
+from assistant.errors import StoreBusy, StoreCorrupt, StoreError, StoreFull, StoreReadOnly
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +122,29 @@ CREATE TABLE IF NOT EXISTS transcripts (
 """
 
 
+BUSY_TIMEOUT = 10.0
+"""Seconds a write waits for another connection's transaction before giving up."""
+
+
+def classify(exc: sqlite3.Error, path: Path) -> StoreError:
+    """One line naming the file, with the advice that fits the cause (never 'move it away' for a permission)."""
+    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+    text = str(exc)
+    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in text:
+        return StoreBusy(f"{path}: the database stayed busy (locked by another program or device); try again")
+    if code == sqlite3.SQLITE_FULL or "disk is full" in text:
+        return StoreFull(f"{path}: the disk is full; free some space and try again")
+    if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB) or "malformed" in text or "not a database" in text:
+        return StoreCorrupt(f"{path}: the database is damaged ({text}); move it away to start afresh")
+    if code == sqlite3.SQLITE_READONLY or "readonly" in text:
+        return StoreReadOnly(f"{path}: is read-only; check its permissions and those of its folder")
+    if code == sqlite3.SQLITE_CANTOPEN:
+        return StoreError(f"{path}: cannot open the database; check that its folder exists and can be written")
+    if code == sqlite3.SQLITE_IOERR:
+        return StoreError(f"{path}: the disk reported an error ({text}); check the disk and its free space")
+    return StoreError(f"{path}: database error: {text}")
+
+
 def default_data_dir() -> Path:
     env = os.environ.get("ASSISTANT_DATA_DIR")
     return Path(env) if env else Path(platformdirs.user_data_dir("shopper-assistant", appauthor=False))
@@ -140,34 +163,42 @@ class Database:
         except OSError as exc:
             raise StoreError(f"{self.data_dir}: cannot create the data directory: {exc.strerror}") from exc
         if not os.access(self.data_dir, os.W_OK):
-            raise StoreError(f"{self.data_dir}: the data directory is not writable")
+            raise StoreReadOnly(f"{self.data_dir}: the data directory is read-only; check its permissions")
         try:
-            self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10)
+            self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT)
             self.conn.row_factory = sqlite3.Row
             self.conn.execute("PRAGMA foreign_keys = ON")
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = FULL")
             self.conn.executescript(SCHEMA)
             self.conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(
-                f"{self.path}: not a usable assistant database ({exc}); move it away to start afresh"
-            ) from exc
+        except sqlite3.Error as exc:
+            raise classify(exc, self.path) from exc
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception: nothing is half-written."""
-        self.conn.execute("BEGIN IMMEDIATE")
+        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception: nothing is half-written.
+
+        A database error becomes the StoreError subclass that names its cause."""
         try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        else:
-            self.conn.execute("COMMIT")
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                # SQLite rolls back by itself on some errors (a full disk); a second ROLLBACK would hide the first
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
+            else:
+                self.conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise classify(exc, self.path) from exc
 
     def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
-        return self.conn.execute(sql, params).fetchall()
+        try:
+            return self.conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise classify(exc, self.path) from exc
 
     def meta(self, key: str) -> str | None:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()

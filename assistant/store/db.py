@@ -6,7 +6,8 @@ import contextlib
 import logging
 import os
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import platformdirs
@@ -145,6 +146,22 @@ def classify(exc: sqlite3.Error, path: Path) -> StoreError:
     return StoreError(f"{path}: database error: {text}")
 
 
+def _retry_while_locked(step: Callable[[], None]) -> None:
+    """Run an idempotent set-up step until no other process holds the file, up to the busy timeout.
+
+    Eight processes opening a new file at once: switching it to WAL failed 'database is locked' at
+    once, without the busy handler waiting, in one of them."""
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    while True:
+        try:
+            step()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def default_data_dir() -> Path:
     env = os.environ.get("ASSISTANT_DATA_DIR")
     return Path(env) if env else Path(platformdirs.user_data_dir("shopper-assistant", appauthor=False))
@@ -167,13 +184,16 @@ class Database:
         try:
             self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT)
             self.conn.row_factory = sqlite3.Row
-            self.conn.execute("PRAGMA foreign_keys = ON")
-            self.conn.execute("PRAGMA journal_mode = WAL")
-            self.conn.execute("PRAGMA synchronous = FULL")
-            self.conn.executescript(SCHEMA)
-            self.conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            _retry_while_locked(self._prepare)
         except sqlite3.Error as exc:
             raise classify(exc, self.path) from exc
+
+    def _prepare(self) -> None:
+        self.conn.execute("PRAGMA foreign_keys = ON")
+        self.conn.execute("PRAGMA journal_mode = WAL")
+        self.conn.execute("PRAGMA synchronous = FULL")
+        self.conn.executescript(SCHEMA)
+        self.conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

@@ -10,14 +10,14 @@ from datetime import date
 from enum import StrEnum
 
 from assistant.config import ShopSettings
-from assistant.skills.phrasing import money, plural
+from assistant.sdk.phrasing import money, plural
 from assistant.store.catalog import Catalog
 from assistant.store.db import Database
-from assistant.store.orders import Line, Orders, Outcome, Quote
+from assistant.store.orders import Line, Order, Orders, Outcome, Quote, cancel_quote
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Outcome", "PlaceResult", "PurchaseGate", "Quote", "Refusal", "Refused", "proposal"]
+__all__ = ["Outcome", "PlaceResult", "PurchaseGate", "Quote", "Refusal", "Refused", "when"]
 
 
 class Refused(StrEnum):
@@ -43,19 +43,22 @@ class PlaceResult:
     """What a yes did; ``speech`` is the reply that tells the user."""
 
     outcome: Outcome
+    """A StrEnum: compares equal to 'placed', 'already_placed', 'changed', 'expired', 'declined', 'unknown'."""
     speech: str
-    order_id: int | None = None
+    order: Order | None = None
     """The order placed now (PLACED) or before (ALREADY_PLACED)."""
-    deliver_on: date | None = None
 
     @property
     def placed(self) -> bool:
         return self.outcome is Outcome.PLACED
 
+    @property
+    def order_id(self) -> int | None:
+        return self.order.id if self.order else None
 
-def proposal(quote: Quote) -> list[tuple[int, int]]:
-    """What a skill's quote may propose: product ids and quantities. Its prices and total are dropped."""
-    return [(line.product.id, line.quantity) for line in quote.lines]
+    @property
+    def deliver_on(self) -> date | None:
+        return self.order.deliver_on if self.order else None
 
 
 def when(days: int) -> str:
@@ -84,7 +87,7 @@ class PurchaseGate:
                 Refused.BUYING_OFF,
                 "Buying is switched off in the settings, so I can't place orders. Your basket is kept.",
             )
-        orders = Orders.of_user_id(self.db, user_id)
+        orders = Orders(self.db, user_id)
         version: int | None
         if lines is None:
             priced, version = orders.basket()
@@ -143,7 +146,7 @@ class PurchaseGate:
     def place(self, token: str, user_id: int, conversation: str) -> PlaceResult:
         """Order exactly the quoted lines, once, if the quote still stands (one transaction)."""
         shop = self.shop
-        orders = Orders.of_user_id(self.db, user_id)
+        orders = Orders(self.db, user_id)
         outcome, order_id = orders.settle(
             token,
             conversation=conversation,
@@ -154,20 +157,16 @@ class PurchaseGate:
         if order_id is None:
             return PlaceResult(outcome, _REFUSED_SPEECH[outcome])
         order = orders.get(order_id)
-        deliver_on = order.deliver_on if order else None
         if outcome is Outcome.ALREADY_PLACED:
-            return PlaceResult(outcome, f"Order {order_id} is already placed. Anything else?", order_id, deliver_on)
+            return PlaceResult(outcome, f"Order {order_id} is already placed. Anything else?", order)
         log.info("order %s placed: %s pence", order_id, order.total_pence if order else "?")
         return PlaceResult(
-            outcome,
-            f"Done. Order {order_id} is placed; it should arrive {when(shop.delivery_days)}.",
-            order_id,
-            deliver_on,
+            outcome, f"Done. Order {order_id} is placed; it should arrive {when(shop.delivery_days)}.", order
         )
 
-    def cancel(self, token: str, user_id: int, conversation: str) -> bool:
+    def cancel(self, token: str) -> bool:
         """The user said no (or moved on): this token can never place an order. False if it was not open."""
-        return Orders.of_user_id(self.db, user_id).cancel_quote(token, conversation)
+        return cancel_quote(self.db, token)
 
 
 _REFUSED_SPEECH = {

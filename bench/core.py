@@ -53,8 +53,8 @@ def main() -> int:
     args = parser.parse_args()
     results: dict[str, object] = {"machine": machine(), "engine": args.engine}
 
+    from assistant.app import App
     from assistant.config import load_config
-    from assistant.dialogue import Dialogue
     from assistant.nlu.data import load_file
     from assistant.nlu.evaluate import evaluate
 
@@ -62,21 +62,22 @@ def main() -> int:
         os.environ["ASSISTANT_MODEL_CACHE"] = str(Path(tmp) / "models")
         config = load_config(REPO / "config.yml")
         start = time.perf_counter()
-        dialogue = Dialogue(config, Path(tmp) / "data", args.engine)
+        app = App.build(config, data_dir=Path(tmp) / "data", engine=args.engine)
         results["first_start_with_training_s"] = round(time.perf_counter() - start, 2)
-        dialogue.close()
+        app.close()
 
         latencies = []
-        dialogue = Dialogue(config, Path(tmp) / "data", args.engine)
+        app = App.build(config, data_dir=Path(tmp) / "data", engine=args.engine)
+        conversation = app.conversation()
         for i in range(args.turns):
             text = SCRIPT[i % len(SCRIPT)]
             t0 = time.perf_counter()
-            dialogue.handle(text)
+            conversation.handle(text)
             latencies.append((time.perf_counter() - t0) * 1000)
         results["turn_ms_p50"] = round(percentile(latencies, 0.5), 1)
         results["turn_ms_p95"] = round(percentile(latencies, 0.95), 1)
         results["turns"] = args.turns
-        report = evaluate(dialogue.parse, load_file(REPO / "tests/data/nlu_test.yml"))
+        report = evaluate(app.parse, load_file(REPO / "tests/data/nlu_test.yml"))
         results.update(
             {
                 f"heldout_{k}": v
@@ -85,7 +86,7 @@ def main() -> int:
             }
         )
         results["rss_mb_after_turns"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-        dialogue.close()
+        app.close()
 
         # cold start: a new process, cached model, until the chat answers its first turn
         env = {**os.environ, "ASSISTANT_MODEL_CACHE": str(Path(tmp) / "models")}
@@ -114,7 +115,7 @@ def main() -> int:
         results["cold_start_to_first_reply_s"] = round(min(cold), 2)
         t0 = time.perf_counter()
         rss = subprocess.run(
-            [sys.executable, "-c", "import resource,sys; from assistant.config import load_config; from assistant.dialogue import Dialogue; from pathlib import Path; d=Dialogue(load_config(), Path(sys.argv[1]), sys.argv[2]); d.handle('hello'); print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)", str(Path(tmp) / "data"), args.engine],
+            [sys.executable, "-c", "import resource,sys; from assistant.config import load_config; from assistant.app import App; from pathlib import Path; a=App.build(load_config(), data_dir=Path(sys.argv[1]), engine=sys.argv[2]); a.conversation().handle('hello'); print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)", str(Path(tmp) / "data"), args.engine],
             capture_output=True, text=True, env=env, check=True, cwd=REPO,
         )  # fmt: skip
         results["rss_mb_after_start"] = round(int(rss.stdout.strip()) / 1024, 1)
@@ -122,9 +123,9 @@ def main() -> int:
         # embedded training time alone, on an empty cache
         from assistant.nlu.embedded import EmbeddedEngine
 
-        dialogue = Dialogue(config, Path(tmp) / "data", args.engine)
-        data = dialogue.training_data()
-        dialogue.close()
+        app = App.build(config, data_dir=Path(tmp) / "data", engine=args.engine)
+        data = app.training_data()
+        app.close()
         t0 = time.perf_counter()
         EmbeddedEngine().train(data, Path(tmp) / "fresh-cache")
         results["embedded_training_s"] = round(time.perf_counter() - t0, 2)

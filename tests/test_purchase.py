@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from assistant.config import ShopSettings
-from assistant.purchase import Outcome, PurchaseGate, Refusal, Refused, proposal
+from assistant.purchase import Outcome, PurchaseGate, Refusal, Refused
+from assistant.sdk import confirm_purchase
 from assistant.store import Catalog, Database, Line, Orders, Quote, ensure_demo
 
 REPO = Path(__file__).resolve().parent.parent
@@ -80,15 +81,15 @@ def test_a_skills_forged_price_is_ignored(store):
     """A skill shows 'one item for 99p' for a 450 pound phone: the gate reads and charges the real price."""
     me = store.user_id("me")
     phone = Catalog(store).by_sku("ELE-0087")
-    forged = Quote("skill-made", (Line(replace(phone, price_pence=99), 1),), 99)
-    capped = PurchaseGate(store, ShopSettings(spending_cap=50)).quote(me, "kitchen", proposal(forged))
+    proposed = confirm_purchase([Line(replace(phone, price_pence=99), 1)], "One item for 99p.").purchase.lines
+    capped = PurchaseGate(store, ShopSettings(spending_cap=50)).quote(me, "kitchen", proposed)
     assert isinstance(capped, Refusal) and "450 pounds" in capped.speech
     gate = PurchaseGate(store, ShopSettings())
-    quote = gate.quote(me, "kitchen", proposal(forged))
+    quote = gate.quote(me, "kitchen", proposed)
     assert quote.total_pence == 45000 and "for 450 pounds" in gate.question(quote)
     placed = gate.place(quote.token, me, "kitchen")
     assert Orders(store, "me").get(placed.order_id).total_pence == 45000
-    assert gate.place("skill-made", me, "kitchen").outcome is Outcome.UNKNOWN
+    assert gate.place("a-made-up-token", me, "kitchen").outcome is Outcome.UNKNOWN
 
 
 @pytest.mark.parametrize(
@@ -134,10 +135,10 @@ def test_declined_token_cannot_buy_later(store):
     me = store.user_id("me")
     Orders(store, "me").add(sku(store, "GRO-0001"))
     quote = gate.quote(me, "kitchen", None)
-    assert gate.cancel(quote.token, me, "kitchen")
+    assert gate.cancel(quote.token)
     result = gate.place(quote.token, me, "kitchen")
     assert result.outcome is Outcome.DECLINED and ordered_units(store, me) == 0
-    assert not gate.cancel(quote.token, me, "kitchen")
+    assert not gate.cancel(quote.token)
 
 
 def test_basket_changed_after_the_quote_orders_nothing(store):

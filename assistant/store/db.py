@@ -6,6 +6,7 @@ import contextlib
 import logging
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,6 +18,8 @@ from assistant.errors import StoreBusy, StoreCorrupt, StoreError, StoreFull, Sto
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
+BUSY_TIMEOUT = 10.0
+"""Seconds a write waits for another writer (another device, process or conversation) to finish."""
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS products (
@@ -123,10 +126,6 @@ CREATE TABLE IF NOT EXISTS transcripts (
 """
 
 
-BUSY_TIMEOUT = 10.0
-"""Seconds a write waits for another connection's transaction before giving up."""
-
-
 def classify(exc: sqlite3.Error, path: Path) -> StoreError:
     """One line naming the file, with the advice that fits the cause (never 'move it away' for a permission)."""
     code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
@@ -162,6 +161,12 @@ def _retry_while_locked(step: Callable[[], None]) -> None:
             time.sleep(0.05)
 
 
+def _prepare(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+
+
 def default_data_dir() -> Path:
     env = os.environ.get("ASSISTANT_DATA_DIR")
     return Path(env) if env else Path(platformdirs.user_data_dir("shopper-assistant", appauthor=False))
@@ -181,36 +186,76 @@ class Database:
             raise StoreError(f"{self.data_dir}: cannot create the data directory: {exc.strerror}") from exc
         if not os.access(self.data_dir, os.W_OK):
             raise StoreReadOnly(f"{self.data_dir}: the data directory is read-only; check its permissions")
+        # one connection per thread: the hub runs many conversations at once, and a sqlite3
+        # connection shared between threads interleaves their transactions
+        self._local = threading.local()
+        self._opened: list[sqlite3.Connection] = []
+        self._opened_lock = threading.Lock()
         try:
-            self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT)
-            self.conn.row_factory = sqlite3.Row
-            _retry_while_locked(self._prepare)
+            _retry_while_locked(self._create_schema)
         except sqlite3.Error as exc:
             raise classify(exc, self.path) from exc
 
-    def _prepare(self) -> None:
-        self.conn.execute("PRAGMA foreign_keys = ON")
-        self.conn.execute("PRAGMA journal_mode = WAL")
-        self.conn.execute("PRAGMA synchronous = FULL")
+    def _create_schema(self) -> None:
         self.conn.executescript(SCHEMA)
         self.conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """This thread's connection (opened on first use)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT)
+                conn.row_factory = sqlite3.Row
+                _retry_while_locked(lambda: _prepare(conn))
+            except sqlite3.Error as exc:
+                raise classify(exc, self.path) from exc
+            self._local.conn = conn
+            self._local.depth = 0
+            with self._opened_lock:
+                self._opened.append(conn)
+        return conn
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception: nothing is half-written.
 
-        A database error becomes the StoreError subclass that names its cause."""
+        Nested (a skill's write inside a turn's transaction) it is a savepoint of the outer one, so
+        the turn commits or rolls back as a whole. A database error becomes the StoreError subclass
+        that names its cause."""
+        conn = self.conn
+        depth = self._local.depth
         try:
-            self.conn.execute("BEGIN IMMEDIATE")
+            if depth:
+                name = f"sp{depth}"
+                conn.execute(f"SAVEPOINT {name}")
+                self._local.depth += 1
+                try:
+                    yield conn
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute(f"ROLLBACK TO {name}")
+                        conn.execute(f"RELEASE {name}")
+                    raise
+                else:
+                    conn.execute(f"RELEASE {name}")
+                finally:
+                    self._local.depth -= 1
+                return
+            conn.execute("BEGIN IMMEDIATE")
+            self._local.depth = 1
             try:
-                yield self.conn
+                yield conn
             except BaseException:
                 # SQLite rolls back by itself on some errors (a full disk); a second ROLLBACK would hide the first
-                if self.conn.in_transaction:
-                    self.conn.execute("ROLLBACK")
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 raise
             else:
-                self.conn.execute("COMMIT")
+                conn.execute("COMMIT")
+            finally:
+                self._local.depth = 0
         except sqlite3.Error as exc:
             raise classify(exc, self.path) from exc
 
@@ -232,5 +277,20 @@ class Database:
             tx.execute("INSERT OR IGNORE INTO users(name) VALUES (?)", (name,))
             return int(tx.execute("SELECT id FROM users WHERE name = ?", (name,)).fetchone()[0])
 
+    def release_thread(self) -> None:
+        """Close this thread's connection (a thread that is about to end)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            return
+        self._local.conn = None
+        with self._opened_lock:
+            if conn in self._opened:
+                self._opened.remove(conn)
+        conn.close()
+
     def close(self) -> None:
-        self.conn.close()
+        with self._opened_lock:
+            opened, self._opened = self._opened, []
+        for conn in opened:
+            conn.close()
+        self._local = threading.local()

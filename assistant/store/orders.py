@@ -91,16 +91,10 @@ class Order:
 class Orders:
     """One user's basket and orders."""
 
-    def __init__(self, db: Database, user: str) -> None:
+    def __init__(self, db: Database, user: str | int) -> None:
+        """``user`` is a name (created on first use) or a user id."""
         self.db = db
-        self.user_id = db.user_id(user)
-
-    @classmethod
-    def of_user_id(cls, db: Database, user_id: int) -> Orders:
-        """The basket and orders of a user already known by id."""
-        orders = cls.__new__(cls)
-        orders.db, orders.user_id = db, user_id
-        return orders
+        self.user_id = user if isinstance(user, int) else db.user_id(user)
 
     # -- basket -------------------------------------------------------------------------------
     def cart(self) -> list[Line]:
@@ -247,16 +241,6 @@ class Orders:
         )
         return all(held.get(pid, 0) >= qty for pid, qty, _ in lines)
 
-    def cancel_quote(self, token: str, conversation: str) -> bool:
-        """The user said no: the token can never place an order. False if it was not open."""
-        with self.db.transaction() as tx:
-            cur = tx.execute(
-                "UPDATE quotes SET state = 'cancelled' WHERE token = ? AND user_id = ? AND conversation = ? "
-                "AND state = 'open'",
-                (token, self.user_id, conversation),
-            )
-        return cur.rowcount == 1
-
     def quote(self, lines: Sequence[Line] | None = None, minutes: float = QUOTE_MINUTES) -> Quote | None:
         """Price the basket (or the given lines, for a reorder) from the store and record a token.
 
@@ -338,3 +322,12 @@ class Orders:
             tx.execute("DELETE FROM orders WHERE user_id = ?", (self.user_id,))
             for table in ("cart_items", "suggestions", "transcripts"):
                 tx.execute(f"DELETE FROM {table} WHERE user_id = ?", (self.user_id,))  # noqa: S608
+
+
+def cancel_quote(db: Database, token: str) -> bool:
+    """The user said no (or moved on): the token can never place an order. False if it was not open.
+
+    The token is a 128-bit secret that only the conversation that asked holds."""
+    with db.transaction() as tx:
+        cur = tx.execute("UPDATE quotes SET state = 'cancelled' WHERE token = ? AND state = 'open'", (token,))
+    return cur.rowcount == 1

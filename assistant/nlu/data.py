@@ -399,3 +399,14 @@ def load_files(paths: list[Path], check_regexes: bool = True) -> TrainingData:
     for path in paths:
         merged.merge(load_file(path, check_regexes))
     return merged
+
+
+def expand_paths(paths: list[Path]) -> list[Path]:
+    """Files as given; folders become the YAML files inside them, as `rasa` reads a data folder."""
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            out += sorted(p for p in path.rglob("*") if p.suffix in (".yml", ".yaml"))
+        else:
+            out.append(path)
+    return out

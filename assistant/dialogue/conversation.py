@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -128,6 +129,9 @@ class Conversation:
             except StoreError as exc:  # busy, full, corrupt, read-only: say so, keep running
                 log.error("turn failed: %s", exc)
                 reply, skill = Reply(_spoken(exc)), None
+            except sqlite3.Error as exc:  # one the store did not name: the same, said plainly
+                log.error("turn failed: the database: %s", exc)
+                reply, skill = Reply(_spoken(StoreError(str(exc)))), None
             except AssistantError as exc:
                 log.error("turn failed: %s", exc)
                 reply, skill = Reply("Sorry, something went wrong on my side, so I couldn't do that."), None
@@ -166,7 +170,13 @@ class Conversation:
             answer = read_answer(request)
             if answer is Answer.YES:
                 session.confirm = None
-                return self._confirmed(pending, request)
+                try:
+                    return self._confirmed(pending, request)
+                except (StoreError, sqlite3.Error) as exc:  # nothing happened: the question stands
+                    log.error("turn failed: %s", exc)
+                    session.confirm = pending
+                    spoken = _spoken(exc if isinstance(exc, StoreError) else StoreError(str(exc)))
+                    return Reply(f"{spoken} {pending.question}".strip(), expect="confirm"), pending.skill
             if answer is Answer.NO:
                 session.confirm = None
                 return self._denied(pending, request)

@@ -47,8 +47,8 @@ class ProductRef(_Strict):
 
 
 class PurchaseLines(_Strict):
-    lines: list[tuple[int, int]] = Field(min_length=1, max_length=100)
-    """(product id, quantity) pairs."""
+    lines: list[Annotated[list[int], Field(min_length=2, max_length=2)]] = Field(min_length=1, max_length=100)
+    """[product id, quantity] pairs (lists: the models validate parsed JSON strictly)."""
 
 
 class PurchaseBasket(_Strict):

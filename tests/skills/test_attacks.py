@@ -49,9 +49,9 @@ class Host:
             self.workers[name] = SkillWorker(self.skills[name], self.data_dir)
         return self.workers[name]
 
-    def call(self, name: str, intent: str, params: dict | None = None) -> Reply:
+    def call(self, name: str, intent: str, params: object = None) -> Reply:
         loaded: LoadedSkill = self.skills[name]
-        request = Request(intent, json.dumps(params or {}))
+        request = Request(intent, json.dumps(params if params is not None else {}))
         return self.worker(name).call(
             loaded.intents[intent], request, None, Conversation(), SHOP, [], self.capabilities, 5.0
         )
@@ -205,6 +205,16 @@ def test_a_reply_that_is_not_short_text_is_an_apology_and_the_skill_answers_agai
     with pytest.raises(SkillError, match="badreply"):
         host.call("badreply", intent)
     assert host.call("badreply", "fine_reply").speech == "All good."
+
+
+def test_a_purchase_crosses_as_product_ids_and_quantities_only(host: Host):
+    dear = host.db.query("SELECT id FROM products ORDER BY price_pence DESC LIMIT 1")[0]["id"]
+    proposed = host.call("badreply", "penny_phone", dear)
+    # no name or price of the skill's making reaches the core: the gate prices these lines itself
+    assert proposed.purchase is not None and proposed.purchase.lines == ((dear, 1),)
+    assert proposed.expect == "confirm" and proposed.speech == "Just one oat milk for a penny."
+    basket = host.call("badreply", "buy_basket")
+    assert basket.purchase is not None and basket.purchase.lines is None
 
 
 def test_the_sandbox_shares_the_network_only_with_the_permission(host: Host, tmp_path: Path):

@@ -34,6 +34,14 @@ def _call(worker: SkillWorker, intent: str) -> str:
     return worker.call(method, Request(intent, "{}"), None, Conversation(), SHOP, [], {}, 5.0).speech
 
 
+def test_built_in_skills_match_their_manifests(skills):
+    _, problems = discover()
+    assert [p for p in problems if p.source == "shopper-assistant"] == []
+    builtin = {n for n, s in skills.items() if s.builtin}
+    assert {"cart", "conversation", "orders", "privacy", "recommend", "search"} <= builtin
+    assert skills["cart"].skill is not None and skills["recipes"].skill is None  # only built-ins are imported
+
+
 def test_without_a_sandbox_a_third_party_skill_is_refused_in_one_line(skills, tmp_path, no_bwrap):
     worker = SkillWorker(skills["shouter"], tmp_path)
     with pytest.raises(SkillError) as refused:

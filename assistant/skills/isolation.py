@@ -192,24 +192,27 @@ class SkillWorker:
 
     # -- output ---------------------------------------------------------------------------------
     def _drain(self, proc: subprocess.Popen) -> None:
-        """The worker's stdout and stderr, to the log and a bounded tail; never to the user's terminal."""
+        """The worker's stdout and stderr, to the log and a bounded tail; never to the user's terminal.
+
+        Read in chunks, not lines: a skill printing gigabytes without a newline costs 64 KB here."""
         assert proc.stdout is not None
+        fd = proc.stdout.fileno()
         logged = 0
-        for line in iter(proc.stdout.readline, b""):
+        while chunk := os.read(fd, 65536):
             with self._output_lock:
-                self._output.append(line[:OUTPUT_KEPT])
-                self._output_size += len(self._output[-1])
-                while self._output_size > OUTPUT_KEPT:
+                self._output.append(chunk)
+                self._output_size += len(chunk)
+                while self._output_size - len(self._output[0]) >= OUTPUT_KEPT:
                     self._output_size -= len(self._output.popleft())
             if logged < OUTPUT_KEPT:
-                log.debug("skill '%s' printed: %s", self.name, line[:1000].decode("utf-8", "replace").rstrip())
-                logged += len(line)
+                log.debug("skill '%s' printed: %s", self.name, chunk[:2000].decode("utf-8", "replace").rstrip())
+                logged += len(chunk)
         proc.stdout.close()
 
     def output(self) -> str:
-        """The last 64 KB the worker printed (for the log and for tests)."""
+        """The last 64 KB or so the worker printed (for the log and for tests)."""
         with self._output_lock:
-            return b"".join(self._output).decode("utf-8", "replace")
+            return b"".join(self._output)[-OUTPUT_KEPT:].decode("utf-8", "replace")
 
     def _tail(self) -> str:
         time.sleep(0.05)  # let the drain thread read what the dying worker printed

@@ -198,6 +198,12 @@ def test_output_goes_to_the_log_not_the_terminal(host: Host, capfd):
     assert "JUNK-AT-IMPORT on stdout" in printed and "JUNK-IN-CALL on fd 2" in printed
 
 
+def test_a_flood_of_output_is_kept_bounded(host: Host):
+    assert host.call("shouter", "flood").speech == "Flooded."
+    time.sleep(0.5)
+    assert 0 < len(host.worker("shouter").output()) <= 64 * 1024
+
+
 @pytest.mark.parametrize(
     "intent", ["number_reply", "dict_reply", "huge_reply", "made_up_product", "garbage_reply", "endless_line"]
 )

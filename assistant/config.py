@@ -107,6 +107,9 @@ class Config(_Section):
     voice: VoiceSettings = Field(default_factory=VoiceSettings)
     skills: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """Per-skill settings, validated by each skill's own Settings model."""
+    skills_unsandboxed: bool = False
+    """Run third-party skills even where no sandbox (bubblewrap) is available: UNSAFE, their code
+    then runs as you and can read your files (docs/skills.md, section 6)."""
     source: Path | None = Field(None, exclude=True)
 
 

@@ -223,6 +223,24 @@ def cmd_skills_enable(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_skills_log(args: argparse.Namespace) -> int:
+    from assistant.skills.access_log import AccessLog
+
+    log = AccessLog(_data_dir(args))
+    try:
+        entries = log.entries(args.name, limit=args.limit)
+    finally:
+        log.close()
+    if args.json:
+        _emit({"entries": [e.as_dict() for e in entries]})
+        return 0
+    for e in entries:
+        print(f"{e.at.astimezone():%Y-%m-%d %H:%M:%S}  {e.skill:<16} {e.capability}.{e.method:<16} {e.summary}")
+    if not entries:
+        print(f"No calls by skill '{args.name}' are logged." if args.name else "No skill calls are logged.")
+    return 0
+
+
 def cmd_skills_new(args: argparse.Namespace) -> int:
     from assistant.skills.scaffold import scaffold
 
@@ -413,6 +431,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = skills.add_parser("disable", parents=[common], help="switch a skill off")
     p.add_argument("name")
     p.set_defaults(func=cmd_skills_enable, enable=False, yes=True)
+    p = skills.add_parser("log", parents=[common], help="what third-party skills read and did, newest first")
+    p.add_argument("name", nargs="?", help="only this skill")
+    p.add_argument("--limit", type=int, default=200, help="at most this many entries (default: 200)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_skills_log)
     p = skills.add_parser("new", help="scaffold a pip-installable skill package")
     p.add_argument("name")
     p.add_argument("--dir", help="where to create it (default: here)")

@@ -39,6 +39,7 @@ PERMISSIONS: dict[str, str] = {
     "profile.read": "read your name and delivery address",
     "profile.erase": "erase your order history, basket and stored data",
     "network": "open network connections",
+    "access_log.read": "read the log of what other skills used (given to built-in skills only)",
 }
 
 __all__ = [
@@ -342,6 +343,11 @@ class Context:
     @property
     def privacy(self):
         return self._cap("profile.erase", "privacy")
+
+    @property
+    def access_log(self):
+        """``entries(skill=None, since=None, limit=200) -> list[Access]``, newest first."""
+        return self._cap("access_log.read", "access_log")
 
     def money(self, pence: int) -> str:
         return money(pence, self.shop.currency)

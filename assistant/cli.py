@@ -159,6 +159,7 @@ def cmd_catalog_import(args: argparse.Namespace) -> int:
 
 
 def cmd_skills_list(args: argparse.Namespace) -> int:
+    from assistant.skills import consent
     from assistant.skills.registry import discover
     from assistant.skills.state import SkillStates
     from assistant.store import Database
@@ -168,11 +169,12 @@ def cmd_skills_list(args: argparse.Namespace) -> int:
     skills, problems = discover(config.skills)
     rows = []
     for s in skills:
-        enabled = states.enabled(s.name, s.builtin)
+        agreed = consent.check(states, s.name, s.cls.version, s.cls.permissions, s.builtin)
+        enabled = agreed.allowed
         rows.append({
             "name": s.name, "version": s.cls.version, "source": s.source, "builtin": s.builtin,
             "intents": sorted(s.intents), "permissions": sorted(s.cls.permissions), "enabled": enabled,
-            "status": "ok" if enabled else (states.reason(s.name) or "disabled until you enable it"),
+            "status": agreed.status,
         })  # fmt: skip
     for p in problems:
         rows.append({"name": p.name, "version": None, "source": p.source, "builtin": False, "intents": [],
@@ -191,7 +193,8 @@ def cmd_skills_list(args: argparse.Namespace) -> int:
 
 
 def cmd_skills_enable(args: argparse.Namespace) -> int:
-    from assistant.sdk import PERMISSIONS
+    from assistant.nlu import load_training_data
+    from assistant.skills import consent
     from assistant.skills.registry import discover
     from assistant.skills.state import SkillStates
     from assistant.store import Database
@@ -209,17 +212,34 @@ def cmd_skills_enable(args: argparse.Namespace) -> int:
         states.set(skill.name, False, "disabled by you")
         print(f"Skill '{skill.name}' is disabled.")
         return 0
-    print(f"Skill '{skill.name}' {skill.cls.version} from {skill.source} asks to:")
-    for permission in sorted(skill.cls.permissions) or ["(nothing: it needs no permissions)"]:
-        print(f"  - {PERMISSIONS.get(permission, permission)}")
+    version, permissions = skill.cls.version, frozenset(skill.cls.permissions)
+    if not skill.builtin:
+        refused = consent.refusal(
+            skill.name, skill.source, permissions, intents=skill.intents, nlu_file=skill.nlu_file,
+            builtins={s.name for s in skills if s.builtin},
+            builtin_data=load_training_data([s.nlu_file for s in skills if s.builtin and s.nlu_file]),
+        )  # fmt: skip
+        if refused:
+            raise AssistantError(refused)
+    grant = states.granted(skill.name)
+    new = permissions - grant.permissions if grant else frozenset()
+    print(f"Skill '{skill.name}' {version} from {skill.source} asks to:")
+    for permission in sorted(permissions):
+        print(f"  - {'(new) ' if permission in new else ''}{consent.plain_words(permission)}")
+    if not permissions:
+        print("  - nothing: it needs no permissions")
+    if new:
+        print(f"You agreed to less for version {grant.version}; it stays off until you agree to this.")
     if not args.yes:
         if not sys.stdin.isatty():
             raise AssistantError("enabling a skill needs your agreement: run it in a terminal, or add --yes")
         if input("Enable it? [y/N] ").strip().lower() not in ("y", "yes"):
             print("Not enabled.")
             return 1
-    states.set(skill.name, True, "enabled by you")
+    states.grant(skill.name, version, permissions)
     print(f"Skill '{skill.name}' is enabled; its phrases are learned the next time the assistant starts.")
+    if not skill.builtin:
+        print(f"Everything it reads or does is logged: assistant skills log {skill.name}")
     return 0
 
 

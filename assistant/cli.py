@@ -22,11 +22,11 @@ def _config(args: argparse.Namespace) -> Config:
     return config
 
 
-def _dialogue(args: argparse.Namespace):
-    from assistant.dialogue import Dialogue
+def _app(args: argparse.Namespace):
+    from assistant.app import App
 
     config = _config(args)
-    return Dialogue(config, config.data_dir, getattr(args, "engine", None))
+    return App.build(config, data_dir=config.data_dir, engine=getattr(args, "engine", None))
 
 
 def _texts(args: argparse.Namespace):
@@ -47,7 +47,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
     interactive = sys.stdin.isatty() and not args.json
     if interactive:
         print("Starting the assistant (the first start trains the language model)...", file=sys.stderr)
-    dialogue = _dialogue(args)
+    app = _app(args)
+    conversation = app.conversation(user=getattr(args, "user", None))
     try:
         if interactive:
             print("Type what you would say; Ctrl-D or 'goodbye' to leave.\n")
@@ -57,41 +58,40 @@ def cmd_chat(args: argparse.Namespace) -> int:
                 except (EOFError, KeyboardInterrupt):
                     print()
                     break
-                turn = dialogue.handle(text)
+                turn = conversation.handle(text)
                 print(f"assistant> {turn.reply}\n")
                 if turn.end:
                     break
             return 0
         for text in _texts(args):
-            turn = dialogue.handle(text)
+            turn = conversation.handle(text)
             if args.json:
                 _emit(turn.to_json())
             else:
                 print(turn.reply, flush=True)
     finally:
-        dialogue.close()
+        app.close()
     return 0
 
 
 def cmd_nlu_train(args: argparse.Namespace) -> int:
-    dialogue = _dialogue(args)
-    print(f"NLU engine '{dialogue.engine_name}' is trained ({len(dialogue.training_data().examples)} examples).")
-    dialogue.close()
+    with _app(args) as app:
+        print(f"NLU engine '{app.engine_name}' is trained ({len(app.training_data().examples)} examples).")
     return 0
 
 
 def cmd_nlu_parse(args: argparse.Namespace) -> int:
-    dialogue = _dialogue(args)
+    app = _app(args)
     try:
         for text in _texts(args):
-            parse = dialogue.parse(text)
+            parse = app.parse(text)
             if args.json:
                 _emit(parse.to_rasa())
             else:
                 ents = ", ".join(f"{e.entity}{'#' + e.role if e.role else ''}={e.value!r}" for e in parse.entities)
                 print(f"{parse.intent.name} ({parse.intent.confidence:.2f}) {ents}".rstrip())
     finally:
-        dialogue.close()
+        app.close()
     return 0
 
 
@@ -100,15 +100,12 @@ def cmd_nlu_evaluate(args: argparse.Namespace) -> int:
     from assistant.nlu.evaluate import evaluate
 
     data = load_file(Path(args.data))
-    dialogue = _dialogue(args)
-    try:
-        report = evaluate(dialogue.parse, data)
-    finally:
-        dialogue.close()
+    with _app(args) as app:
+        report = evaluate(app.parse, data)
     if args.json:
-        _emit({"engine": dialogue.engine_name, "data": str(args.data), **report.as_dict()})
+        _emit({"engine": app.engine_name, "data": str(args.data), **report.as_dict()})
     else:
-        print(f"engine {dialogue.engine_name} on {args.data}")
+        print(f"engine {app.engine_name} on {args.data}")
         print(report.table())
     return 0
 
@@ -116,11 +113,8 @@ def cmd_nlu_evaluate(args: argparse.Namespace) -> int:
 def cmd_nlu_export(args: argparse.Namespace) -> int:
     from assistant.nlu.rasa import export_project
 
-    dialogue = _dialogue(args)
-    try:
-        export_project(dialogue.training_data(), Path(args.dir), dialogue.config.nlu.rasa.pipeline)
-    finally:
-        dialogue.close()
+    with _app(args) as app:
+        export_project(app.training_data(), Path(args.dir), app.config.nlu.rasa.pipeline)
     print(f"Wrote a Rasa project to {args.dir}: run `rasa train nlu` and `rasa shell nlu` there.")
     return 0
 
@@ -272,11 +266,11 @@ def cmd_skills_new(args: argparse.Namespace) -> int:
 def cmd_listen(args: argparse.Namespace) -> int:
     from assistant.voice import Voice, run_live, write_replies
 
-    dialogue = _dialogue(args)
+    app = _app(args)
     if args.stt:
-        dialogue.config.voice.stt.engine = args.stt
+        app.config.voice.stt.engine = args.stt
     try:
-        voice = Voice(dialogue)
+        voice = Voice(app, app.conversation(user=getattr(args, "user", None)))
         if args.wav is None:
             from assistant.audio.devices import check_input, has_microphone
 
@@ -284,8 +278,17 @@ def cmd_listen(args: argparse.Namespace) -> int:
                 raise AssistantError(
                     "no microphone found: use 'assistant chat' to type, or 'assistant listen --wav FILE'"
                 )
-            check_input(dialogue.config.voice.audio.input_device, 16000)
-            run_live(voice, max_turns=args.max_turns, as_json=args.json)
+            check_input(app.config.voice.audio.input_device, 16000)
+            out = sys.stderr if args.json else sys.stdout
+            try:
+                run_live(
+                    voice,
+                    max_turns=args.max_turns,
+                    show=lambda line: print(line, file=out, flush=True),
+                    emit=_emit if args.json else None,
+                )
+            except KeyboardInterrupt:
+                print(file=sys.stderr)
             return 0
         turns = voice.from_wav(Path(args.wav), speak=bool(args.reply_wav))
         for spoken in turns:
@@ -298,7 +301,7 @@ def cmd_listen(args: argparse.Namespace) -> int:
         if args.reply_wav:
             write_replies(turns, Path(args.reply_wav))
     finally:
-        dialogue.close()
+        app.close()
     return 0
 
 
@@ -366,6 +369,51 @@ def cmd_models_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _household(args: argparse.Namespace):
+    from assistant.household import Household
+    from assistant.store import Database, ensure_demo
+
+    config = _config(args)
+    db = Database(config.data_dir)
+    ensure_demo(db, config.user)
+    return Household(db, config.user)
+
+
+def cmd_users_add(args: argparse.Namespace) -> int:
+    member = _household(args).add(args.name)
+    print(f"Added {member.name}. Their basket, orders and recommendations are their own.")
+    return 0
+
+
+def cmd_users_list(args: argparse.Namespace) -> int:
+    household = _household(args)
+    rows = [{"name": m.name, "purchase_code": m.has_code} for m in household.members()]
+    if args.json:
+        _emit({"users": rows})
+        return 0
+    for r in rows:
+        print(f"{r['name']}" + ("  (purchase code set)" if r["purchase_code"] else ""))
+    return 0
+
+
+def cmd_users_set_code(args: argparse.Namespace) -> int:
+    import getpass
+
+    household = _household(args)
+    code = args.code
+    if args.clear:
+        code = None
+    elif code is None:
+        if not sys.stdin.isatty():
+            raise AssistantError("give the code as an argument, or run this in a terminal to type it")
+        code = getpass.getpass(f"Purchase code for {args.name} (4 to 8 digits): ")
+    household.set_code(args.name, code)
+    print(
+        f"Purchase code for {args.name} " + ("removed." if code is None else "set: I'll ask for it before each order.")
+    )
+    return 0
+
+
 # -- wiring -----------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
@@ -383,6 +431,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     chat = sub.add_parser("chat", parents=[common, engine], help="talk to the assistant by typing")
     chat.add_argument("--json", action="store_true", help="one JSON object per turn")
+    chat.add_argument("--user", help="who is speaking (a household member; default: config.yml's user)")
     chat.set_defaults(func=cmd_chat)
 
     nlu = sub.add_parser("nlu", help="train, test and export the language model").add_subparsers(
@@ -418,6 +467,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reply-wav", help="write the spoken replies to this WAV file")
     p.add_argument("--stt", help="speech engine: whisper, vosk or pocketsphinx (default: config.yml)")
     p.add_argument("--max-turns", type=int, help="stop listening after this many answered turns")
+    p.add_argument("--user", help="who is speaking (a household member; default: config.yml's user)")
     p.set_defaults(func=cmd_listen)
     p = sub.add_parser("say", parents=[common], help="speak a text (or write it to a WAV file)")
     p.add_argument("text", nargs="+")
@@ -456,6 +506,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=200, help="at most this many entries (default: 200)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_skills_log)
+    users = sub.add_parser("users", help="the people of the household").add_subparsers(
+        dest="users_command", required=True
+    )
+    p = users.add_parser("add", parents=[common], help="add a person with their own basket and orders")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_users_add)
+    p = users.add_parser("list", parents=[common], help="the household's people")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_users_list)
+    p = users.add_parser("set-code", parents=[common], help="a spoken purchase code asked before each order")
+    p.add_argument("name")
+    p.add_argument("code", nargs="?", help="4 to 8 digits (asked for when left out)")
+    p.add_argument("--clear", action="store_true", help="remove the code")
+    p.set_defaults(func=cmd_users_set_code)
     p = skills.add_parser("new", help="scaffold a pip-installable skill package")
     p.add_argument("name")
     p.add_argument("--dir", help="where to create it (default: here)")
@@ -480,6 +544,11 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as exc:  # a bug of ours: one line, the traceback only with -v
+        if getattr(args, "verbose", False):
+            log.exception("unexpected error")
+        print(f"error: unexpected {type(exc).__name__}: {exc} (run with -v for details)", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

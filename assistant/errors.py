@@ -35,5 +35,13 @@ class PermissionDenied(SkillError):
     """A skill used a capability its manifest does not grant."""
 
 
+class SkillCrashed(SkillError):
+    """A skill raised, exited, returned something that is not a reply, or its worker died."""
+
+
+class SkillTimedOut(SkillError):
+    """A skill did not answer in time; its work was abandoned (and its worker stopped)."""
+
+
 class AudioError(AssistantError):
     """An audio file or device cannot be used."""

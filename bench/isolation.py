@@ -36,8 +36,8 @@ def main() -> int:
         check=True,
     )  # fmt: skip
     sys.path.insert(0, str(site))
+    from assistant.app import App
     from assistant.config import load_config
-    from assistant.dialogue import Dialogue
     from assistant.nlu.parse import Entity
     from assistant.sdk import Request
     from assistant.skills.state import SkillStates
@@ -51,21 +51,27 @@ def main() -> int:
         config.dialogue.isolation = isolation
         with tempfile.TemporaryDirectory() as tmp:
             SkillStates(Path(tmp)).set("recipes", True)
-            dialogue = Dialogue(config, Path(tmp))
-            loaded = dialogue.by_name["recipes"]
-            reply, _ = dialogue._call(loaded, "add_recipe", request)  # warm up (and start the worker)
+            app = App.build(config, data_dir=Path(tmp))
+            loaded = app.dispatcher.by_name["recipes"]
+            ctx = app.conversation().context(loaded)
+
+            def call(loaded=loaded, ctx=ctx, app=app):
+                return app.dispatcher.call(loaded, loaded.intents["add_recipe"], request, None, ctx, 10.0)
+
+            reply = call()  # warm up (and start the worker)
             assert reply.speech.startswith("For pancakes"), reply.speech
             times = []
             for _ in range(args.calls):
                 t0 = time.perf_counter()
-                dialogue._call(loaded, "add_recipe", request)
+                call()
                 times.append((time.perf_counter() - t0) * 1000)
             results[f"{isolation}_call_ms_p50"] = round(percentile(times, 0.5), 3)
             results[f"{isolation}_call_ms_p95"] = round(percentile(times, 0.95), 3)
-            worker = dialogue.workers.get("recipes")
+            executor = app.dispatcher.executors.get("recipes")
+            worker = getattr(executor, "worker", None)
             if worker is not None and worker._proc is not None:
                 results["worker_rss_mb"] = round(rss_mb(worker._proc.pid), 1)
-            dialogue.close()
+            app.close()
     results["added_ms_p50"] = round(results["third-party_call_ms_p50"] - results["none_call_ms_p50"], 3)
     results["added_ms_p95"] = round(results["third-party_call_ms_p95"] - results["none_call_ms_p95"], 3)
     results["machine"] = machine()

@@ -58,8 +58,8 @@ def main() -> int:
     parser.add_argument("--variants", action="store_true", help="also Rasa pipeline variants")
     parser.add_argument("--only", help="comma-separated engine names; their rows replace those in the saved results")
     args = parser.parse_args()
+    from assistant.app import App
     from assistant.config import load_config
-    from assistant.dialogue import Dialogue
     from assistant.nlu import create_engine
     from assistant.nlu.data import load_file
     from assistant.nlu.evaluate import evaluate
@@ -72,7 +72,7 @@ def main() -> int:
         config = load_config(REPO / "config.yml")
         args.epochs = args.epochs or config.nlu.rasa.epochs
         config.nlu.rasa.epochs = args.epochs
-        base = Dialogue(config, Path(tmp) / "data", "embedded")
+        base = App.build(config, data_dir=Path(tmp) / "data", engine="embedded")
         data = base.training_data()
         base.close()
         engines = {"embedded": lambda: create_engine("embedded"), "rasa": lambda: create_engine("rasa", config.nlu)}

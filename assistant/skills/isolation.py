@@ -19,6 +19,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from assistant.errors import SkillCrashed, SkillTimedOut
+
 log = logging.getLogger(__name__)
 
 CAPABILITY_PERMISSION = {
@@ -30,14 +32,6 @@ CAPABILITY_PERMISSION = {
     "privacy": "profile.erase",
 }
 MEMORY_LIMIT_MB = 768
-
-
-class SkillCrashed(Exception):
-    """The worker died or broke the protocol."""
-
-
-class SkillTimedOut(Exception):
-    """The skill did not answer in time; its worker was killed."""
 
 
 @dataclass

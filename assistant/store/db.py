@@ -6,6 +6,7 @@ import contextlib
 import logging
 import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from assistant.errors import StoreError
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
+BUSY_TIMEOUT = 5.0
+"""Seconds a write waits for another writer (another device, process or conversation) to finish."""
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS products (
@@ -118,12 +121,12 @@ class Database:
             raise StoreError(f"{self.data_dir}: cannot create the data directory: {exc.strerror}") from exc
         if not os.access(self.data_dir, os.W_OK):
             raise StoreError(f"{self.data_dir}: the data directory is not writable")
+        # one connection per thread: the hub runs many conversations at once, and a sqlite3
+        # connection shared between threads interleaves their transactions
+        self._local = threading.local()
+        self._opened: list[sqlite3.Connection] = []
+        self._opened_lock = threading.Lock()
         try:
-            self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10)
-            self.conn.row_factory = sqlite3.Row
-            self.conn.execute("PRAGMA foreign_keys = ON")
-            self.conn.execute("PRAGMA journal_mode = WAL")
-            self.conn.execute("PRAGMA synchronous = FULL")
             self.conn.executescript(SCHEMA)
             self.conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         except sqlite3.DatabaseError as exc:
@@ -131,17 +134,64 @@ class Database:
                 f"{self.path}: not a usable assistant database ({exc}); move it away to start afresh"
             ) from exc
 
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """This thread's connection (opened on first use)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT)
+                conn.row_factory = sqlite3.Row
+                conn.execute("PRAGMA foreign_keys = ON")
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = FULL")
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(
+                    f"{self.path}: not a usable assistant database ({exc}); move it away to start afresh"
+                ) from exc
+            self._local.conn = conn
+            self._local.depth = 0
+            with self._opened_lock:
+                self._opened.append(conn)
+        return conn
+
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception: nothing is half-written."""
-        self.conn.execute("BEGIN IMMEDIATE")
+    def transaction(self, busy_timeout: float | None = None) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception: nothing is half-written.
+
+        Nested (a skill's write inside a turn's transaction) it is a savepoint of the outer one, so
+        the turn commits or rolls back as a whole."""
+        conn = self.conn
+        depth = self._local.depth
+        if depth:
+            name = f"sp{depth}"
+            conn.execute(f"SAVEPOINT {name}")
+            self._local.depth += 1
+            try:
+                yield conn
+            except BaseException:
+                conn.execute(f"ROLLBACK TO {name}")
+                conn.execute(f"RELEASE {name}")
+                raise
+            else:
+                conn.execute(f"RELEASE {name}")
+            finally:
+                self._local.depth -= 1
+            return
+        # wait at most this long for another writer (a skill call waits only until its deadline)
+        conn.execute(f"PRAGMA busy_timeout = {int((busy_timeout or BUSY_TIMEOUT) * 1000)}")
+        conn.execute("BEGIN IMMEDIATE")
+        self._local.depth = 1
         try:
-            yield self.conn
+            yield conn
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
         else:
-            self.conn.execute("COMMIT")
+            conn.execute("COMMIT")
+        finally:
+            self._local.depth = 0
 
     def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
         return self.conn.execute(sql, params).fetchall()
@@ -158,5 +208,20 @@ class Database:
             tx.execute("INSERT OR IGNORE INTO users(name) VALUES (?)", (name,))
             return int(tx.execute("SELECT id FROM users WHERE name = ?", (name,)).fetchone()[0])
 
+    def release_thread(self) -> None:
+        """Close this thread's connection (a thread that is about to end)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            return
+        self._local.conn = None
+        with self._opened_lock:
+            if conn in self._opened:
+                self._opened.remove(conn)
+        conn.close()
+
     def close(self) -> None:
-        self.conn.close()
+        with self._opened_lock:
+            opened, self._opened = self._opened, []
+        for conn in opened:
+            conn.close()
+        self._local = threading.local()

@@ -62,9 +62,10 @@ class Order:
 class Orders:
     """One user's basket and orders."""
 
-    def __init__(self, db: Database, user: str) -> None:
+    def __init__(self, db: Database, user: str | int) -> None:
+        """``user`` is a name (created on first use) or a user id."""
         self.db = db
-        self.user_id = db.user_id(user)
+        self.user_id = user if isinstance(user, int) else db.user_id(user)
 
     # -- basket -------------------------------------------------------------------------------
     def cart(self) -> list[Line]:

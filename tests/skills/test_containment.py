@@ -25,8 +25,8 @@ def test_broken_and_incompatible_plugins_are_reported_by_name(with_skills):
 
 def test_new_skills_start_disabled(with_skills, tmp_path):
     with Chat(tmp_path) as chat:
-        assert "crashy" not in chat.dialogue.by_name
-        assert {s.name for s in chat.dialogue.disabled} >= set(BAD)
+        assert "crashy" not in chat.app.dispatcher.by_name
+        assert {s.name for s in chat.app.dispatcher.disabled} >= set(BAD)
         assert "oat" in chat.say("do you have oat milk").lower()
 
 
@@ -63,7 +63,7 @@ def test_each_fault_is_an_apology_within_three_seconds(bad_chat, said, skill):
 
 @pytest.mark.slow
 def test_a_skill_cannot_open_the_store(bad_chat):
-    path = Database(bad_chat.dialogue.db.data_dir).path
+    path = Database(bad_chat.app.db.data_dir).path
     turn = bad_chat.send(f"run the database test at {path}")
     assert turn.skill == "nosy" and turn.reply.startswith("Sorry, the nosy skill")
 
@@ -74,7 +74,7 @@ def test_a_skill_that_keeps_failing_is_switched_off(bad_chat, tmp_path):
         assert bad_chat.say("run the crash test").startswith("Sorry, the crashy skill")
     reply = bad_chat.say("run the crash test")
     assert "switched it off" in reply and "assistant skills enable crashy" in reply
-    assert "crashy" not in bad_chat.dialogue.by_name
+    assert "crashy" not in bad_chat.app.dispatcher.by_name
     assert bad_chat.say("run the crash test").startswith("Sorry, the crashy") is False
 
 

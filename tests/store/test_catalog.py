@@ -99,7 +99,7 @@ def test_import_is_all_or_nothing(tmp_path, monkeypatch):
                     raise RuntimeError("disk full")
             return real.execute(sql, *args)
 
-    monkeypatch.setattr(db, "conn", Failing())
+    monkeypatch.setattr(db._local, "conn", Failing())  # this thread's connection
     with pytest.raises(RuntimeError):
         cat.import_file(path)
     monkeypatch.undo()

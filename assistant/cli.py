@@ -120,10 +120,11 @@ def cmd_nlu_export(args: argparse.Namespace) -> int:
 
 
 def cmd_orders(args: argparse.Namespace) -> int:
-    from assistant.store import Database, Orders
+    from assistant.store import Database, Orders, ensure_demo
 
     config = _config(args)
     db = Database(config.data_dir)
+    ensure_demo(db, config.user)  # a fresh data directory shows the history a chat there would
     orders = Orders(db, config.user).history()
     if args.json:
         print(json.dumps([o.as_dict() for o in orders], ensure_ascii=False, indent=None))
@@ -143,13 +144,19 @@ def cmd_catalog_import(args: argparse.Namespace) -> int:
     config = _config(args)
     db = Database(config.data_dir)
     ensure_demo(db, config.user)
-    imported, problems = Catalog(db).import_file(Path(args.file))
-    for problem in problems:
+    report = Catalog(db).import_file(Path(args.file))
+    for problem in report.problems:
         print(f"skipped {problem}", file=sys.stderr)
+    if report.updated_skus:
+        shown = ", ".join(report.updated_skus[:10]) + (" ..." if report.updated > 10 else "")
+        print(f"replaced {report.updated} products already in the shop (same SKU): {shown}", file=sys.stderr)
     print(
-        f"Imported {imported} products from {args.file}" + (f"; skipped {len(problems)} bad rows." if problems else ".")
+        f"Imported {report.imported} products from {args.file}: {report.created} new, {report.updated} updated, "
+        f"{report.unchanged} unchanged, {report.skipped} skipped."
     )
-    return 0 if imported or not problems else 1
+    if not report.imported:
+        print(f"warning: {args.file}: no products imported", file=sys.stderr)
+    return 0 if report.imported else 1
 
 
 def cmd_skills_list(args: argparse.Namespace) -> int:

@@ -47,6 +47,8 @@ class ShopSettings(_Section):
     delivery_days: int = Field(1, ge=0, le=30)
     max_quantity: int = Field(50, ge=1, le=1000)
     """A single line may not exceed this many items."""
+    quote_minutes: float = Field(10.0, gt=0, le=24 * 60)
+    """How long after "Shall I place the order?" a yes still places it."""
 
 
 class DialogueSettings(_Section):

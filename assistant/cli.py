@@ -428,7 +428,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--data-dir",
         help="where the database and models live (default: the user data directory, or $ASSISTANT_DATA_DIR)",
     )
-    common.add_argument("--config", help="config file (default: ./config.yml or $ASSISTANT_CONFIG)")
+    common.add_argument(
+        "--config", help="config file (default: $ASSISTANT_CONFIG, else config.yml in the assistant's own folder)"
+    )
     common.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     engine = argparse.ArgumentParser(add_help=False)
     engine.add_argument("--engine", help="NLU engine: embedded or rasa (default: from config.yml)")

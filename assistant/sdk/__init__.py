@@ -49,12 +49,14 @@ CAPABILITIES: dict[str, str] = {
     "orders": "orders.read",
     "profile": "profile.read",
     "privacy": "profile.erase",
+    "access_log": "access_log.read",
 }
 """Context attribute -> the permission it needs: the one table the SDK, the core and the sandbox share.
 (Placing an order is not a capability: a skill proposes lines with ``confirm_purchase`` and the core,
 holding ``orders.place`` against the manifest, prices them, asks and places.)"""
 
 if TYPE_CHECKING:
+    from assistant.skills.access_log import AccessLogReader
     from assistant.skills.capabilities import CartAccess, CatalogAccess, OrdersAccess, PrivacyAccess, ProfileAccess
 
 __all__ = [
@@ -378,9 +380,9 @@ class Context:
         return self._storage
 
     @property
-    def access_log(self):
-        """``entries(skill=None, since=None, limit=200) -> list[Access]``, newest first."""
-        return self._cap("access_log.read", "access_log")
+    def access_log(self) -> AccessLogReader:
+        """What third-party skills read and did: ``entries(skill=None, since=None, limit=200)``, newest first."""
+        return self._cap("access_log")
 
     def money(self, pence: int) -> str:
         return money(pence, self.shop.currency)

@@ -191,7 +191,6 @@ SUMMARIES: dict[tuple[str, str], Summary] = {
     ("orders", "purchase_counts"): lambda a, k, r: f"read how often you bought {_count(len(r), 'product')}",
     ("orders", "recommend"): lambda a, k, r: f"got {_count(len(r), 'suggestion')} from your history",
     ("orders", "discover"): lambda a, k, r: f"got {_count(len(r), 'suggestion')} from your history",
-    ("checkout", "quote"): lambda a, k, r: f"priced an order of {_count(r.items, 'item')}" if r else "priced nothing",
     ("profile", "name"): lambda a, k, r: "read your name",
     ("profile", "address"): lambda a, k, r: "read your delivery address",
     ("privacy", "erase"): lambda a, k, r: "erased your data",

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
+import shutil
 import tempfile
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from assistant.errors import StoreError
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,9 @@ class SkillStates:
         if self._state.pop(name, None) is not None:
             self._save()
 
+    def names(self) -> list[str]:
+        return sorted(self._state)
+
     def _save(self) -> None:
         # a temporary file renamed over the old one: a crash leaves the old or the new, never half
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -83,3 +91,19 @@ class SkillStates:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, self.path)
+
+
+def forget_uninstalled(states: SkillStates, skills_dir: Path, installed: Collection[str]) -> list[str]:
+    """Skills no longer installed lose their folder (``skills_dir/NAME``) and what the user agreed to.
+
+    ``installed`` must name every skill discovery saw, broken ones too: a skill that fails to import
+    today is still installed, and its data stays."""
+    if not installed:  # discovery itself failed (the built-ins are always there): erase nothing
+        return []
+    folders = {p.name for p in Path(skills_dir).iterdir() if p.is_dir()} if Path(skills_dir).is_dir() else set()
+    gone = sorted((folders | set(states.names())) - set(installed))
+    for name in gone:
+        shutil.rmtree(Path(skills_dir) / name, ignore_errors=True)
+        states.forget(name)
+        log.info("skill '%s' is no longer installed: its folder and your consent record are erased", name)
+    return gone

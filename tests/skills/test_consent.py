@@ -10,7 +10,7 @@ import pytest
 
 from assistant.cli import main
 from assistant.skills import consent
-from assistant.skills.state import SkillStates
+from assistant.skills.state import SkillStates, forget_uninstalled
 
 SKILL = """
 from assistant.sdk import Skill, intent, say
@@ -151,3 +151,19 @@ def test_builtins_run_unless_switched_off(tmp_path):
     assert consent.check(states, "cart", "0.1.0", {"cart.write"}, builtin=True).allowed
     states.set("cart", False, "disabled by you")
     assert consent.check(states, "cart", "0.1.0", {"cart.write"}, builtin=True).status == "disabled by you"
+
+
+def test_an_uninstalled_skill_leaves_no_folder_and_asks_again_when_reinstalled(tmp_path):
+    states = SkillStates(tmp_path)
+    states.grant("garden", "1.0.0", {"catalog.read"})
+    states.grant("broken", "1.0.0", set())
+    for name in ("garden", "broken"):
+        (tmp_path / "skills" / name / "storage").mkdir(parents=True)
+        (tmp_path / "skills" / name / "storage" / "notes.txt").write_text("tomatoes")
+    # 'broken' fails to import today but is still installed: discovery reports it as a problem
+    assert forget_uninstalled(states, tmp_path / "skills", installed={"cart", "broken"}) == ["garden"]
+    assert not (tmp_path / "skills" / "garden").exists()
+    assert (tmp_path / "skills" / "broken" / "storage" / "notes.txt").exists()
+    assert consent.check(SkillStates(tmp_path), "garden", "1.0.0", {"catalog.read"}, builtin=False).status == (
+        "disabled until you enable it"
+    )

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from assistant.cli import main
+from assistant.nlu import load_training_data
 from assistant.skills import consent
 from assistant.skills.state import SkillStates, forget_uninstalled
 
@@ -43,6 +44,11 @@ def install(
     fields = {"name": name, "version": version, "permissions": permissions or set(), "intent": intent}
     (package / "__init__.py").write_text(SKILL.format(**fields))
     (package / "nlu.yml").write_text(NLU.format(intent=intent))
+    # the manifest discovery reads without importing (where it does), saying the same as the class
+    perms = ", ".join(f'"{p}"' for p in sorted(permissions))
+    (package / "skill.toml").write_text(
+        f'[skills.{entry}]\nversion = "{version}"\npermissions = [{perms}]\nintents = {{ "{intent}" = "tips" }}\n'
+    )
     info = site / f"assistant_skill_garden-{version}.dist-info"
     info.mkdir()
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: assistant-skill-garden\nVersion: {version}\n")
@@ -65,6 +71,11 @@ def site(tmp_path, monkeypatch):
         return path
 
     return new_site
+
+
+@pytest.fixture(scope="module")
+def builtin_data():
+    return load_training_data(sorted((Path(__file__).resolve().parents[2] / "skills").glob("*/nlu.yml")))
 
 
 def skills_list(data: Path, capsys) -> dict[str, dict]:
@@ -110,16 +121,20 @@ def test_an_upgrade_asking_for_the_same_or_less_stays_enabled(tmp_path, site, ca
     assert (row["enabled"], row["version"], row["status"]) == (True, "2.0.0", "ok")
 
 
-def test_a_skill_named_like_a_builtin_is_refused_in_one_line(tmp_path, site, capsys):
-    # its entry point sorts first, so today's discovery loads it under the name 'cart'
-    install(site(), "1.0.0", {"catalog.read"}, name="cart", entry="aacart")
+def test_a_skill_named_like_a_builtin_never_runs_as_it(tmp_path, site, capsys):
+    install(site(), "1.0.0", {"catalog.read"}, name="cart", entry="cart")
     data = tmp_path / "data"
-    assert main(["skills", "enable", "cart", "--yes", "--data-dir", str(data)]) == 2
-    err = capsys.readouterr().err.strip()
-    assert err == (
-        "error: skill 'cart' from assistant-skill-garden has the name of a built-in skill, so it cannot be enabled"
-    )
-    assert SkillStates(data).granted("cart") is None
+    main(["skills", "enable", "cart", "--yes", "--data-dir", str(data)])
+    capsys.readouterr()
+    assert main(["skills", "list", "--json", "--data-dir", str(data)]) == 0
+    rows = json.loads(capsys.readouterr().out)["skills"]
+    # refused at enable (or, where discovery refuses it first, never listed as a skill at all)
+    assert [r for r in rows if r["source"] == "assistant-skill-garden" and r["enabled"]] == []
+
+
+def test_the_refusal_of_a_builtins_name_is_one_line(builtin_data):
+    line = consent.refusal("cart", "assistant-skill-evil", {"catalog.read"}, builtins=(), builtin_data=builtin_data)
+    assert line == "skill 'cart' from assistant-skill-evil has the name of a built-in skill, so it cannot be enabled"
 
 
 def test_a_builtin_only_permission_is_refused(tmp_path, site, capsys):

@@ -206,7 +206,7 @@ def vet_skill_data(
         problems.append(f"{where}: {len(data.examples)} training examples, more than the {MAX_EXAMPLES} allowed")
     for intent in data.intents:
         first = next(e.source for e in data.examples if e.intent == intent)
-        if intent in reserved.intents:
+        if intent in reserved.intents or intent.partition("/")[0] in reserved.intents:  # "affirm/yes" is affirm
             problems.append(f"{where}: {first}: may not define the intent '{intent}', which another skill owns")
         elif handled is not None and intent not in handled:
             problems.append(f"{where}: {first}: has examples for '{intent}' but no handler for it")
@@ -316,7 +316,7 @@ def accept_third_party(
     if full.intent.name in builtin_intents:
         return False
     if builtin.intent.name != "out_of_scope" and builtin.intent.confidence >= claim:
-        return False
+        return False  # the built-ins understood it
     best_builtin = max((s.confidence for s in full.ranking if s.name in builtin_intents), default=0.0)
     return full.intent.confidence - best_builtin >= margin
 
@@ -358,12 +358,19 @@ class GuardedEngine:
         if self._builtin is None:
             raise TrainingDataError("the NLU model is used before it was trained")
         builtin = self._builtin.parse(text)
-        if self._full is None:
-            return builtin
+        if self._full is None or not self._unsure(builtin):
+            return builtin  # understood without third-party data: the second model could not win it
         full = self._full.parse(text)
         if accept_third_party(full, builtin, self.builtin_intents, margin=self.margin, claim=self.claim):
             return full
         return builtin
+
+    def _unsure(self, builtin: Parse) -> bool:
+        return builtin.intent.name == "out_of_scope" or builtin.intent.confidence < self.claim
+
+    def needs_second(self, text: str) -> bool:
+        """Whether reading ``text`` takes the second model too (for the benchmark)."""
+        return self._full is not None and self._builtin is not None and self._unsure(self._builtin.parse(text))
 
     def close(self) -> None:
         for engine in (self._builtin, self._full):

@@ -114,7 +114,7 @@ def test_a_skill_teaching_yes_to_its_own_handler_is_refused_with_one_line(tmp_pa
     )
 
 
-@pytest.mark.parametrize("intent", ["checkout", "help", "cancel", "view_cart", "delete_my_data"])
+@pytest.mark.parametrize("intent", ["checkout", "help", "cancel", "view_cart", "delete_my_data", "affirm/sure"])
 def test_no_builtin_intent_can_be_defined_by_a_third_party(tmp_path, builtin, intent):
     merged = merge_third_party(builtin, [_skill(tmp_path, "thief", _intent(intent, "do the thing now"))])
     assert "thief" in merged.refused

@@ -62,10 +62,14 @@ class SkillWorker:
         allow_unsandboxed: bool = False,
         limits: Limits | None = None,
         hide: Sequence[Path] | None = None,
+        catalog: Any = None,
     ) -> None:
         """``allow_unsandboxed`` is config.yml's ``skills_unsandboxed``: without bubblewrap the skill
         runs with only rlimits and a clean environment, instead of being refused. ``hide`` lists other
-        skills' package folders the sandbox covers up (default: every installed third-party skill's)."""
+        skills' package folders the sandbox covers up (default: every installed third-party skill's).
+        ``catalog`` (anything with ``by_sku``) is where products the worker names are read again;
+        by default the call's ``capabilities["catalog"]``, but pass an unlogged one so the core's own
+        checks are not recorded as the skill's reads."""
         self.loaded = loaded
         self.name = loaded.name
         self.granted = frozenset(loaded.permissions)
@@ -73,6 +77,7 @@ class SkillWorker:
         self.allow_unsandboxed = allow_unsandboxed
         self.limits = limits or Limits()
         self.hide = list(hide) if hide is not None else None
+        self.catalog = catalog
         self.sandboxed = False
         self._proc: subprocess.Popen | None = None
         self._channel: Channel | None = None
@@ -298,7 +303,7 @@ class SkillWorker:
         if target is None or not callable(getattr(target, call.method, None)):
             return {"type": "raise", "kind": "error", "message": f"{call.capability} has no method {call.method!r}"}
         try:
-            catalog = capabilities.get("catalog")
+            catalog = self.catalog or capabilities.get("catalog")
             args = [_argument(a, catalog) for a in call.args]
             kwargs = {k: _argument(v, catalog) for k, v in call.kwargs.items()}
             value = getattr(target, call.method)(*args, **kwargs)
@@ -307,7 +312,7 @@ class SkillWorker:
             return {"type": "raise", "kind": "error", "message": f"{type(exc).__name__}: {exc}"[:500]}
 
     def _reply(self, wire: WireReply, capabilities: dict[str, Any]) -> Reply:
-        catalog = capabilities.get("catalog")
+        catalog = self.catalog or capabilities.get("catalog")
         purchase = None
         if wire.purchase is not None:
             lines = wire.purchase.lines if isinstance(wire.purchase, PurchaseLines) else None

@@ -107,21 +107,24 @@ def main() -> int:
         executors: dict[str, Callable[[Request], object]] = {"in_process": lambda r: skill.add_recipe(ctx, r)}
 
         modes = [("unsandboxed", True)] + ([("sandboxed", False)] if sandbox is None else [])
-        workers = []
-        for mode, unsandboxed in modes:
-            if unsandboxed:  # as on a machine without bubblewrap, with skills_unsandboxed: true
-                isolation.bwrap_available = lambda: "measured without the sandbox"
-            else:
-                isolation.bwrap_available = bwrap_available
-            starts = []
-            for _ in range(args.starts):
-                worker = isolation.SkillWorker(loaded, data_dir, allow_unsandboxed=unsandboxed)
+
+        def worker_for(unsandboxed: bool) -> isolation.SkillWorker:
+            # unsandboxed: as on a machine without bubblewrap, with skills_unsandboxed: true
+            isolation.bwrap_available = (lambda: "measured without the sandbox") if unsandboxed else bwrap_available
+            return isolation.SkillWorker(loaded, data_dir, allow_unsandboxed=unsandboxed)
+
+        starts: dict[str, list[float]] = {mode: [] for mode, _ in modes}
+        for _ in range(args.starts):  # interleaved, as the calls below
+            for mode, unsandboxed in modes:
+                worker = worker_for(unsandboxed)
                 t0 = time.perf_counter()
                 worker.start()
-                starts.append((time.perf_counter() - t0) * 1000)
+                starts[mode].append((time.perf_counter() - t0) * 1000)
                 worker.stop()
-            results[f"{mode}_start_ms_median"] = round(statistics.median(starts), 1)
-            worker = isolation.SkillWorker(loaded, data_dir, allow_unsandboxed=unsandboxed)
+        workers = []
+        for mode, unsandboxed in modes:
+            results[f"{mode}_start_ms_median"] = round(statistics.median(starts[mode]), 1)
+            worker = worker_for(unsandboxed)
             worker.start()
             workers.append((mode, worker))
             executors[mode] = lambda r, w=worker: w.call("add_recipe", r, None, Conversation(), shop, [], caps, 10.0)

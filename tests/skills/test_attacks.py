@@ -186,6 +186,11 @@ def test_a_skill_writes_only_in_its_storage_folder_and_only_so_much(host: Host, 
     assert (storage / "big.bin").stat().st_size <= 16 * 1024 * 1024
 
 
+def test_a_skill_holds_only_so_many_files_open(host: Host):
+    held = int(host.call("scribbler", "hoard_files").speech.split()[1])
+    assert 0 < held < 64
+
+
 def test_output_goes_to_the_log_not_the_terminal(host: Host, capfd):
     reply = host.call("shouter", "shout")
     assert reply.speech == "I shouted."

@@ -22,6 +22,7 @@ from assistant.nlu.embedded import clean
 from assistant.nlu.parse import Entity, IntentScore, Parse
 from assistant.purchase import PlaceResult, Refusal, when
 from assistant.sdk import Context, Reply, Request, ShopInfo
+from assistant.skills.access_log import AccessLogReader, logged_capabilities
 from assistant.skills.capabilities import CartAccess, CatalogAccess, OrdersAccess, PrivacyAccess, ProfileAccess
 from assistant.skills.registry import LoadedSkill
 from assistant.store import Orders, Quote, Recommender
@@ -103,12 +104,13 @@ class Conversation:
                 "orders": OrdersAccess(orders, Recommender(self.app.db, orders)),
                 "profile": ProfileAccess(member.name, self.app.config.shop.delivery_address),
                 "privacy": PrivacyAccess(orders, self._forget),
+                "access_log": AccessLogReader(self.app.access_log, member.name),
             },
         )
 
     def _forget(self) -> None:
         self.session = Session(last_reply=self.session.last_reply)
-        self.app.forget_skills_data()
+        self.app.forget_skills_data(self.member.name if self.member else "")
 
     # -- one turn -----------------------------------------------------------------------------
     def handle(self, text: str, parse: Parse | None = None) -> Turn:
@@ -329,10 +331,14 @@ class Conversation:
             shop.max_quantity,
             self.app.config.dialogue.items_read,
         )
+        capabilities = self._account.capabilities if self._account else {"catalog": CatalogAccess(self.app.catalog)}
+        if not loaded.builtin:  # every call a third-party skill makes is on the record
+            user = self.member.name if self.member else ""
+            capabilities = logged_capabilities(capabilities, loaded.name, self.app.access_log, user)
         return Context(
             loaded.name,
             frozenset(loaded.permissions),
-            self._account.capabilities if self._account else {"catalog": CatalogAccess(self.app.catalog)},
+            capabilities,
             self.session.conversation,
             self.session.memory.setdefault(loaded.name, {}),
             info,

@@ -25,11 +25,11 @@ from pydantic import ValidationError
 
 from assistant.errors import PermissionDenied, SkillCrashed, SkillError, SkillTimedOut
 from assistant.sdk import CAPABILITIES, Purchase, Reply
+from assistant.skills.codec import Channel, WireError, encode
 from assistant.skills.registry import LoadedSkill, third_party_folders
 from assistant.skills.sandbox import Limits, bwrap_available, sandbox_args, storage_dir, worker_command, worker_env
 from assistant.skills.wire import (
     CapabilityCall,
-    Channel,
     Done,
     Failed,
     Fatal,
@@ -37,9 +37,7 @@ from assistant.skills.wire import (
     ProductRef,
     PurchaseLines,
     Ready,
-    WireError,
     WireReply,
-    encode,
 )
 from assistant.store.catalog import Product
 from assistant.store.orders import Line

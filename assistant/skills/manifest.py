@@ -94,22 +94,3 @@ def read_manifest(ep: EntryPoint) -> ManifestFile:
         key = ".".join(str(p) for p in err["loc"])
         raise SkillError(f"{path}: skills.{ep.name}.{key}: {err['msg']}") from None
     return ManifestFile(path, top, manifest)
-
-
-def mismatch(cls: object, manifest: SkillManifest) -> str | None:
-    """Why the class does not match its manifest (name, permissions, handlers), or None if it does."""
-    from assistant.sdk import Skill
-
-    if not (isinstance(cls, type) and issubclass(cls, Skill)):
-        return f"{cls!r} is not an assistant.sdk.Skill subclass"
-    checks = [
-        ("name", cls.name, manifest.name),
-        ("permissions", sorted(cls.permissions), sorted(manifest.permissions)),
-        ("intents", cls.intent_handlers(), manifest.intents),
-        ("confirm", cls.confirm_handlers("confirm"), manifest.confirm),
-        ("deny", cls.confirm_handlers("deny"), manifest.deny),
-    ]
-    for key, in_class, in_manifest in checks:
-        if in_class != in_manifest:
-            return f"its class says {key} = {in_class!r} but its {MANIFEST} says {in_manifest!r}"
-    return None

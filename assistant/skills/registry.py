@@ -16,7 +16,8 @@ from pydantic import BaseModel, ValidationError
 
 from assistant.errors import SkillError
 from assistant.sdk import PERMISSIONS, SDK_VERSION, Skill
-from assistant.skills.manifest import ManifestFile, mismatch, read_manifest
+from assistant.skills.manifest import ManifestFile, read_manifest
+from assistant.skills.worker import mismatch
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,7 @@ def _validate(found: ManifestFile, entry: str, source: str) -> Path | None:
 def _load_builtin(ep: EntryPoint, found: ManifestFile, settings: dict) -> tuple[type[Skill], Skill]:
     """Built-ins are the assistant's own code: imported here, and held to their manifest like any skill."""
     cls = ep.load()
-    problem = mismatch(cls, found.manifest)
+    problem = mismatch(cls, found.manifest.model_dump())
     if problem:
         raise SkillError(f"built-in skill '{ep.name}': {problem}")
     try:

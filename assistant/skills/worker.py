@@ -14,7 +14,7 @@ import threading
 import time
 from typing import Any
 
-from assistant.skills.wire import Channel, WireError, decode, encode_argument
+from assistant.skills.codec import Channel, WireError, decode, encode_argument
 
 
 def apply_limits(limits: dict[str, int]) -> None:
@@ -81,7 +81,7 @@ class CapabilityProxy:
 def encode_reply(reply: Any) -> dict[str, Any]:
     """The SDK's Reply as the wire's plain data: products by reference, a purchase as (id, quantity) lines."""
     from assistant.sdk import Reply
-    from assistant.skills.wire import product_ref
+    from assistant.skills.codec import product_ref
 
     if not isinstance(reply, Reply):
         raise TypeError(f"a handler returned {type(reply).__name__}, not a Reply")
@@ -109,6 +109,27 @@ def encode_reply(reply: Any) -> dict[str, Any]:
     }
 
 
+def mismatch(cls: object, manifest: dict[str, Any]) -> str | None:
+    """Why the class does not match its manifest (name, permissions, handlers), or None if it does.
+
+    The worker asks this before serving a skill; the registry asks it of the built-ins."""
+    from assistant.sdk import Skill
+
+    if not (isinstance(cls, type) and issubclass(cls, Skill)):
+        return f"{cls!r} is not an assistant.sdk.Skill subclass"
+    checks = [
+        ("name", cls.name, manifest["name"]),
+        ("permissions", sorted(cls.permissions), sorted(manifest["permissions"])),
+        ("intents", cls.intent_handlers(), manifest["intents"]),
+        ("confirm", cls.confirm_handlers("confirm"), manifest["confirm"]),
+        ("deny", cls.confirm_handlers("deny"), manifest["deny"]),
+    ]
+    for key, in_class, in_manifest in checks:
+        if in_class != in_manifest:
+            return f"its class says {key} = {in_class!r} but its skill.toml says {in_manifest!r}"
+    return None
+
+
 def serve(channel: Channel) -> None:
     start = channel.receive()
     if start is None or start.get("type") != "start":
@@ -117,9 +138,8 @@ def serve(channel: Channel) -> None:
     if not start["sandboxed"]:
         exit_with_parent()
     from assistant.sdk import Context
-    from assistant.skills.manifest import SkillManifest, mismatch
 
-    manifest = SkillManifest.model_validate(start["manifest"])
+    manifest = start["manifest"]
     module_name, _, attr = start["target"].partition(":")
     try:
         cls = getattr(importlib.import_module(module_name), attr)
@@ -130,7 +150,7 @@ def serve(channel: Channel) -> None:
     except BaseException as exc:  # noqa: BLE001 - reported to the assistant by name, in one line
         channel.send({"type": "fatal", "message": f"{type(exc).__name__}: {exc}"[:2000]})
         return
-    granted = frozenset(manifest.permissions)
+    granted = frozenset(manifest["permissions"])
     from assistant.sdk import CAPABILITIES
 
     proxies = {name: CapabilityProxy(channel, name) for name in CAPABILITIES}
@@ -146,7 +166,7 @@ def serve(channel: Channel) -> None:
             return
         call = decode(message)
         ctx = Context(
-            manifest.name, granted, proxies, call["conversation"], memory, call["shop"],
+            manifest["name"], granted, proxies, call["conversation"], memory, call["shop"],
             [tuple(s) for s in call["skills"]], storage=_path(storage),
         )  # fmt: skip
         try:

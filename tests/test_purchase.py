@@ -3,6 +3,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -163,6 +164,10 @@ def test_price_change_after_the_quote_orders_nothing(store):
     with store.transaction() as tx:
         tx.execute("UPDATE products SET price_pence = 999 WHERE sku = 'GRO-0001'")
     assert gate.place(quote.token, me, "kitchen").outcome is Outcome.CHANGED
+    with store.transaction() as tx:
+        tx.execute("UPDATE products SET price_pence = 210 WHERE sku = 'GRO-0001'")
+    assert gate.place(quote.token, me, "kitchen").outcome is Outcome.CHANGED  # the price came back; the quote does not
+    assert ordered_units(store, me) == 0
 
 
 def test_basket_ordered_from_another_device_is_not_ordered_twice(store):
@@ -186,6 +191,33 @@ def test_a_reorder_leaves_the_basket_alone(store):
     quote = gate.quote(me, "kitchen", [(sku(store, "GRO-0001"), 3)])
     assert gate.place(quote.token, me, "kitchen").placed
     assert [(ln.product.sku, ln.quantity) for ln in orders.cart()] == [("GRO-0002", 2)]
+
+
+def test_conversations_of_one_user_in_threads_never_order_more_than_they_added(store):
+    """The hub: eight conversations of one user at once in threads, each with its own connection."""
+    gate = PurchaseGate(store, ShopSettings())
+    me = store.user_id("me")
+    milk = [p.id for p in Catalog(store).search("milk", limit=4)]
+    units, placed = 6, []
+
+    def device(n: int) -> None:
+        orders = Orders(store, me)
+        for i in range(units):
+            orders.add(milk[(n + i) % len(milk)], 1)
+            quote = gate.quote(me, f"device-{n}", None)
+            if not isinstance(quote, Refusal):
+                placed.append(gate.place(quote.token, me, f"device-{n}").outcome)
+        store.release_thread()
+
+    threads = [threading.Thread(target=device, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    left = sum(line.quantity for line in Orders(store, me).cart())
+    assert ordered_units(store, me) + left == 8 * units
+    assert placed.count(Outcome.PLACED) >= 1
+    assert set(placed) <= {Outcome.PLACED, Outcome.CHANGED}
 
 
 WORKER = textwrap.dedent(

@@ -4,6 +4,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -205,6 +206,7 @@ def test_conversations_of_one_user_in_threads_never_order_more_than_they_added(s
         for i in range(units):
             orders.add(milk[(n + i) % len(milk)], 1)
             quote = gate.quote(me, f"device-{n}", None)
+            time.sleep(0.001 * ((n + i) % 5))  # the yes comes a moment later; the others go on
             if not isinstance(quote, Refusal):
                 placed.append(gate.place(quote.token, me, f"device-{n}").outcome)
         store.release_thread()
@@ -222,7 +224,7 @@ def test_conversations_of_one_user_in_threads_never_order_more_than_they_added(s
 
 WORKER = textwrap.dedent(
     """
-    import json, sys
+    import json, random, sys, time
     from assistant.config import ShopSettings
     from assistant.purchase import Outcome, PurchaseGate, Refusal
     from assistant.store import Catalog, Database, Orders
@@ -232,7 +234,7 @@ WORKER = textwrap.dedent(
     gate = PurchaseGate(db, ShopSettings())
     orders = Orders(db, "me")
     products = [p.id for p in Catalog(db).search("milk", limit=4)]
-    added, outcomes = 0, []
+    added, outcomes, rng = 0, [], random.Random(device)
     for i in range(units):
         orders.add(products[i % len(products)], 1)
         added += 1
@@ -240,6 +242,7 @@ WORKER = textwrap.dedent(
         if isinstance(quote, Refusal):  # another device ordered it all already
             outcomes.append("refused")
             continue
+        time.sleep(rng.uniform(0, 0.01))  # the user hears the question and says yes; other devices go on
         outcomes.append(gate.place(quote.token, orders.user_id, device).outcome.value)
     print(json.dumps({"added": added, "outcomes": outcomes}))
     """

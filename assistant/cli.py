@@ -99,14 +99,75 @@ def cmd_nlu_evaluate(args: argparse.Namespace) -> int:
     from assistant.nlu.data import load_file
     from assistant.nlu.evaluate import evaluate
 
-    data = load_file(Path(args.data))
+    if args.cross_validation:
+        return cmd_nlu_cross_validate(args)
+    if not args.data:
+        raise AssistantError("nlu evaluate needs --data TEST.yml, or --cross-validation K")
+
+    data = load_file(Path(args.data[0]))
     with _app(args) as app:
         report = evaluate(app.parse, data)
     if args.json:
-        _emit({"engine": app.engine_name, "data": str(args.data), **report.as_dict()})
+        _emit({"engine": app.engine_name, "data": str(args.data[0]), **report.as_dict()})
     else:
-        print(f"engine {app.engine_name} on {args.data}")
+        print(f"engine {app.engine_name} on {args.data[0]}")
         print(report.table())
+    return 0
+
+
+def _nlu_training_data(args: argparse.Namespace, check_regexes: bool = True):
+    """The files given with --data, or the project's own: core data and every installed skill's nlu.yml."""
+    from assistant.nlu import core_data_files
+    from assistant.nlu.data import expand_paths, load_files
+    from assistant.skills.registry import discover
+
+    if args.data:
+        return load_files(expand_paths([Path(p) for p in args.data]), check_regexes)
+    config = _config(args)
+    skills, _ = discover()
+    files = core_data_files() + [s.nlu_file for s in skills if s.nlu_file] + list(config.nlu.extra_data)
+    return load_files(files, check_regexes)
+
+
+def cmd_nlu_validate(args: argparse.Namespace) -> int:
+    from assistant.nlu.validate import domain_entities, validate
+
+    data = _nlu_training_data(args, check_regexes=False)
+    findings = validate(data, domain_entities(Path(args.domain)) if args.domain else None)
+    for finding in findings:
+        print(finding, file=sys.stderr if finding.severity == "error" else sys.stdout)
+    errors = sum(f.severity == "error" for f in findings)
+    print(
+        f"{len(data.examples)} examples, {len(data.intents)} intents, {len(data.files)} file(s): "
+        f"{errors} error(s), {len(findings) - errors} warning(s)"
+    )
+    return 1 if errors else 0
+
+
+def cmd_nlu_cross_validate(args: argparse.Namespace) -> int:
+    from assistant.nlu import create_engine
+    from assistant.nlu.crossval import cross_validate
+    from assistant.nlu.evaluate import write_reports
+
+    config = _config(args)
+    engine = args.engine or config.nlu.engine
+    data = _nlu_training_data(args)
+    result = cross_validate(
+        data,
+        lambda: create_engine(engine, config.nlu),
+        args.cross_validation,
+        progress=lambda line: print(line, file=sys.stderr, flush=True),
+    )
+    written = write_reports(result.predictions, Path(args.report), engine) if args.report else []
+    if args.json:
+        _emit(
+            {"engine": engine, "folds": result.folds, "train_seconds": result.train_seconds, **result.report.as_dict()}
+        )
+    else:
+        print(f"engine {engine}, {result.folds}-fold cross-validation on {len(data.examples)} examples")
+        print(result.report.table(per_intent=True))
+        for path in written:
+            print(f"wrote {path}")
     return 0
 
 
@@ -171,8 +232,8 @@ def cmd_skills_list(args: argparse.Namespace) -> int:
     for s in skills:
         enabled = states.enabled(s.name, s.builtin)
         rows.append({
-            "name": s.name, "version": s.cls.version, "source": s.source, "builtin": s.builtin,
-            "intents": sorted(s.intents), "permissions": sorted(s.cls.permissions), "enabled": enabled,
+            "name": s.name, "version": s.version, "source": s.source, "builtin": s.builtin,
+            "intents": sorted(s.intents), "permissions": sorted(s.permissions), "enabled": enabled,
             "status": "ok" if enabled else (states.reason(s.name) or "disabled until you enable it"),
         })  # fmt: skip
     for p in problems:
@@ -210,8 +271,8 @@ def cmd_skills_enable(args: argparse.Namespace) -> int:
         states.set(skill.name, False, "disabled by you")
         print(f"Skill '{skill.name}' is disabled.")
         return 0
-    print(f"Skill '{skill.name}' {skill.cls.version} from {skill.source} asks to:")
-    for permission in sorted(skill.cls.permissions) or ["(nothing: it needs no permissions)"]:
+    print(f"Skill '{skill.name}' {skill.version} from {skill.source} asks to:")
+    for permission in sorted(skill.permissions) or ["(nothing: it needs no permissions)"]:
         print(f"  - {PERMISSIONS.get(permission, permission)}")
     if not args.yes:
         if not sys.stdin.isatty():
@@ -248,7 +309,16 @@ def cmd_listen(args: argparse.Namespace) -> int:
                     "no microphone found: use 'assistant chat' to type, or 'assistant listen --wav FILE'"
                 )
             check_input(app.config.voice.audio.input_device, 16000)
-            run_live(voice, max_turns=args.max_turns, as_json=args.json)
+            out = sys.stderr if args.json else sys.stdout
+            try:
+                run_live(
+                    voice,
+                    max_turns=args.max_turns,
+                    show=lambda line: print(line, file=out, flush=True),
+                    emit=_emit if args.json else None,
+                )
+            except KeyboardInterrupt:
+                print(file=sys.stderr)
             return 0
         turns = voice.from_wav(Path(args.wav), speak=bool(args.reply_wav))
         for spoken in turns:
@@ -403,10 +473,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("texts", nargs="*")
     p.add_argument("--json", action="store_true", help="Rasa /model/parse shaped output, one per line")
     p.set_defaults(func=cmd_nlu_parse)
-    p = nlu.add_parser("evaluate", parents=[common, engine], help="score a Rasa-format test file")
-    p.add_argument("--data", required=True, help="Rasa-format YAML test file")
+    p = nlu.add_parser("evaluate", parents=[common, engine], help="score a Rasa-format test file, or cross-validate")
+    p.add_argument("--data", nargs="+", help="Rasa-format YAML test file (with --cross-validation: the data to split)")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--cross-validation", type=int, metavar="K", help="K-fold cross-validation, as `rasa test nlu`")
+    p.add_argument("--report", metavar="DIR", help="write Rasa-style intent_report.json and entity reports here")
     p.set_defaults(func=cmd_nlu_evaluate)
+    p = nlu.add_parser("validate", parents=[common], help="check training data as `rasa data validate` does")
+    p.add_argument("--data", nargs="+", help="files or folders (default: the core data and every skill's nlu.yml)")
+    p.add_argument("--domain", help="a Rasa domain.yml whose entities the data must use")
+    p.set_defaults(func=cmd_nlu_validate)
     p = nlu.add_parser("export", parents=[common], help="write the merged data as a Rasa project")
     p.add_argument("dir")
     p.set_defaults(func=cmd_nlu_export)

@@ -170,7 +170,13 @@ class Conversation:
             answer = read_answer(request)
             if answer is Answer.YES:
                 session.confirm = None
-                return self._confirmed(pending, request)
+                try:
+                    return self._confirmed(pending, request)
+                except (StoreError, sqlite3.Error) as exc:  # nothing happened: the question stands
+                    log.error("turn failed: %s", exc)
+                    session.confirm = pending
+                    spoken = _spoken(exc if isinstance(exc, StoreError) else StoreError(str(exc)))
+                    return Reply(f"{spoken} {pending.question}".strip(), expect="confirm"), pending.skill
             if answer is Answer.NO:
                 session.confirm = None
                 return self._denied(pending, request)

@@ -9,12 +9,13 @@ late answer is thrown away with its writes, so "Sorry, I couldn't do that" is tr
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from assistant.errors import AssistantError, PermissionDenied, SkillCrashed, SkillTimedOut, StoreError
+from assistant.errors import AssistantError, SkillCrashed, SkillTimedOut, StoreError
 from assistant.sdk import Context, Reply, Request
 from assistant.skills.isolation import SkillWorker
 from assistant.skills.registry import LoadedSkill
@@ -25,6 +26,9 @@ log = logging.getLogger(__name__)
 
 FAILURES_BEFORE_DISABLE = 3
 """A third-party skill that fails this many times in a row is switched off."""
+BUSY_SHARE = 0.8
+"""Of a skill's time limit, how long its call waits for a store another writer holds; then the user
+hears that the database is busy (the truth) rather than that the skill failed."""
 
 
 class Executor(Protocol):
@@ -60,7 +64,8 @@ class InThread:
 
         def run() -> None:
             try:
-                with self.db.transaction():
+                # wait for a busy store only while the user would still hear the answer
+                with self.db.transaction(busy_timeout=timeout * BUSY_SHARE):
                     reply = fn(ctx, request, data) if data is not None else fn(ctx, request)
                     with state.lock:
                         if state.abandoned:
@@ -104,7 +109,7 @@ class InWorker:
         self._lock = threading.Lock()  # one call at a time down one worker's pipe
 
     def call(self, method: str, request: Request, data: dict | None, ctx: Context, timeout: float) -> Any:
-        with self._lock, self.db.transaction():
+        with self._lock, self.db.transaction(busy_timeout=timeout * BUSY_SHARE):
             # the worker's capability calls run here, in this transaction: a timeout raises and
             # rolls them back with it
             return self.worker.call(method, request, data, ctx.conversation, ctx.shop, ctx.skills, ctx._caps, timeout)
@@ -170,10 +175,10 @@ class Dispatcher:
             raise SkillCrashed(f"skill '{loaded.name}' is switched off")
         try:
             reply = executor.call(method, request, data, ctx, timeout)
-        except (StoreError, SkillTimedOut, SkillCrashed, PermissionDenied):
-            raise
         except AssistantError:
             raise
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"{self.db.path}: {exc}") from exc
         except Exception as exc:  # noqa: BLE001 - a skill's own bug
             raise SkillCrashed(f"skill '{loaded.name}' failed: {type(exc).__name__}: {exc}") from exc
         if not isinstance(reply, Reply) or not isinstance(reply.speech, str):

@@ -18,7 +18,7 @@ from assistant.errors import StoreBusy, StoreCorrupt, StoreError, StoreFull, Sto
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
-BUSY_TIMEOUT = 10.0
+BUSY_TIMEOUT = 5.0
 """Seconds a write waits for another writer (another device, process or conversation) to finish."""
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -218,7 +218,7 @@ class Database:
         return conn
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self, busy_timeout: float | None = None) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception: nothing is half-written.
 
         Nested (a skill's write inside a turn's transaction) it is a savepoint of the outer one, so
@@ -243,6 +243,8 @@ class Database:
                 finally:
                     self._local.depth -= 1
                 return
+            # wait at most this long for another writer (a skill call waits only until its deadline)
+            conn.execute(f"PRAGMA busy_timeout = {int((busy_timeout or BUSY_TIMEOUT) * 1000)}")
             conn.execute("BEGIN IMMEDIATE")
             self._local.depth = 1
             try:

@@ -287,6 +287,8 @@ def _validate(raw: Any) -> dict[str, Any]:
 
     def text(key: str, required: bool = True) -> str:
         value = raw.get(key)
+        if isinstance(value, (dict, list)):
+            raise ImportRowError(f"{key} is a {type(value).__name__}, not a value")
         value = "" if value is None else str(value).strip()
         if required and not value:
             raise ImportRowError(f"missing {key}")

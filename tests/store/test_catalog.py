@@ -145,6 +145,21 @@ def test_unusable_catalogue_is_one_line_and_imports_nothing(tmp_path, name, prob
     assert "\n" not in str(err.value) and cat.count() == 0
 
 
+def test_json_fields_that_are_not_values_are_skipped_by_item(tmp_path):
+    path = tmp_path / "shop.json"
+    path.write_text(
+        '{"products": [{"sku": "J1", "name": {"en": "Tea"}, "category": "groceries", "price": 3},'
+        ' {"sku": "J2", "name": "Tea", "category": "groceries", "price": [3]},'
+        ' {"sku": "J3", "name": "Coffee", "category": "groceries", "price": 4.5}]}'
+    )
+    report = Catalog(Database(tmp_path / "data")).import_file(path)
+    assert report.created == 1
+    assert [p.split(": ", 1)[1] for p in report.problems] == [
+        "name is a dict, not a value",
+        "price is a list, not a value",
+    ]
+
+
 def test_prices_below_a_penny_negative_or_absurd_are_skipped_by_line(tmp_path):
     cat = Catalog(Database(tmp_path / "data"))
     report = cat.import_file(BAD / "catalog_prices.csv")

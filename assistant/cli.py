@@ -221,6 +221,7 @@ def cmd_catalog_import(args: argparse.Namespace) -> int:
 
 
 def cmd_skills_list(args: argparse.Namespace) -> int:
+    from assistant.skills import consent
     from assistant.skills.registry import discover
     from assistant.skills.state import SkillStates
     from assistant.store import Database
@@ -230,11 +231,12 @@ def cmd_skills_list(args: argparse.Namespace) -> int:
     skills, problems = discover(config.skills)
     rows = []
     for s in skills:
-        enabled = states.enabled(s.name, s.builtin)
+        agreed = consent.check(states, s.name, s.version, s.permissions, s.builtin)
+        enabled = agreed.allowed
         rows.append({
             "name": s.name, "version": s.version, "source": s.source, "builtin": s.builtin,
             "intents": sorted(s.intents), "permissions": sorted(s.permissions), "enabled": enabled,
-            "status": "ok" if enabled else (states.reason(s.name) or "disabled until you enable it"),
+            "status": agreed.status,
         })  # fmt: skip
     for p in problems:
         rows.append({"name": p.name, "version": None, "source": p.source, "builtin": False, "intents": [],
@@ -253,7 +255,8 @@ def cmd_skills_list(args: argparse.Namespace) -> int:
 
 
 def cmd_skills_enable(args: argparse.Namespace) -> int:
-    from assistant.sdk import PERMISSIONS
+    from assistant.nlu import load_training_data
+    from assistant.skills import consent
     from assistant.skills.registry import discover
     from assistant.skills.state import SkillStates
     from assistant.store import Database
@@ -271,17 +274,52 @@ def cmd_skills_enable(args: argparse.Namespace) -> int:
         states.set(skill.name, False, "disabled by you")
         print(f"Skill '{skill.name}' is disabled.")
         return 0
-    print(f"Skill '{skill.name}' {skill.version} from {skill.source} asks to:")
-    for permission in sorted(skill.permissions) or ["(nothing: it needs no permissions)"]:
-        print(f"  - {PERMISSIONS.get(permission, permission)}")
+    version, permissions = skill.version, frozenset(skill.permissions)
+    if not skill.builtin:
+        refused = consent.refusal(
+            skill.name, skill.source, permissions, intents=skill.intents, nlu_file=skill.nlu_file,
+            builtins={s.name for s in skills if s.builtin},
+            builtin_data=load_training_data([s.nlu_file for s in skills if s.builtin and s.nlu_file]),
+        )  # fmt: skip
+        if refused:
+            raise AssistantError(refused)
+    grant = states.granted(skill.name)
+    new = permissions - grant.permissions if grant else frozenset()
+    print(f"Skill '{skill.name}' {version} from {skill.source} asks to:")
+    for permission in sorted(permissions):
+        print(f"  - {'(new) ' if permission in new else ''}{consent.plain_words(permission)}")
+    if not permissions:
+        print("  - nothing: it needs no permissions")
+    if new:
+        print(f"You agreed to less for version {grant.version}; it stays off until you agree to this.")
     if not args.yes:
         if not sys.stdin.isatty():
             raise AssistantError("enabling a skill needs your agreement: run it in a terminal, or add --yes")
         if input("Enable it? [y/N] ").strip().lower() not in ("y", "yes"):
             print("Not enabled.")
             return 1
-    states.set(skill.name, True, "enabled by you")
+    states.grant(skill.name, version, permissions)
     print(f"Skill '{skill.name}' is enabled; its phrases are learned the next time the assistant starts.")
+    if not skill.builtin:
+        print(f"Everything it reads or does is logged: assistant skills log {skill.name}")
+    return 0
+
+
+def cmd_skills_log(args: argparse.Namespace) -> int:
+    from assistant.skills.access_log import AccessLog
+
+    log = AccessLog(_data_dir(args))
+    try:
+        entries = log.entries(args.name, limit=args.limit)
+    finally:
+        log.close()
+    if args.json:
+        _emit({"entries": [e.as_dict() for e in entries]})
+        return 0
+    for e in entries:
+        print(f"{e.at.astimezone():%Y-%m-%d %H:%M:%S}  {e.skill:<16} {e.capability}.{e.method:<16} {e.summary}")
+    if not entries:
+        print(f"No calls by skill '{args.name}' are logged." if args.name else "No skill calls are logged.")
     return 0
 
 
@@ -451,7 +489,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--data-dir",
         help="where the database and models live (default: the user data directory, or $ASSISTANT_DATA_DIR)",
     )
-    common.add_argument("--config", help="config file (default: ./config.yml or $ASSISTANT_CONFIG)")
+    common.add_argument(
+        "--config", help="config file (default: $ASSISTANT_CONFIG, else config.yml in the assistant's own folder)"
+    )
     common.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     engine = argparse.ArgumentParser(add_help=False)
     engine.add_argument("--engine", help="NLU engine: embedded or rasa (default: from config.yml)")
@@ -537,6 +577,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = skills.add_parser("disable", parents=[common], help="switch a skill off")
     p.add_argument("name")
     p.set_defaults(func=cmd_skills_enable, enable=False, yes=True)
+    p = skills.add_parser("log", parents=[common], help="what third-party skills read and did, newest first")
+    p.add_argument("name", nargs="?", help="only this skill")
+    p.add_argument("--limit", type=int, default=200, help="at most this many entries (default: 200)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_skills_log)
     users = sub.add_parser("users", help="the people of the household").add_subparsers(
         dest="users_command", required=True
     )

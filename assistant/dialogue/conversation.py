@@ -22,6 +22,7 @@ from assistant.nlu.embedded import clean
 from assistant.nlu.parse import Entity, IntentScore, Parse
 from assistant.purchase import PlaceResult, Refusal, when
 from assistant.sdk import Context, Reply, Request, ShopInfo
+from assistant.skills.access_log import AccessLogReader, logged_capabilities
 from assistant.skills.capabilities import CartAccess, CatalogAccess, OrdersAccess, PrivacyAccess, ProfileAccess
 from assistant.skills.registry import LoadedSkill
 from assistant.store import Orders, Quote, Recommender
@@ -103,12 +104,13 @@ class Conversation:
                 "orders": OrdersAccess(orders, Recommender(self.app.db, orders)),
                 "profile": ProfileAccess(member.name, self.app.config.shop.delivery_address),
                 "privacy": PrivacyAccess(orders, self._forget),
+                "access_log": AccessLogReader(self.app.access_log, member.name),
             },
         )
 
     def _forget(self) -> None:
         self.session = Session(last_reply=self.session.last_reply)
-        self.app.forget_skills_data()
+        self.app.forget_skills_data(self.member.name if self.member else "")
 
     # -- one turn -----------------------------------------------------------------------------
     def handle(self, text: str, parse: Parse | None = None) -> Turn:
@@ -227,7 +229,7 @@ class Conversation:
             offered = Request(intent, offered.text, offered.confidence, offered.entities, confirmed=True)
             return self._call(target, intent, offered)
         loaded = dispatcher.by_name.get(pending.skill)
-        handler = loaded.cls.confirm_handlers("confirm").get(pending.action) if loaded else None
+        handler = loaded.confirm_actions.get(pending.action) if loaded else None
         if loaded is None or handler is None:
             return Reply("Okay."), pending.skill
         return self._call(loaded, request.intent, request, method=handler, data=pending.data)
@@ -236,7 +238,7 @@ class Conversation:
         if pending.quote is not None:
             self.app.gate.cancel(pending.quote.token)
         loaded = self.app.dispatcher.by_name.get(pending.skill)
-        handler = loaded.cls.confirm_handlers("deny").get(pending.action) if loaded else None
+        handler = loaded.deny_actions.get(pending.action) if loaded else None
         if loaded is not None and handler is not None:
             return self._call(loaded, request.intent, request, method=handler, data=pending.data)
         if pending.quote is not None:
@@ -298,7 +300,7 @@ class Conversation:
     def _propose(self, reply: Reply, skill: str) -> str:
         """A skill proposed a purchase: the gate prices it and the core asks, naming the real total."""
         loaded = self.app.dispatcher.by_name.get(skill)
-        if loaded is None or "orders.place" not in loaded.cls.permissions:
+        if loaded is None or "orders.place" not in loaded.permissions:
             log.error("skill '%s' proposed a purchase without the 'orders.place' permission", skill)
             return f"Sorry, the {skill} skill had a problem, so I couldn't do that. Everything else still works."
         assert self._account is not None and reply.purchase is not None
@@ -329,10 +331,14 @@ class Conversation:
             shop.max_quantity,
             self.app.config.dialogue.items_read,
         )
+        capabilities = self._account.capabilities if self._account else {"catalog": CatalogAccess(self.app.catalog)}
+        if not loaded.builtin:  # every call a third-party skill makes is on the record
+            user = self.member.name if self.member else ""
+            capabilities = logged_capabilities(capabilities, loaded.name, self.app.access_log, user)
         return Context(
             loaded.name,
-            frozenset(loaded.cls.permissions),
-            self._account.capabilities if self._account else {"catalog": CatalogAccess(self.app.catalog)},
+            frozenset(loaded.permissions),
+            capabilities,
             self.session.conversation,
             self.session.memory.setdefault(loaded.name, {}),
             info,
@@ -350,7 +356,7 @@ class Conversation:
         data: dict | None = None,
     ) -> tuple[Reply, str | None]:
         """Run a handler with a time limit; any failure becomes a short apology naming the skill."""
-        if self._account is None and ACCOUNT_PERMISSIONS & set(loaded.cls.permissions):
+        if self._account is None and ACCOUNT_PERMISSIONS & set(loaded.permissions):
             return self._ask_who(loaded, intent, request)
         self.session.calling = (intent, request)
         name = method or loaded.intents[intent]

@@ -121,7 +121,15 @@ class InWorker:
 class Dispatcher:
     """The enabled skills: who handles which intent, and the one way to call a handler."""
 
-    def __init__(self, skills: list[LoadedSkill], disabled: list[LoadedSkill], db: Database, isolation: str) -> None:
+    def __init__(
+        self,
+        skills: list[LoadedSkill],
+        disabled: list[LoadedSkill],
+        db: Database,
+        isolation: str,
+        *,
+        allow_unsandboxed: bool = False,
+    ) -> None:
         self.db = db
         self.states = SkillStates(db.data_dir)
         self.skills = list(skills)
@@ -130,11 +138,9 @@ class Dispatcher:
         self.executors: dict[str, Executor] = {}
         self._lock = threading.Lock()
         for loaded in self.skills:
-            in_worker = loaded.target and (isolation == "all" or (isolation == "third-party" and not loaded.builtin))
-            if in_worker:
-                worker = SkillWorker(
-                    loaded.name, loaded.target, loaded.settings, frozenset(loaded.cls.permissions), [db.data_dir]
-                )
+            # third-party code never runs in this process, whatever the setting says
+            if not loaded.builtin or (isolation == "all" and loaded.target):
+                worker = SkillWorker(loaded, db.data_dir, allow_unsandboxed=allow_unsandboxed)
                 worker.start_in_background()
                 self.executors[loaded.name] = InWorker(worker, db)
             else:
@@ -164,7 +170,7 @@ class Dispatcher:
         return [s.nlu_file for s in self.skills if s.nlu_file]
 
     def described(self) -> list[tuple[str, str]]:
-        return [(s.name, s.cls.description) for s in self.skills if s.cls.description]
+        return [(s.name, s.description) for s in self.skills if s.description]
 
     def call(
         self, loaded: LoadedSkill, method: str, request: Request, data: dict | None, ctx: Context, timeout: float

@@ -205,7 +205,13 @@ def read_catalogue(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     path = Path(path)
     try:
         rows = list(_read_rows(path))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, csv.Error) as exc:
+    except UnicodeDecodeError as exc:
+        raise StoreError(
+            f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at position {exc.start}); save it as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot read catalogue: {exc.strerror or exc}") from exc
+    except (json.JSONDecodeError, csv.Error) as exc:
         raise StoreError(f"{path}: cannot read catalogue: {exc}") from exc
     except RecursionError:
         raise StoreError(f"{path}: cannot read catalogue: nested too deeply to be a list of products") from None
@@ -281,6 +287,8 @@ def _validate(raw: Any) -> dict[str, Any]:
 
     def text(key: str, required: bool = True) -> str:
         value = raw.get(key)
+        if isinstance(value, (dict, list)):
+            raise ImportRowError(f"{key} is a {type(value).__name__}, not a value")
         value = "" if value is None else str(value).strip()
         if required and not value:
             raise ImportRowError(f"missing {key}")
@@ -294,7 +302,9 @@ def _validate(raw: Any) -> dict[str, Any]:
         price = float(price_raw)
     except ValueError:
         raise ImportRowError(f"price {price_raw!r} is not a number") from None
-    if not math.isfinite(price) or price <= 0:
+    if not math.isfinite(price):
+        raise ImportRowError(f"price {price_raw!r} is not an amount of money")
+    if price <= 0:
         raise ImportRowError(f"price {price_raw!r} must be above 0")
     if price >= MAX_PRICE:
         raise ImportRowError(f"price {price_raw!r} must be below {MAX_PRICE:,}")

@@ -296,7 +296,7 @@ class Conversation:
             return self._ask_purchase(
                 Reply("Your basket changed since I read it out.", purchase=None), pending.skill, pending, quote
             )
-        return Reply("Sorry, that checkout has expired. Say check out to start again.")
+        return Reply(result.speech or "Sorry, that checkout has expired. Say check out to start again.")
 
     def _propose(self, reply: Reply, skill: str) -> str:
         """A skill proposed a purchase: the gate prices it and the core asks, naming the real total."""

@@ -127,8 +127,8 @@ def main() -> int:
             worker.start()
             for kind, request in requests.items():
 
-                def call(r: Request = request) -> None:
-                    worker.call("add_recipe", r, None, Conversation(), shop, [], caps, 10.0)
+                def call(r: Request = request, w: isolation.SkillWorker = worker) -> None:
+                    w.call("add_recipe", r, None, Conversation(), shop, [], caps, 10.0)
                     orders.clear_cart()
 
                 call()

@@ -358,8 +358,10 @@ def cmd_listen(args: argparse.Namespace) -> int:
             except KeyboardInterrupt:
                 print(file=sys.stderr)
             return 0
-        turns = voice.from_wav(Path(args.wav), speak=bool(args.reply_wav))
-        for spoken in turns:
+        turns = []
+        for spoken in voice.from_wav(Path(args.wav), speak=bool(args.reply_wav)):
+            if args.reply_wav:
+                turns.append(spoken)
             if args.json:
                 _emit(spoken.to_json())
             else:

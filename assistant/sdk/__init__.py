@@ -26,9 +26,7 @@ from pydantic import BaseModel, ConfigDict
 from assistant.errors import PermissionDenied, SkillError
 from assistant.nlu.parse import Entity
 from assistant.sdk.phrasing import join, money, number, ordinal, plural
-from assistant.store.catalog import Product
-from assistant.store.orders import Line, Order
-from assistant.store.recommend import Suggestion
+from assistant.sdk.types import Line, Order, Product, Suggestion
 
 SDK_VERSION = 1
 """Bumped only on a breaking change; a skill lists the versions it supports in ``sdk_versions``."""

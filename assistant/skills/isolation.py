@@ -25,6 +25,7 @@ from pydantic import ValidationError
 
 from assistant.errors import PermissionDenied, SkillCrashed, SkillError, SkillTimedOut
 from assistant.sdk import CAPABILITIES, Purchase, Reply
+from assistant.sdk.types import Line, Product
 from assistant.skills.registry import LoadedSkill, third_party_folders
 from assistant.skills.sandbox import Limits, bwrap_available, sandbox_args, storage_dir, worker_command, worker_env
 from assistant.skills.wire import (
@@ -41,8 +42,6 @@ from assistant.skills.wire import (
     WireReply,
     encode,
 )
-from assistant.store.catalog import Product
-from assistant.store.orders import Line
 
 log = logging.getLogger(__name__)
 

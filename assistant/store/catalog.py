@@ -16,6 +16,7 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from assistant.errors import ImportRowError, StoreError
+from assistant.sdk.types import Product
 from assistant.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -23,44 +24,6 @@ log = logging.getLogger(__name__)
 CATEGORIES = ("groceries", "household", "personal care", "pet", "baby", "electronics")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _STOP = {"a", "an", "the", "some", "any", "of", "for", "me", "my", "and", "or", "with", "please", "pack", "packs", "bag", "bags", "box", "bottle", "bottles", "tin", "tins", "can", "cans", "jar", "jars", "one", "ones"}  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Product:
-    id: int
-    sku: str
-    name: str
-    brand: str
-    category: str
-    size: str
-    price_pence: int
-    description: str = ""
-
-    @property
-    def title(self) -> str:
-        """What a voice reply calls it: 'Oatly Barista Oat Milk'."""
-        if self.brand and not self.name.lower().startswith(self.brand.lower()):
-            return f"{self.brand} {self.name}"
-        return self.name
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "sku": self.sku, "name": self.name, "brand": self.brand, "category": self.category,
-            "size": self.size, "price": self.price_pence / 100,
-        }  # fmt: skip
-
-    @classmethod
-    def from_row(cls, row: Any) -> Product:
-        return cls(
-            row["id"],
-            row["sku"],
-            row["name"],
-            row["brand"],
-            row["category"],
-            row["size"],
-            row["price_pence"],
-            row["description"],
-        )
 
 
 def _terms(text: str) -> list[str]:

@@ -7,23 +7,12 @@ import secrets
 import sqlite3
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from assistant.store.catalog import Product
+from assistant.sdk.types import Line, Order, Product
 from assistant.store.db import Database
-
-
-@dataclass(frozen=True)
-class Line:
-    product: Product
-    quantity: int
-
-    @property
-    def total_pence(self) -> int:
-        return self.product.price_pence * self.quantity
-
 
 STALE_QUOTE_SECONDS = 24 * 3600
 
@@ -60,29 +49,6 @@ class Quote:
     @property
     def items(self) -> int:
         return sum(line.quantity for line in self.lines)
-
-
-@dataclass(frozen=True)
-class Order:
-    id: int
-    status: str
-    total_pence: int
-    placed_at: datetime
-    deliver_on: date | None
-    address: str
-    lines: tuple[Line, ...] = field(default_factory=tuple)
-
-    @property
-    def items(self) -> int:
-        return sum(line.quantity for line in self.lines)
-
-    def as_dict(self) -> dict:
-        return {
-            "id": self.id, "status": self.status, "total": self.total_pence / 100,
-            "placed_at": self.placed_at.isoformat(sep=" "), "deliver_on": self.deliver_on.isoformat() if self.deliver_on else None,
-            "address": self.address,
-            "lines": [{**ln.product.as_dict(), "quantity": ln.quantity} for ln in self.lines],
-        }  # fmt: skip
 
 
 class Orders:

@@ -355,6 +355,10 @@ class EmbeddedEngine:
                 "glued": j > 0 and toks[j - 1].end == toks[j].start,
                 # the sentence's intent: no product in "what commands do you understand" (help)
                 f"intent={intent}": True,
+                # an amount said with its currency is a price ("forty quid", "£10"), not a quantity
+                "money": ("num" in marks[j] and j + 1 < len(words) and "cur" in marks[j + 1])
+                or ("cur" in marks[j] and j + 1 < len(words) and "num" in marks[j + 1])
+                or ("num" in marks[j] and j > 0 and "cur" in marks[j - 1]),
             }
             for mark in marks[j]:
                 f[mark] = True

@@ -253,12 +253,12 @@ class EmbeddedEngine:
                     return
             except Exception as exc:  # a corrupt cache is rebuilt, not fatal
                 log.warning("ignoring unreadable NLU cache %s: %s", path, exc)
-        self._model = self.fit(data, fingerprint)
+        self._model = self._fit(data, fingerprint)
         write_atomically(path, pickle.dumps(self._model))
         log.info("trained NLU model %s", path)
 
-    def fit(self, data: TrainingData, fingerprint: str = "") -> _Model:
-        """Train without touching any cache (cross-validation trains many throwaway models)."""
+    def _fit(self, data: TrainingData, fingerprint: str) -> _Model:
+        """Train from scratch: intents, retrieval keys, entity tags and roles."""
         phrases: dict[str, str] = {}
         for name, values in data.lookups.items():
             for value in values:
@@ -375,9 +375,6 @@ class EmbeddedEngine:
         return feats
 
     # -- parsing ------------------------------------------------------------------------------
-    def load(self, model: _Model) -> None:
-        self._model = model
-
     def parse(self, text: str) -> Parse:
         """Rasa's /model/parse: ``text`` echoed as given, entity offsets into it, values as written."""
         model = self._model

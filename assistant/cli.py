@@ -22,11 +22,11 @@ def _config(args: argparse.Namespace) -> Config:
     return config
 
 
-def _dialogue(args: argparse.Namespace):
-    from assistant.dialogue import Dialogue
+def _app(args: argparse.Namespace):
+    from assistant.app import App
 
     config = _config(args)
-    return Dialogue(config, config.data_dir, getattr(args, "engine", None))
+    return App.build(config, data_dir=config.data_dir, engine=getattr(args, "engine", None))
 
 
 def _texts(args: argparse.Namespace):
@@ -47,7 +47,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
     interactive = sys.stdin.isatty() and not args.json
     if interactive:
         print("Starting the assistant (the first start trains the language model)...", file=sys.stderr)
-    dialogue = _dialogue(args)
+    app = _app(args)
+    conversation = app.conversation(user=getattr(args, "user", None))
     try:
         if interactive:
             print("Type what you would say; Ctrl-D or 'goodbye' to leave.\n")
@@ -57,41 +58,40 @@ def cmd_chat(args: argparse.Namespace) -> int:
                 except (EOFError, KeyboardInterrupt):
                     print()
                     break
-                turn = dialogue.handle(text)
+                turn = conversation.handle(text)
                 print(f"assistant> {turn.reply}\n")
                 if turn.end:
                     break
             return 0
         for text in _texts(args):
-            turn = dialogue.handle(text)
+            turn = conversation.handle(text)
             if args.json:
                 _emit(turn.to_json())
             else:
                 print(turn.reply, flush=True)
     finally:
-        dialogue.close()
+        app.close()
     return 0
 
 
 def cmd_nlu_train(args: argparse.Namespace) -> int:
-    dialogue = _dialogue(args)
-    print(f"NLU engine '{dialogue.engine_name}' is trained ({len(dialogue.training_data().examples)} examples).")
-    dialogue.close()
+    with _app(args) as app:
+        print(f"NLU engine '{app.engine_name}' is trained ({len(app.training_data().examples)} examples).")
     return 0
 
 
 def cmd_nlu_parse(args: argparse.Namespace) -> int:
-    dialogue = _dialogue(args)
+    app = _app(args)
     try:
         for text in _texts(args):
-            parse = dialogue.parse(text)
+            parse = app.parse(text)
             if args.json:
                 _emit(parse.to_rasa())
             else:
                 ents = ", ".join(f"{e.entity}{'#' + e.role if e.role else ''}={e.value!r}" for e in parse.entities)
                 print(f"{parse.intent.name} ({parse.intent.confidence:.2f}) {ents}".rstrip())
     finally:
-        dialogue.close()
+        app.close()
     return 0
 
 
@@ -105,15 +105,12 @@ def cmd_nlu_evaluate(args: argparse.Namespace) -> int:
         raise AssistantError("nlu evaluate needs --data TEST.yml, or --cross-validation K")
 
     data = load_file(Path(args.data[0]))
-    dialogue = _dialogue(args)
-    try:
-        report = evaluate(dialogue.parse, data)
-    finally:
-        dialogue.close()
+    with _app(args) as app:
+        report = evaluate(app.parse, data)
     if args.json:
-        _emit({"engine": dialogue.engine_name, "data": str(args.data[0]), **report.as_dict()})
+        _emit({"engine": app.engine_name, "data": str(args.data[0]), **report.as_dict()})
     else:
-        print(f"engine {dialogue.engine_name} on {args.data[0]}")
+        print(f"engine {app.engine_name} on {args.data[0]}")
         print(report.table())
     return 0
 
@@ -177,20 +174,18 @@ def cmd_nlu_cross_validate(args: argparse.Namespace) -> int:
 def cmd_nlu_export(args: argparse.Namespace) -> int:
     from assistant.nlu.rasa import export_project
 
-    dialogue = _dialogue(args)
-    try:
-        export_project(dialogue.training_data(), Path(args.dir), dialogue.config.nlu.rasa.pipeline)
-    finally:
-        dialogue.close()
+    with _app(args) as app:
+        export_project(app.training_data(), Path(args.dir), app.config.nlu.rasa.pipeline)
     print(f"Wrote a Rasa project to {args.dir}: run `rasa train nlu` and `rasa shell nlu` there.")
     return 0
 
 
 def cmd_orders(args: argparse.Namespace) -> int:
-    from assistant.store import Database, Orders
+    from assistant.store import Database, Orders, ensure_demo
 
     config = _config(args)
     db = Database(config.data_dir)
+    ensure_demo(db, config.user)  # a fresh data directory shows the history a chat there would
     orders = Orders(db, config.user).history()
     if args.json:
         print(json.dumps([o.as_dict() for o in orders], ensure_ascii=False, indent=None))
@@ -210,16 +205,23 @@ def cmd_catalog_import(args: argparse.Namespace) -> int:
     config = _config(args)
     db = Database(config.data_dir)
     ensure_demo(db, config.user)
-    imported, problems = Catalog(db).import_file(Path(args.file))
-    for problem in problems:
+    report = Catalog(db).import_file(Path(args.file))
+    for problem in report.problems:
         print(f"skipped {problem}", file=sys.stderr)
+    if report.updated_skus:
+        shown = ", ".join(report.updated_skus[:10]) + (" ..." if report.updated > 10 else "")
+        print(f"replaced {report.updated} products already in the shop (same SKU): {shown}", file=sys.stderr)
     print(
-        f"Imported {imported} products from {args.file}" + (f"; skipped {len(problems)} bad rows." if problems else ".")
+        f"Imported {report.imported} products from {args.file}: {report.created} new, {report.updated} updated, "
+        f"{report.unchanged} unchanged, {report.skipped} skipped."
     )
-    return 0 if imported or not problems else 1
+    if not report.imported:
+        print(f"warning: {args.file}: no products imported", file=sys.stderr)
+    return 0 if report.imported else 1
 
 
 def cmd_skills_list(args: argparse.Namespace) -> int:
+    from assistant.skills import consent
     from assistant.skills.registry import discover
     from assistant.skills.state import SkillStates
     from assistant.store import Database
@@ -229,11 +231,12 @@ def cmd_skills_list(args: argparse.Namespace) -> int:
     skills, problems = discover(config.skills)
     rows = []
     for s in skills:
-        enabled = states.enabled(s.name, s.builtin)
+        agreed = consent.check(states, s.name, s.version, s.permissions, s.builtin)
+        enabled = agreed.allowed
         rows.append({
-            "name": s.name, "version": s.cls.version, "source": s.source, "builtin": s.builtin,
-            "intents": sorted(s.intents), "permissions": sorted(s.cls.permissions), "enabled": enabled,
-            "status": "ok" if enabled else (states.reason(s.name) or "disabled until you enable it"),
+            "name": s.name, "version": s.version, "source": s.source, "builtin": s.builtin,
+            "intents": sorted(s.intents), "permissions": sorted(s.permissions), "enabled": enabled,
+            "status": agreed.status,
         })  # fmt: skip
     for p in problems:
         rows.append({"name": p.name, "version": None, "source": p.source, "builtin": False, "intents": [],
@@ -252,7 +255,8 @@ def cmd_skills_list(args: argparse.Namespace) -> int:
 
 
 def cmd_skills_enable(args: argparse.Namespace) -> int:
-    from assistant.sdk import PERMISSIONS
+    from assistant.nlu import load_training_data
+    from assistant.skills import consent
     from assistant.skills.registry import discover
     from assistant.skills.state import SkillStates
     from assistant.store import Database
@@ -270,17 +274,52 @@ def cmd_skills_enable(args: argparse.Namespace) -> int:
         states.set(skill.name, False, "disabled by you")
         print(f"Skill '{skill.name}' is disabled.")
         return 0
-    print(f"Skill '{skill.name}' {skill.cls.version} from {skill.source} asks to:")
-    for permission in sorted(skill.cls.permissions) or ["(nothing: it needs no permissions)"]:
-        print(f"  - {PERMISSIONS.get(permission, permission)}")
+    version, permissions = skill.version, frozenset(skill.permissions)
+    if not skill.builtin:
+        refused = consent.refusal(
+            skill.name, skill.source, permissions, intents=skill.intents, nlu_file=skill.nlu_file,
+            builtins={s.name for s in skills if s.builtin},
+            builtin_data=load_training_data([s.nlu_file for s in skills if s.builtin and s.nlu_file]),
+        )  # fmt: skip
+        if refused:
+            raise AssistantError(refused)
+    grant = states.granted(skill.name)
+    new = permissions - grant.permissions if grant else frozenset()
+    print(f"Skill '{skill.name}' {version} from {skill.source} asks to:")
+    for permission in sorted(permissions):
+        print(f"  - {'(new) ' if permission in new else ''}{consent.plain_words(permission)}")
+    if not permissions:
+        print("  - nothing: it needs no permissions")
+    if new:
+        print(f"You agreed to less for version {grant.version}; it stays off until you agree to this.")
     if not args.yes:
         if not sys.stdin.isatty():
             raise AssistantError("enabling a skill needs your agreement: run it in a terminal, or add --yes")
         if input("Enable it? [y/N] ").strip().lower() not in ("y", "yes"):
             print("Not enabled.")
             return 1
-    states.set(skill.name, True, "enabled by you")
+    states.grant(skill.name, version, permissions)
     print(f"Skill '{skill.name}' is enabled; its phrases are learned the next time the assistant starts.")
+    if not skill.builtin:
+        print(f"Everything it reads or does is logged: assistant skills log {skill.name}")
+    return 0
+
+
+def cmd_skills_log(args: argparse.Namespace) -> int:
+    from assistant.skills.access_log import AccessLog
+
+    log = AccessLog(_data_dir(args))
+    try:
+        entries = log.entries(args.name, limit=args.limit)
+    finally:
+        log.close()
+    if args.json:
+        _emit({"entries": [e.as_dict() for e in entries]})
+        return 0
+    for e in entries:
+        print(f"{e.at.astimezone():%Y-%m-%d %H:%M:%S}  {e.skill:<16} {e.capability}.{e.method:<16} {e.summary}")
+    if not entries:
+        print(f"No calls by skill '{args.name}' are logged." if args.name else "No skill calls are logged.")
     return 0
 
 
@@ -295,11 +334,11 @@ def cmd_skills_new(args: argparse.Namespace) -> int:
 def cmd_listen(args: argparse.Namespace) -> int:
     from assistant.voice import Voice, run_live, write_replies
 
-    dialogue = _dialogue(args)
+    app = _app(args)
     if args.stt:
-        dialogue.config.voice.stt.engine = args.stt
+        app.config.voice.stt.engine = args.stt
     try:
-        voice = Voice(dialogue)
+        voice = Voice(app, app.conversation(user=getattr(args, "user", None)))
         if args.wav is None:
             from assistant.audio.devices import check_input, has_microphone
 
@@ -307,8 +346,17 @@ def cmd_listen(args: argparse.Namespace) -> int:
                 raise AssistantError(
                     "no microphone found: use 'assistant chat' to type, or 'assistant listen --wav FILE'"
                 )
-            check_input(dialogue.config.voice.audio.input_device, 16000)
-            run_live(voice, max_turns=args.max_turns, as_json=args.json)
+            check_input(app.config.voice.audio.input_device, 16000)
+            out = sys.stderr if args.json else sys.stdout
+            try:
+                run_live(
+                    voice,
+                    max_turns=args.max_turns,
+                    show=lambda line: print(line, file=out, flush=True),
+                    emit=_emit if args.json else None,
+                )
+            except KeyboardInterrupt:
+                print(file=sys.stderr)
             return 0
         turns = voice.from_wav(Path(args.wav), speak=bool(args.reply_wav))
         for spoken in turns:
@@ -321,7 +369,7 @@ def cmd_listen(args: argparse.Namespace) -> int:
         if args.reply_wav:
             write_replies(turns, Path(args.reply_wav))
     finally:
-        dialogue.close()
+        app.close()
     return 0
 
 
@@ -389,6 +437,51 @@ def cmd_models_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _household(args: argparse.Namespace):
+    from assistant.household import Household
+    from assistant.store import Database, ensure_demo
+
+    config = _config(args)
+    db = Database(config.data_dir)
+    ensure_demo(db, config.user)
+    return Household(db, config.user)
+
+
+def cmd_users_add(args: argparse.Namespace) -> int:
+    member = _household(args).add(args.name)
+    print(f"Added {member.name}. Their basket, orders and recommendations are their own.")
+    return 0
+
+
+def cmd_users_list(args: argparse.Namespace) -> int:
+    household = _household(args)
+    rows = [{"name": m.name, "purchase_code": m.has_code} for m in household.members()]
+    if args.json:
+        _emit({"users": rows})
+        return 0
+    for r in rows:
+        print(f"{r['name']}" + ("  (purchase code set)" if r["purchase_code"] else ""))
+    return 0
+
+
+def cmd_users_set_code(args: argparse.Namespace) -> int:
+    import getpass
+
+    household = _household(args)
+    code = args.code
+    if args.clear:
+        code = None
+    elif code is None:
+        if not sys.stdin.isatty():
+            raise AssistantError("give the code as an argument, or run this in a terminal to type it")
+        code = getpass.getpass(f"Purchase code for {args.name} (4 to 8 digits): ")
+    household.set_code(args.name, code)
+    print(
+        f"Purchase code for {args.name} " + ("removed." if code is None else "set: I'll ask for it before each order.")
+    )
+    return 0
+
+
 # -- wiring -----------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
@@ -396,7 +489,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--data-dir",
         help="where the database and models live (default: the user data directory, or $ASSISTANT_DATA_DIR)",
     )
-    common.add_argument("--config", help="config file (default: ./config.yml or $ASSISTANT_CONFIG)")
+    common.add_argument(
+        "--config", help="config file (default: $ASSISTANT_CONFIG, else config.yml in the assistant's own folder)"
+    )
     common.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     engine = argparse.ArgumentParser(add_help=False)
     engine.add_argument("--engine", help="NLU engine: embedded or rasa (default: from config.yml)")
@@ -406,6 +501,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     chat = sub.add_parser("chat", parents=[common, engine], help="talk to the assistant by typing")
     chat.add_argument("--json", action="store_true", help="one JSON object per turn")
+    chat.add_argument("--user", help="who is speaking (a household member; default: config.yml's user)")
     chat.set_defaults(func=cmd_chat)
 
     nlu = sub.add_parser("nlu", help="train, test and export the language model").add_subparsers(
@@ -447,6 +543,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reply-wav", help="write the spoken replies to this WAV file")
     p.add_argument("--stt", help="speech engine: whisper, vosk or pocketsphinx (default: config.yml)")
     p.add_argument("--max-turns", type=int, help="stop listening after this many answered turns")
+    p.add_argument("--user", help="who is speaking (a household member; default: config.yml's user)")
     p.set_defaults(func=cmd_listen)
     p = sub.add_parser("say", parents=[common], help="speak a text (or write it to a WAV file)")
     p.add_argument("text", nargs="+")
@@ -480,6 +577,25 @@ def build_parser() -> argparse.ArgumentParser:
     p = skills.add_parser("disable", parents=[common], help="switch a skill off")
     p.add_argument("name")
     p.set_defaults(func=cmd_skills_enable, enable=False, yes=True)
+    p = skills.add_parser("log", parents=[common], help="what third-party skills read and did, newest first")
+    p.add_argument("name", nargs="?", help="only this skill")
+    p.add_argument("--limit", type=int, default=200, help="at most this many entries (default: 200)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_skills_log)
+    users = sub.add_parser("users", help="the people of the household").add_subparsers(
+        dest="users_command", required=True
+    )
+    p = users.add_parser("add", parents=[common], help="add a person with their own basket and orders")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_users_add)
+    p = users.add_parser("list", parents=[common], help="the household's people")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_users_list)
+    p = users.add_parser("set-code", parents=[common], help="a spoken purchase code asked before each order")
+    p.add_argument("name")
+    p.add_argument("code", nargs="?", help="4 to 8 digits (asked for when left out)")
+    p.add_argument("--clear", action="store_true", help="remove the code")
+    p.set_defaults(func=cmd_users_set_code)
     p = skills.add_parser("new", help="scaffold a pip-installable skill package")
     p.add_argument("name")
     p.add_argument("--dir", help="where to create it (default: here)")
@@ -504,6 +620,11 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as exc:  # a bug of ours: one line, the traceback only with -v
+        if getattr(args, "verbose", False):
+            log.exception("unexpected error")
+        print(f"error: unexpected {type(exc).__name__}: {exc} (run with -v for details)", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

@@ -12,8 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from assistant.app import App, Turn
 from assistant.config import Config, load_config
-from assistant.dialogue import Dialogue, Turn
+from assistant.skills.registry import discover
 from assistant.skills.state import SkillStates
 from assistant.store import Line, Order
 
@@ -36,13 +37,22 @@ class Chat:
             config.shop = config.shop.model_copy(update=shop)
         if skills:
             config.skills = {**config.skills, **skills}
-        for name in enable or ():  # as `assistant skills enable NAME --yes` would
-            SkillStates(Path(data_dir)).set(name, True, "enabled by the test")
-        self.dialogue = Dialogue(config, Path(data_dir), engine)
+        if enable:  # as `assistant skills enable NAME --yes` would: the permissions it asks for, agreed
+            states = SkillStates(Path(data_dir))
+            installed = {s.name: s for s in discover(config.skills)[0]}
+            for name in enable:
+                skill = installed.get(name)
+                if skill is None:
+                    states.set(name, True, "enabled by the test")
+                else:
+                    states.grant(name, skill.version, skill.permissions)
+        self.app = App.build(config, data_dir=Path(data_dir), engine=engine)
+        self.conversation = self.app.conversation()
         self.turns: list[Turn] = []
+        self._before = {o.id for o in self.app.account().history()}
 
     def send(self, text: str) -> Turn:
-        turn = self.dialogue.handle(text)
+        turn = self.conversation.handle(text)
         self.turns.append(turn)
         return turn
 
@@ -56,18 +66,18 @@ class Chat:
 
     @property
     def cart(self) -> list[Line]:
-        return self.dialogue.orders.cart()
+        return self.app.account().basket()
 
     @property
     def orders(self) -> list[Order]:
-        return self.dialogue.orders.history()
+        return self.app.account().history()
 
     def new_orders(self) -> list[Order]:
-        """Orders placed during this conversation (not the demo history)."""
-        return [o for o in self.orders if o.status == "placed"]
+        """Orders placed since this chat started (not the demo history), delivered already or not."""
+        return [o for o in self.orders if o.id not in self._before]
 
     def close(self) -> None:
-        self.dialogue.close()
+        self.app.close()
 
     def __enter__(self) -> Chat:
         return self

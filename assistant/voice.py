@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import queue
 import re
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -18,12 +16,13 @@ from typing import Any
 import numpy as np
 from rapidfuzz import fuzz
 
+from assistant.app import App, Conversation, Turn
 from assistant.audio import SAMPLE_RATE
 from assistant.audio.vad import FRAME, Segmenter, utterances
 from assistant.audio.wav import read_wav, to_mono16k, write_wav
-from assistant.dialogue import Dialogue, Turn
 from assistant.errors import AssistantError, AudioError, EngineNotAvailable
 from assistant.nlu.embedded import clean
+from assistant.nlu.parse import Parse
 from assistant.stt import Recognizer, Transcript, create_recognizer, transcribe
 from assistant.tts import Synthesizer, create_synthesizer
 
@@ -40,13 +39,9 @@ NO_AUDIO_S = 5.0
 """A microphone that delivers nothing for this long has gone away."""
 
 
-def shop_phrases(dialogue: Dialogue) -> list[str]:
+def shop_phrases(app: App) -> list[str]:
     """What people say here: the training sentences, the catalogue's names and brands."""
-    data = dialogue.training_data()
-    phrases = [e.text.lower() for e in data.examples]
-    phrases += [b.lower() for b in dialogue.catalog.brands()]
-    phrases += dialogue.catalog.product_names()
-    return list(dict.fromkeys(phrases))
+    return list(dict.fromkeys(p.lower() for p in app.shop_phrases()))
 
 
 @dataclass
@@ -70,13 +65,20 @@ class SpokenTurn:
 
 
 class Voice:
-    """A dialogue with ears and a mouth."""
+    """A conversation with ears and a mouth."""
 
     def __init__(
-        self, dialogue: Dialogue, recognizer: Recognizer | None = None, synthesizer: Synthesizer | None = None
+        self,
+        app: App,
+        conversation: Conversation | None = None,
+        recognizer: Recognizer | None = None,
+        synthesizer: Synthesizer | None = None,
     ) -> None:
-        self.dialogue = dialogue
-        settings = dialogue.config.voice
+        self.app = app
+        self.conversation = conversation or app.conversation()
+        self._chosen: tuple[str, Parse] | None = None
+        """The NLU's reading of the guess ``choose`` picked, so the turn does not parse it again."""
+        settings = app.config.voice
         self._synth_error: EngineNotAvailable | None = None
         self._synth = synthesizer
         if self._synth is None:
@@ -84,7 +86,7 @@ class Voice:
                 self._synth = create_synthesizer(settings.tts)
             except EngineNotAvailable as exc:
                 self._synth_error = exc
-        self.recognizer = recognizer or create_recognizer(settings.stt, shop_phrases(dialogue), dialogue.db.data_dir)
+        self.recognizer = recognizer or create_recognizer(settings.stt, shop_phrases(app), app.db.data_dir)
         self.wake = (settings.audio.wake_phrase or "").lower().strip()
 
     @property
@@ -106,20 +108,23 @@ class Voice:
         stands. Measured on 120 spoken held-out sentences: intent accuracy 0.80 taking the first
         guess, 0.85 picking (docs/benchmarks.md).
         """
+        self._chosen = None
         if len(transcript.alternatives) < 2:
             return transcript
-        best, best_value = transcript.alternatives[0], -np.inf
+        best, best_value, best_parse = transcript.alternatives[0], -np.inf, None
         for alternative in transcript.alternatives:
             text = clean(self.strip_wake(alternative.text))
             try:
-                parse = self.dialogue.parse(text) if re.search(r"\w", text) else None
+                parse = self.app.parse(text) if re.search(r"\w", text) else None
             except AssistantError as exc:  # e.g. the Rasa server went away: the turn will say so
                 log.warning("could not weigh what was heard: %s", exc)
                 return transcript
             in_domain = parse is not None and parse.intent.name != "out_of_scope"
             value = alternative.score + DOMAIN_WEIGHT * (parse.intent.confidence if in_domain else 0.0)
             if value > best_value:
-                best, best_value = alternative, value
+                best, best_value, best_parse = alternative, value, parse
+        if best_parse is not None:
+            self._chosen = (clean(self.strip_wake(best.text)), best_parse)
         if best is not transcript.alternatives[0]:
             log.info("heard %r, understood as %r", transcript.text, best.text)
         return replace(transcript, text=best.text, confidence=float(np.exp(best.score)))
@@ -130,11 +135,17 @@ class Voice:
         text = self.strip_wake(transcript.text)
         if not re.search(r"\w", text):
             return SpokenTurn(transcript.text, None)
-        turn = self.dialogue.handle(text)
+        turn = self.answer(text)
         spoken = SpokenTurn(transcript.text, turn)
         if speak and turn.reply:
             spoken.audio, spoken.rate = self.synthesizer.synthesize(turn.reply)
         return spoken
+
+    def answer(self, text: str) -> Turn:
+        """The conversation's turn for what was heard, reusing the parse made while choosing it."""
+        chosen = self._chosen
+        parse = chosen[1] if chosen is not None and chosen[0] == clean(text) else None
+        return self.conversation.handle(text, parse=parse)
 
     def split_wake(self, text: str) -> tuple[bool, str]:
         """Whether the text starts with the wake phrase, and the request after it.
@@ -183,18 +194,20 @@ class LiveLoop:
         self,
         voice: Voice,
         *,
+        show: Callable[[str], None],
+        emit: Callable[[dict[str, Any]], None] | None = None,
         push_to_talk: bool = False,
-        show: Callable[[str], None] | None = None,
-        as_json: bool = False,
     ) -> None:
+        """``show`` gets each line for the person at the terminal ("heard: ...", "assistant: ...");
+        ``emit`` (for ``listen --json``) one record per answered turn."""
         import sounddevice as sd
 
         self.sd = sd
         self.voice = voice
         self.push_to_talk = push_to_talk
-        self.as_json = as_json
-        self.show = show or (lambda line: print(line, file=sys.stderr if as_json else sys.stdout, flush=True))
-        audio = voice.dialogue.config.voice.audio
+        self.show = show
+        self.emit = emit
+        audio = voice.app.config.voice.audio
         self.input_device = audio.input_device
         self.output_device = audio.output_device
         self.frames: queue.Queue[np.ndarray] = queue.Queue(maxsize=int(MAX_BACKLOG_S * SAMPLE_RATE / FRAME))
@@ -287,16 +300,15 @@ class LiveLoop:
                     if not re.search(r"\w", text):
                         self.expecting = True  # "hey shopper" alone: listen for the request
                         continue
-                    turn = voice.dialogue.handle(text)
+                    turn = voice.answer(text)
                     self.show(f"assistant: {turn.reply}")
                     self.expecting = turn.expecting
                     audio, rate = voice.synthesizer.synthesize(turn.reply)
                     finished = self.play(audio, rate)
                     silent_since = time.monotonic()
                     turns += 1
-                    if self.as_json:
-                        record = SpokenTurn(transcript, turn).to_json() | {"interrupted": not finished}
-                        print(json.dumps(record), flush=True)
+                    if self.emit is not None:
+                        self.emit(SpokenTurn(transcript, turn).to_json() | {"interrupted": not finished})
                     if turn.end or (max_turns is not None and turns >= max_turns):
                         return
                     if not finished:
@@ -350,12 +362,18 @@ def close_quietly(stream, timeout: float = 2.0) -> None:  # noqa: ANN001 - a sou
         log.warning("the sound device did not close within %.0f s; leaving it", timeout)
 
 
-def run_live(voice: Voice, max_turns: int | None = None, *, as_json: bool = False) -> None:
+def run_live(
+    voice: Voice,
+    max_turns: int | None = None,
+    *,
+    show: Callable[[str], None],
+    emit: Callable[[dict[str, Any]], None] | None = None,
+) -> None:
     try:
-        push_to_talk = voice.dialogue.config.voice.audio.push_to_talk
-        LiveLoop(voice, push_to_talk=push_to_talk, as_json=as_json).run(max_turns)
+        push_to_talk = voice.app.config.voice.audio.push_to_talk
+        LiveLoop(voice, show=show, emit=emit, push_to_talk=push_to_talk).run(max_turns)
     except KeyboardInterrupt:
-        print(file=sys.stderr)
+        raise
     except Exception as exc:
         import sounddevice
 

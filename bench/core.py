@@ -29,6 +29,26 @@ SCRIPT = [
 ]  # fmt: skip
 
 
+CONCURRENT = """
+import json, sys, time
+from pathlib import Path
+from assistant.app import App
+from assistant.config import load_config
+sys.path.insert(0, "bench")
+from core import SCRIPT
+app = App.build(load_config(), data_dir=Path(sys.argv[1]), engine=sys.argv[2])
+conversation = app.conversation()
+times = []
+for i in range(int(sys.argv[3])):
+    t0 = time.perf_counter()
+    conversation.handle(SCRIPT[i % len(SCRIPT)])
+    times.append((time.perf_counter() - t0) * 1000)
+app.close()
+print(json.dumps(times))
+"""
+"""One of 8 processes: a conversation of the same user, its turn latencies as JSON."""
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -53,8 +73,8 @@ def main() -> int:
     args = parser.parse_args()
     results: dict[str, object] = {"machine": machine(), "engine": args.engine}
 
+    from assistant.app import App
     from assistant.config import load_config
-    from assistant.dialogue import Dialogue
     from assistant.nlu.data import load_file
     from assistant.nlu.evaluate import evaluate
 
@@ -62,21 +82,22 @@ def main() -> int:
         os.environ["ASSISTANT_MODEL_CACHE"] = str(Path(tmp) / "models")
         config = load_config(REPO / "config.yml")
         start = time.perf_counter()
-        dialogue = Dialogue(config, Path(tmp) / "data", args.engine)
+        app = App.build(config, data_dir=Path(tmp) / "data", engine=args.engine)
         results["first_start_with_training_s"] = round(time.perf_counter() - start, 2)
-        dialogue.close()
+        app.close()
 
         latencies = []
-        dialogue = Dialogue(config, Path(tmp) / "data", args.engine)
+        app = App.build(config, data_dir=Path(tmp) / "data", engine=args.engine)
+        conversation = app.conversation()
         for i in range(args.turns):
             text = SCRIPT[i % len(SCRIPT)]
             t0 = time.perf_counter()
-            dialogue.handle(text)
+            conversation.handle(text)
             latencies.append((time.perf_counter() - t0) * 1000)
         results["turn_ms_p50"] = round(percentile(latencies, 0.5), 1)
         results["turn_ms_p95"] = round(percentile(latencies, 0.95), 1)
         results["turns"] = args.turns
-        report = evaluate(dialogue.parse, load_file(REPO / "tests/data/nlu_test.yml"))
+        report = evaluate(app.parse, load_file(REPO / "tests/data/nlu_test.yml"))
         results.update(
             {
                 f"heldout_{k}": v
@@ -85,7 +106,7 @@ def main() -> int:
             }
         )
         results["rss_mb_after_turns"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-        dialogue.close()
+        app.close()
 
         # cold start: a new process, cached model, until the chat answers its first turn
         env = {**os.environ, "ASSISTANT_MODEL_CACHE": str(Path(tmp) / "models")}
@@ -114,17 +135,29 @@ def main() -> int:
         results["cold_start_to_first_reply_s"] = round(min(cold), 2)
         t0 = time.perf_counter()
         rss = subprocess.run(
-            [sys.executable, "-c", "import resource,sys; from assistant.config import load_config; from assistant.dialogue import Dialogue; from pathlib import Path; d=Dialogue(load_config(), Path(sys.argv[1]), sys.argv[2]); d.handle('hello'); print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)", str(Path(tmp) / "data"), args.engine],
+            [sys.executable, "-c", "import resource,sys; from assistant.config import load_config; from assistant.app import App; from pathlib import Path; a=App.build(load_config(), data_dir=Path(sys.argv[1]), engine=sys.argv[2]); a.conversation().handle('hello'); print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)", str(Path(tmp) / "data"), args.engine],
             capture_output=True, text=True, env=env, check=True, cwd=REPO,
         )  # fmt: skip
         results["rss_mb_after_start"] = round(int(rss.stdout.strip()) / 1024, 1)
 
+        # 8 assistants of one user on one data directory at once (8 devices, or 8 processes)
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", CONCURRENT, str(Path(tmp) / "data"), args.engine, str(args.turns // 8)],
+                stdout=subprocess.PIPE, text=True, env=env, cwd=REPO,
+            )  # fmt: skip
+            for _ in range(8)
+        ]
+        concurrent = [ms for p in procs for ms in json.loads(p.communicate()[0])]
+        results["turn_ms_p50_8_processes"] = round(percentile(concurrent, 0.5), 1)
+        results["turn_ms_p95_8_processes"] = round(percentile(concurrent, 0.95), 1)
+
         # embedded training time alone, on an empty cache
         from assistant.nlu.embedded import EmbeddedEngine
 
-        dialogue = Dialogue(config, Path(tmp) / "data", args.engine)
-        data = dialogue.training_data()
-        dialogue.close()
+        app = App.build(config, data_dir=Path(tmp) / "data", engine=args.engine)
+        data = app.training_data()
+        app.close()
         t0 = time.perf_counter()
         EmbeddedEngine().train(data, Path(tmp) / "fresh-cache")
         results["embedded_training_s"] = round(time.perf_counter() - t0, 2)

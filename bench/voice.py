@@ -97,8 +97,8 @@ def main() -> int:
     )
     args = parser.parse_args()
     commands = heldout_commands(args.heldout) if args.heldout else COMMANDS
+    from assistant.app import App
     from assistant.config import SttSettings, load_config
-    from assistant.dialogue import Dialogue
     from assistant.stt import transcribe
     from assistant.stt.pocketsphinx import PocketsphinxRecognizer
     from assistant.stt.whisper import WhisperRecognizer
@@ -110,8 +110,8 @@ def main() -> int:
         os.environ["ASSISTANT_MODEL_CACHE"] = str(Path(tmp) / "models")
         config = load_config(REPO / "config.yml")
         synth = create_synthesizer(config.voice.tts)
-        dialogue = Dialogue(config, Path(tmp) / "data")
-        phrases = shop_phrases(dialogue)
+        app = App.build(config, data_dir=Path(tmp) / "data")
+        phrases = shop_phrases(app)
         audio = spoken_set(Path(tmp), commands)
         whisper = WhisperRecognizer(SttSettings(), phrases)
         plain = WhisperRecognizer(SttSettings(), phrases)
@@ -124,22 +124,22 @@ def main() -> int:
         }
         if args.engines:
             engines = {name: engines[name] for name in args.engines.split(",")}
-        typed = sum(dialogue.handle(text).intent == intent for text, intent in commands) / len(commands)
+        typed = sum(app.conversation().handle(text).intent == intent for text, intent in commands) / len(commands)
         results["typed_intent_acc"] = round(typed, 3)  # the ceiling: the same sentences typed
         print(f"typed (the NLU's ceiling): intent accuracy {typed:.3f}", flush=True)
         table, human, tts_ms, all_misses = {}, {}, [], {}
         for name, (recognizer, choose) in engines.items():
-            ears = Voice(dialogue, recognizer, synth)
+            ears = Voice(app, None, recognizer, synth)
             hear = ears.transcribe if choose else lambda pcm, r=recognizer: transcribe(r, pcm)
             for voice in VOICES:
                 wers, rtfs, hits, stt_ms, replies, misses = [], [], 0, [], [], []
                 for text, intent in commands:
                     pcm = audio[(text, voice)]
-                    dialogue.session.clear_pending()
+                    conversation = app.conversation()  # each command on its own, no question pending
                     t0 = time.perf_counter()
                     heard = hear(pcm).text
                     t1 = time.perf_counter()
-                    turn = dialogue.handle(heard) if heard.strip() else None
+                    turn = conversation.handle(heard) if heard.strip() else None
                     t2 = time.perf_counter()
                     if turn is not None and turn.reply:
                         synth.synthesize(turn.reply)
@@ -153,7 +153,8 @@ def main() -> int:
                         misses.append({"said": text, "heard": heard, "intent": turn.intent if turn else None})
                     stt_ms.append((t1 - t0) * 1000)
                     replies.append((t3 - t0) * 1000)
-                    dialogue.orders.clear_cart()
+                    app.account().orders.clear_cart()
+                    app.end_conversation(conversation.id)
                 table[f"{name}/{voice}"] = {
                     "wer": round(sum(wers) / len(wers), 3),
                     "rtf": round(sum(rtfs) / len(rtfs), 3),
@@ -169,7 +170,7 @@ def main() -> int:
             if HAVE_HUMAN:
                 recordings = human_recordings()
                 human[name] = round(sum(wer(t, hear(a).text) for t, a in recordings) / len(recordings), 3)
-        dialogue.close()
+        app.close()
         results["vosk_ko_rtf"] = vosk_rtf(Path(tmp))
     results["runs"] = table
     results["misses"] = all_misses

@@ -122,13 +122,13 @@ def test_the_wake_phrase_is_heard_as_recognizers_spell_it(heard, woke, rest):
 
 @pytest.fixture(scope="module")
 def voice(tmp_path_factory):
+    from assistant.app import App
     from assistant.config import load_config
-    from assistant.dialogue import Dialogue
     from assistant.voice import Voice
 
-    dialogue = Dialogue(load_config(REPO / "config.yml"), tmp_path_factory.mktemp("data"))
-    yield Voice(dialogue)
-    dialogue.close()
+    app = App.build(load_config(REPO / "config.yml"), data_dir=tmp_path_factory.mktemp("data"))
+    yield Voice(app)
+    app.close()
 
 
 def test_of_the_recognizers_guesses_the_one_that_makes_sense_in_the_shop_wins(voice):
@@ -162,7 +162,7 @@ def test_spoken_commands_in_robotic_voices_are_understood(voice, tmp_path):
         for accent in ("en-us", "en+f3"):
             pcm = read_wav(speak(text, tmp_path / f"{i}-{accent}.wav", accent))
             transcript = transcribe(voice.recognizer, pcm)
-            first += voice.dialogue.parse(transcript.text.lower()).intent.name == intent
-            picked += voice.dialogue.parse(voice.choose(transcript).text.lower()).intent.name == intent
+            first += voice.app.parse(transcript.text.lower()).intent.name == intent
+            picked += voice.app.parse(voice.choose(transcript).text.lower()).intent.name == intent
     n = 2 * len(commands)
     assert picked / n >= 0.9 and picked >= first, (picked, first, n)

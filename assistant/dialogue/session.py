@@ -6,16 +6,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.nlu.parse import Entity
-from assistant.sdk import Conversation
+from assistant.sdk import Conversation, Request
 from assistant.store import Quote
 
 
 @dataclass
 class PendingConfirm:
+    """A yes/no question the assistant asked in its last turn."""
+
     skill: str
     action: str
     data: dict[str, Any]
     quote: Quote | None = None
+    lines: tuple[tuple[int, int], ...] | None = None
+    """For a purchase: the lines the skill proposed (None: the basket), to price again if it changed."""
+    question: str = ""
+    """The question as asked, to ask it again in full."""
+    request: Request | None = None
+    """For a 'did you mean ...?' check: the request to carry out on yes."""
 
 
 @dataclass
@@ -35,9 +43,9 @@ class Session:
     confirm: PendingConfirm | None = None
     slot: PendingSlot | None = None
     last_reply: str = ""
-    placed_tokens: set[str] = field(default_factory=set)
     last_order_id: int | None = None
-    failures: dict[str, int] = field(default_factory=dict)
+    calling: tuple[str, Request] = ("", Request("", ""))
+    """The intent and request of the skill call under way (for a slot it asks for)."""
 
     def clear_pending(self) -> None:
         self.confirm = None

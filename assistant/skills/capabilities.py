@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.store import Catalog, Line, Order, Orders, Product, Quote, Recommender, Suggestion
+from assistant.store import Catalog, Line, Order, Orders, Product, Recommender, Suggestion
 
 
 class CatalogAccess:
@@ -80,17 +80,6 @@ class OrdersAccess:
 
     def discover(self, exclude: set[int] | None = None, limit: int = 3) -> list[Suggestion]:
         return self._recommender.discover(exclude, limit)
-
-
-class CheckoutAccess:
-    """orders.place: a skill may price an order; only the core places it, after the user's yes."""
-
-    def __init__(self, orders: Orders) -> None:
-        self._orders = orders
-
-    def quote(self, lines: list[Line] | None = None) -> Quote | None:
-        """Price the basket, or the given lines (a reorder); None if there is nothing to buy."""
-        return self._orders.quote(lines)
 
 
 class ProfileAccess:

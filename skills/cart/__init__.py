@@ -176,7 +176,6 @@ class CartSkill(Skill):
 
     @intent("checkout")
     def checkout(self, ctx: Context, request: Request) -> Reply:
-        quote = ctx.checkout.quote()
-        if quote is None:
+        if not ctx.cart.lines():
             return say("Your basket is empty, so there's nothing to check out. What would you like to add?")
-        return confirm_purchase(quote)
+        return confirm_purchase()

@@ -66,11 +66,10 @@ class OrdersSkill(Skill):
             lines = list(orders[0].lines)
             if request.quantity:
                 lines = [Line(ln.product, request.quantity) for ln in lines]
-            quote = ctx.checkout.quote(lines)
             read = "; ".join(f"{number(ln.quantity)} {ln.product.title}" for ln in lines[:4])
             more = f" and {plural(len(lines) - 4, 'more line')}" if len(lines) > 4 else ""
             return confirm_purchase(
-                quote,
+                lines,
                 f"Your last order, {ago(orders[0].placed_at)}, was {read}{more}.",
                 action="reorder",
             )
@@ -83,8 +82,7 @@ class OrdersSkill(Skill):
         )
 
     def _offer(self, ctx: Context, product, quantity: int, intro: str) -> Reply:
-        quote = ctx.checkout.quote([Line(product, quantity)])
-        return confirm_purchase(quote, intro, action="reorder", data={"sku": product.sku})
+        return confirm_purchase([Line(product, quantity)], intro, action="reorder", data={"sku": product.sku})
 
     @on_deny("reorder")
     def changed_mind(self, ctx: Context, request: Request, data: dict) -> Reply:

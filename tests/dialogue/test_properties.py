@@ -63,5 +63,5 @@ def test_random_turns_never_crash_or_buy(tmp_path_factory, turns):
     if placed:
         texts = [t.text for t in chat.turns[-len(turns) :]]
         assert any(t.intent == "affirm" for t in chat.turns[-len(turns) :]), texts
-    chat.dialogue.orders.clear_cart()
-    chat.dialogue.session.clear_pending()
+    chat.app.account().orders.clear_cart()
+    chat.conversation.session.clear_pending()

@@ -61,13 +61,13 @@ def test_same_shopping_conversation_as_embedded(rasa_chat: Chat):
 
 
 def test_held_out_accuracy_is_sane(rasa_chat: Chat):
-    report = evaluate(rasa_chat.dialogue.parse, load_file(REPO / "tests/data/nlu_test.yml"))
+    report = evaluate(rasa_chat.app.parse, load_file(REPO / "tests/data/nlu_test.yml"))
     assert report.intent_accuracy >= 0.85, report.confusions
     assert report.entity_f1 >= 0.7
 
 
 def test_entities_roles_and_synonyms_come_back(rasa_chat: Chat):
-    parse = rasa_chat.dialogue.parse("duracell batteries under ten pounds")
+    parse = rasa_chat.app.parse("duracell batteries under ten pounds")
     price = parse.entity("price")
     assert price is not None and price.role == "max"
     assert parse.entity("brand") is not None
@@ -75,7 +75,7 @@ def test_entities_roles_and_synonyms_come_back(rasa_chat: Chat):
 
 def test_no_rasa_process_left_after_close(tmp_path):
     chat = Chat(tmp_path, engine="rasa", config=_config())
-    pid = chat.dialogue.engine.pid
+    pid = chat.app.engine.pid
     assert pid and _alive(pid)
     chat.close()
     assert not _alive(pid)
@@ -85,10 +85,10 @@ CHILD = """
 import sys, time
 from pathlib import Path
 from assistant.config import load_config
-from assistant.dialogue import Dialogue
+from assistant.app import App
 config = load_config()
 config.nlu.rasa.epochs = int(sys.argv[2])
-d = Dialogue(config, Path(sys.argv[1]), "rasa")
+d = App.build(config, data_dir=Path(sys.argv[1]), engine="rasa")
 print(d.engine.pid, flush=True)
 time.sleep(600)
 """
@@ -115,7 +115,7 @@ def test_missing_install_is_one_clear_line(tmp_path):
 
 
 def test_export_is_a_rasa_project(tmp_path, rasa_chat: Chat):
-    out = export_project(rasa_chat.dialogue.training_data(), tmp_path / "project")
+    out = export_project(rasa_chat.app.training_data(), tmp_path / "project")
     proc = subprocess.run(
         [str(REPO / ".venv-rasa/bin/rasa"), "data", "validate", "--data", "data", "--domain", "domain.yml"],
         cwd=out,

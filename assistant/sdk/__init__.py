@@ -17,15 +17,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from assistant.errors import PermissionDenied, SkillError
 from assistant.nlu.parse import Entity
-from assistant.skills.phrasing import join, money, number, ordinal, plural
+from assistant.sdk.phrasing import join, money, number, ordinal, plural
 from assistant.store.catalog import Product
-from assistant.store.orders import Line, Order, Quote
+from assistant.store.orders import Line, Order
 from assistant.store.recommend import Suggestion
 
 SDK_VERSION = 1
@@ -39,11 +40,28 @@ PERMISSIONS: dict[str, str] = {
     "profile.read": "read your name and delivery address",
     "profile.erase": "erase your order history, basket and stored data",
     "network": "open network connections",
+    "access_log.read": "read the log of what other skills used (given to built-in skills only)",
 }
 
+CAPABILITIES: dict[str, str] = {
+    "catalog": "catalog.read",
+    "cart": "cart.write",
+    "orders": "orders.read",
+    "profile": "profile.read",
+    "privacy": "profile.erase",
+    "access_log": "access_log.read",
+}
+"""Context attribute -> the permission it needs: the one table the SDK, the core and the sandbox share.
+(Placing an order is not a capability: a skill proposes lines with ``confirm_purchase`` and the core,
+holding ``orders.place`` against the manifest, prices them, asks and places.)"""
+
+if TYPE_CHECKING:
+    from assistant.skills.access_log import AccessLogReader
+    from assistant.skills.capabilities import CartAccess, CatalogAccess, OrdersAccess, PrivacyAccess, ProfileAccess
+
 __all__ = [
-    "PERMISSIONS", "SDK_VERSION", "Context", "Conversation", "Entity", "Line", "NoSettings", "Order",
-    "PermissionDenied", "Product", "Quote", "Reply", "Request", "ShopInfo", "Skill", "SkillError", "Suggestion",
+    "CAPABILITIES", "PERMISSIONS", "SDK_VERSION", "Context", "Conversation", "Entity", "Line", "NoSettings", "Order",
+    "PermissionDenied", "Product", "Purchase", "Reply", "Request", "ShopInfo", "Skill", "SkillError", "Suggestion",
     "ask", "confirm", "confirm_purchase", "elicit", "intent", "join", "money", "number", "offer", "on_confirm",
     "on_deny", "ordinal", "pick", "plural", "say",
 ]  # fmt: skip
@@ -147,6 +165,14 @@ def pick(conversation: Conversation, which: str | None) -> Product | None:
 
 # -- what a handler returns -------------------------------------------------------------------
 @dataclass(frozen=True)
+class Purchase:
+    """What a skill proposes to buy; the core prices it from the store, reads the total, and asks."""
+
+    lines: tuple[tuple[int, int], ...] | None = None
+    """(product id, quantity) pairs, or None for the user's basket as it is."""
+
+
+@dataclass(frozen=True)
 class Reply:
     """What the assistant says, and what it expects next."""
 
@@ -162,8 +188,8 @@ class Reply:
     """For confirm: the name of the @on_confirm / @on_deny handler."""
     data: dict[str, Any] = field(default_factory=dict)
     slot: str | None = None
-    quote: Quote | None = None
-    """For a purchase: the core, not the skill, places it after a yes."""
+    purchase: Purchase | None = None
+    """For a purchase: the core, not the skill, prices it, asks, and places it after a yes."""
     end: bool = False
 
 
@@ -215,10 +241,13 @@ def offer(
 
 
 def confirm_purchase(
-    quote: Quote, intro: str = "", action: str = "purchase", data: dict[str, Any] | None = None
+    lines: Sequence[Line] | None = None, intro: str = "", action: str = "purchase", data: dict[str, Any] | None = None
 ) -> Reply:
-    """Ask to place an order. The core reads the total, asks, and places it only after a yes."""
-    return Reply(intro, expect="confirm", action=action, data=dict(data or {}), quote=quote)
+    """Propose an order of these lines (default: the basket). The core prices them from the store,
+    reads the real total in its own question, and places the order only after the user's yes.
+    Needs the ``orders.place`` permission."""
+    proposed = None if lines is None else tuple((line.product.id, line.quantity) for line in lines)
+    return Reply(intro, expect="confirm", action=action, data=dict(data or {}), purchase=Purchase(proposed))
 
 
 def elicit(slot: str, question: str, data: dict[str, Any] | None = None) -> Reply:
@@ -302,8 +331,10 @@ class Context:
         memory: dict[str, Any],
         shop: ShopInfo,
         skills: list[tuple[str, str]],
+        storage: Path | None = None,
     ) -> None:
         self._skill = skill
+        self._storage = storage
         self._granted = granted
         self._caps = capabilities
         self.conversation = conversation
@@ -314,34 +345,44 @@ class Context:
         self.skills = skills
         """(name, description) of every enabled skill, for help."""
 
-    def _cap(self, permission: str, name: str) -> Any:
+    def _cap(self, name: str) -> Any:
+        permission = CAPABILITIES[name]
         if permission not in self._granted:
             raise PermissionDenied(f"skill '{self._skill}' used {name} without the '{permission}' permission")
         return self._caps[name]
 
     @property
-    def catalog(self):
-        return self._cap("catalog.read", "catalog")
+    def catalog(self) -> CatalogAccess:
+        return self._cap("catalog")
 
     @property
-    def cart(self):
-        return self._cap("cart.write", "cart")
+    def cart(self) -> CartAccess:
+        return self._cap("cart")
 
     @property
-    def orders(self):
-        return self._cap("orders.read", "orders")
+    def orders(self) -> OrdersAccess:
+        return self._cap("orders")
 
     @property
-    def checkout(self):
-        return self._cap("orders.place", "checkout")
+    def profile(self) -> ProfileAccess:
+        return self._cap("profile")
 
     @property
-    def profile(self):
-        return self._cap("profile.read", "profile")
+    def privacy(self) -> PrivacyAccess:
+        return self._cap("privacy")
 
     @property
-    def privacy(self):
-        return self._cap("profile.erase", "privacy")
+    def storage(self) -> Path:
+        """This skill's own folder for its data (created on first use; erased by 'delete my data')."""
+        if self._storage is None:
+            raise PermissionDenied(f"skill '{self._skill}' has no storage folder here")
+        self._storage.mkdir(parents=True, exist_ok=True)
+        return self._storage
+
+    @property
+    def access_log(self) -> AccessLogReader:
+        """What third-party skills read and did: ``entries(skill=None, since=None, limit=200)``, newest first."""
+        return self._cap("access_log")
 
     def money(self, pence: int) -> str:
         return money(pence, self.shop.currency)

@@ -1,0 +1,239 @@
+"""The assistant composed once: store, NLU engine, skills and purchase gate; conversations come from it.
+
+Concurrency is threads, not asyncio: the store (SQLite), the NLU engines and the skills are
+blocking code, so each conversation's turn runs in a thread (the HTTP hub runs turns in a thread
+pool). Shared parts are safe for that: the store opens one connection per thread, a trained model is
+read-only, the dispatcher serialises calls down one worker's pipe, and each conversation takes its
+own lock for a turn.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import threading
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.config import Config
+from assistant.dialogue.conversation import Conversation, Turn
+from assistant.dialogue.dispatch import FAILURES_BEFORE_DISABLE, Dispatcher
+from assistant.household import Household, Member
+from assistant.nlu import NluEngine, TrainingData, create_engine, load_training_data
+from assistant.nlu.parse import IntentScore, Parse
+from assistant.purchase import PurchaseGate
+from assistant.sdk import Reply
+from assistant.skills.access_log import AccessLog
+from assistant.skills.consent import check as check_consent
+from assistant.skills.registry import LoadedSkill, SkillProblem, discover
+from assistant.skills.state import SkillStates
+from assistant.skills.vetting import GuardedEngine, ThirdPartySkillData, merge_third_party
+from assistant.store import Catalog, Database, Line, Order, Orders, Recommender, Suggestion, ensure_demo
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Account", "App", "Conversation", "Turn"]
+
+
+@dataclass
+class Account:
+    """One member's basket, orders and recommendations, for front ends that show them."""
+
+    member: Member
+    orders: Orders
+    recommender: Recommender
+
+    def basket(self) -> list[Line]:
+        return self.orders.cart()
+
+    def history(self, limit: int | None = None) -> list[Order]:
+        return self.orders.history(limit)
+
+    def recommendations(self, limit: int = 5) -> list[Suggestion]:
+        return self.recommender.recommend(limit=limit)
+
+
+class App:
+    """Built once per process; many conversations share it."""
+
+    def __init__(
+        self,
+        config: Config,
+        db: Database,
+        dispatcher: Dispatcher,
+        problems: list[SkillProblem],
+        engine: NluEngine,
+        engine_name: str,
+    ) -> None:
+        self.config = config
+        self.db = db
+        self.catalog = Catalog(db)
+        self.household = Household(db, config.user)
+        self.gate = PurchaseGate(db, config.shop)
+        self.access_log = AccessLog(db.data_dir)
+        """Every capability call of a third-party skill, for the user to ask about."""
+        self.dispatcher = dispatcher
+        self.problems = problems
+        self.engine = engine
+        self.engine_name = engine_name
+        self._failures: dict[str, int] = {}
+        self._failures_lock = threading.Lock()
+        self._conversations: dict[str, Conversation] = {}
+        self._conversations_lock = threading.Lock()
+
+    @classmethod
+    def build(
+        cls,
+        config: Config,
+        *,
+        data_dir: Path | None = None,
+        engine: str | None = None,
+        skills: tuple[list[LoadedSkill], list[SkillProblem]] | None = None,
+    ) -> App:
+        db = Database(data_dir or config.data_dir)
+        ensure_demo(db, config.user)
+        installed, problems = skills or discover(config.skills)
+        states = SkillStates(db.data_dir)
+        enabled: list[LoadedSkill] = []
+        for loaded in installed:
+            consent = check_consent(states, loaded.name, loaded.version, loaded.permissions, loaded.builtin)
+            if consent.allowed:
+                enabled.append(loaded)
+            elif consent.held:
+                log.warning("skill '%s' is %s", loaded.name, consent.status)
+        disabled = [s for s in installed if s not in enabled]
+        dispatcher = Dispatcher(
+            enabled, disabled, db, config.dialogue.isolation, allow_unsandboxed=config.skills_unsandboxed
+        )
+        engine_name = engine or config.nlu.engine
+        app = cls(config, db, dispatcher, problems, create_engine(engine_name, config.nlu), engine_name)
+        try:
+            app._train()
+        except BaseException:
+            app.close()
+            raise
+        return app
+
+    def _train(self) -> None:
+        """Built-in skills' data trains the model that reads built-in intents; each third-party
+        skill's data is vetted first (it may not claim the core's intents or remap its values) and
+        decides only turns the built-ins did not understand."""
+        cache = Path(os.environ.get("ASSISTANT_MODEL_CACHE") or self.db.data_dir / "models")
+        builtin = self._training_data([s for s in self.dispatcher.skills if s.builtin])
+        third_party = [
+            ThirdPartySkillData(s.name, s.nlu_file, handled=set(s.intents))
+            for s in self.dispatcher.skills
+            if not s.builtin and s.nlu_file
+        ]
+        if not third_party:
+            self.engine.train(builtin, cache)
+            return
+        merged = merge_third_party(builtin, third_party, {"product": self.catalog.product_names()})
+        for name, reason in merged.refused.items():
+            self.dispatcher.disable(name, reason)
+        if set(merged.data.intents) == set(builtin.intents):
+            self.engine.train(builtin, cache)
+            return
+        self.engine.close()
+        settings = self.config.nlu
+        self.engine = GuardedEngine(lambda: create_engine(self.engine_name, settings), builtin)
+        self.engine.train(merged.data, cache)
+
+    # -- understanding ------------------------------------------------------------------------
+    def training_data(self) -> TrainingData:
+        """Every enabled skill's examples plus the core's, with the shop's brands and product words."""
+        return self._training_data(self.dispatcher.skills)
+
+    def _training_data(self, skills: list[LoadedSkill]) -> TrainingData:
+        data = load_training_data([s.nlu_file for s in skills if s.nlu_file], self.config.nlu)
+        # brands the shop sells are heard as brands even if no example mentions them
+        data.lookups.setdefault("brand", []).extend(b.lower() for b in self.catalog.brands())
+        # and the products it sells give the tagger a vocabulary of product words
+        data.lookups.setdefault("product", []).extend(self.catalog.product_names())
+        return data
+
+    def shop_phrases(self) -> list[str]:
+        """What people say to this shop: training sentences, brands and product names (for speech)."""
+        data = self.training_data()
+        phrases = [ex.text for ex in data.examples]
+        phrases += [b.lower() for b in self.catalog.brands()]
+        phrases += self.catalog.product_names()
+        return phrases
+
+    def parse(self, text: str) -> Parse:
+        """The engine's parse, with unsure ones turned into out_of_scope."""
+        parse = self.engine.parse(text)
+        intent = parse.intent
+        if intent.confidence < self.config.nlu.threshold and intent.name != "out_of_scope":
+            parse = Parse(parse.text, IntentScore("out_of_scope", intent.confidence), parse.ranking, parse.entities)
+        return parse
+
+    # -- conversations ------------------------------------------------------------------------
+    def conversation(self, user: str | None = None, device: str | None = None, id: str | None = None) -> Conversation:
+        """The conversation ``id`` (made on first use). ``user`` names the speaker; without one, a
+        device speaks for its owner, and a household device asks "who's ordering?" when it must.
+        With neither, the conversation is the configured user's (the CLI)."""
+        with self._conversations_lock:
+            if id is not None and id in self._conversations:
+                return self._conversations[id]
+            if user is not None:
+                member: Member | None = self.household.require(user)
+            elif device is not None:
+                member = self.household.device_owner(device)
+            else:
+                member = self.household.require(self.config.user)
+            conv = Conversation(self, id or uuid.uuid4().hex, member, device)
+            self._conversations[conv.id] = conv
+            return conv
+
+    def end_conversation(self, id: str) -> None:
+        with self._conversations_lock:
+            conv = self._conversations.pop(id, None)
+        if conv is not None:
+            conv._drop_pending()
+
+    def account(self, user: str | None = None) -> Account:
+        member = self.household.require(user or self.config.user)
+        orders = Orders(self.db, member.id)
+        return Account(member, orders, Recommender(self.db, orders))
+
+    # -- skills -------------------------------------------------------------------------------
+    def skill_storage(self, name: str) -> Path:
+        return self.db.data_dir / "skills" / name / "storage"
+
+    def forget_skills_data(self, user: str) -> None:
+        """'Delete my data': skills' own folders and memories go too, and what the access log says of them."""
+        self.access_log.erase(user)
+        for loaded in self.dispatcher.skills + self.dispatcher.disabled:
+            shutil.rmtree(self.skill_storage(loaded.name), ignore_errors=True)
+        self.dispatcher.reset_memories()
+
+    def skill_failed(self, loaded: LoadedSkill) -> Reply:
+        with self._failures_lock:
+            count = self._failures.get(loaded.name, 0) + 1
+            self._failures[loaded.name] = count
+        apology = f"Sorry, the {loaded.name} skill had a problem, so I couldn't do that. Everything else still works."
+        if count >= FAILURES_BEFORE_DISABLE and not loaded.builtin:
+            self.dispatcher.disable(loaded.name, f"failed {count} times in a row")
+            apology += (
+                f" It kept failing, so I've switched it off; 'assistant skills enable {loaded.name}' turns it back on."
+            )
+        return Reply(apology)
+
+    def skill_succeeded(self, loaded: LoadedSkill) -> None:
+        with self._failures_lock:
+            self._failures.pop(loaded.name, None)
+
+    def close(self) -> None:
+        self.dispatcher.close()
+        self.engine.close()
+        self.access_log.close()
+        self.db.close()
+
+    def __enter__(self) -> App:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -223,6 +223,7 @@ def cmd_catalog_import(args: argparse.Namespace) -> int:
 def cmd_skills_list(args: argparse.Namespace) -> int:
     from assistant.skills import consent
     from assistant.skills.registry import discover
+    from assistant.skills.sandbox import bwrap_available
     from assistant.skills.state import SkillStates
     from assistant.store import Database
 
@@ -241,8 +242,11 @@ def cmd_skills_list(args: argparse.Namespace) -> int:
     for p in problems:
         rows.append({"name": p.name, "version": None, "source": p.source, "builtin": False, "intents": [],
                      "permissions": [], "enabled": False, "status": p.error})  # fmt: skip
+    missing = bwrap_available()
+    unsandboxed = "none (skills_unsandboxed: true)" if config.skills_unsandboxed else "none (refused)"
+    sandbox = "bubblewrap" if missing is None else unsandboxed
     if args.json:
-        _emit({"skills": rows})
+        _emit({"skills": rows, "sandbox": sandbox})
         return 0
     for r in rows:
         mark = "on " if r["enabled"] else "off"
@@ -251,6 +255,7 @@ def cmd_skills_list(args: argparse.Namespace) -> int:
         print(f"      permissions: {', '.join(r['permissions']) or 'none'}")
         if r["status"] != "ok":
             print(f"      status: {r['status']}")
+    print(f"Third-party skills run in: {sandbox}" + (f" ({missing})" if missing else ""))
     return 0
 
 

@@ -65,10 +65,14 @@ class SkillWorker:
         allow_unsandboxed: bool = False,
         limits: Limits | None = None,
         hide: Sequence[Path] | None = None,
+        catalog: Any = None,
     ) -> None:
         """``allow_unsandboxed`` is config.yml's ``skills_unsandboxed``: without bubblewrap the skill
         runs with only rlimits and a clean environment, instead of being refused. ``hide`` lists other
-        skills' package folders the sandbox covers up (default: every installed third-party skill's)."""
+        skills' package folders the sandbox covers up (default: every installed third-party skill's).
+        ``catalog`` (anything with ``by_sku``) is where products the worker names are read again;
+        by default the call's ``capabilities["catalog"]``, but pass an unlogged one so the core's own
+        checks are not recorded as the skill's reads."""
         self.loaded = loaded
         self.name = loaded.name
         self.granted = frozenset(loaded.permissions)
@@ -76,6 +80,7 @@ class SkillWorker:
         self.allow_unsandboxed = allow_unsandboxed
         self.limits = limits or Limits()
         self.hide = list(hide) if hide is not None else None
+        self.catalog = catalog
         self.sandboxed = False
         self._proc: subprocess.Popen | None = None
         self._channel: Channel | None = None
@@ -195,24 +200,27 @@ class SkillWorker:
 
     # -- output ---------------------------------------------------------------------------------
     def _drain(self, proc: subprocess.Popen) -> None:
-        """The worker's stdout and stderr, to the log and a bounded tail; never to the user's terminal."""
+        """The worker's stdout and stderr, to the log and a bounded tail; never to the user's terminal.
+
+        Read in chunks, not lines: a skill printing gigabytes without a newline costs 64 KB here."""
         assert proc.stdout is not None
+        fd = proc.stdout.fileno()
         logged = 0
-        for line in iter(proc.stdout.readline, b""):
+        while chunk := os.read(fd, 65536):
             with self._output_lock:
-                self._output.append(line[:OUTPUT_KEPT])
-                self._output_size += len(self._output[-1])
-                while self._output_size > OUTPUT_KEPT:
+                self._output.append(chunk)
+                self._output_size += len(chunk)
+                while self._output_size - len(self._output[0]) >= OUTPUT_KEPT:
                     self._output_size -= len(self._output.popleft())
             if logged < OUTPUT_KEPT:
-                log.debug("skill '%s' printed: %s", self.name, line[:1000].decode("utf-8", "replace").rstrip())
-                logged += len(line)
+                log.debug("skill '%s' printed: %s", self.name, chunk[:2000].decode("utf-8", "replace").rstrip())
+                logged += len(chunk)
         proc.stdout.close()
 
     def output(self) -> str:
-        """The last 64 KB the worker printed (for the log and for tests)."""
+        """The last 64 KB or so the worker printed (for the log and for tests)."""
         with self._output_lock:
-            return b"".join(self._output).decode("utf-8", "replace")
+            return b"".join(self._output)[-OUTPUT_KEPT:].decode("utf-8", "replace")
 
     def _tail(self) -> str:
         time.sleep(0.05)  # let the drain thread read what the dying worker printed
@@ -300,7 +308,7 @@ class SkillWorker:
         if target is None or not callable(getattr(target, call.method, None)):
             return {"type": "raise", "kind": "error", "message": f"{call.capability} has no method {call.method!r}"}
         try:
-            catalog = capabilities.get("catalog")
+            catalog = self.catalog or capabilities.get("catalog")
             args = [_argument(a, catalog) for a in call.args]
             kwargs = {k: _argument(v, catalog) for k, v in call.kwargs.items()}
             try:
@@ -316,7 +324,7 @@ class SkillWorker:
             return {"type": "raise", "kind": "error", "message": f"{type(exc).__name__}: {exc}"[:500]}
 
     def _reply(self, wire: WireReply, capabilities: dict[str, Any]) -> Reply:
-        catalog = capabilities.get("catalog")
+        catalog = self.catalog or capabilities.get("catalog")
         purchase = None
         if wire.purchase is not None:
             lines = wire.purchase.lines if isinstance(wire.purchase, PurchaseLines) else None

@@ -20,7 +20,7 @@ from assistant.sdk import Context, Reply, Request
 from assistant.skills.isolation import Recorder, SkillWorker
 from assistant.skills.registry import LoadedSkill
 from assistant.skills.state import SkillStates
-from assistant.store import Database
+from assistant.store import Catalog, Database
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +148,9 @@ class Dispatcher:
         for loaded in self.skills:
             # third-party code never runs in this process, whatever the setting says
             if not loaded.builtin or (isolation == "all" and loaded.target):
-                worker = SkillWorker(loaded, db.data_dir, allow_unsandboxed=allow_unsandboxed)
+                # products a skill names are read again from the store itself, not through (and logged as)
+                # the skill's own catalogue access
+                worker = SkillWorker(loaded, db.data_dir, allow_unsandboxed=allow_unsandboxed, catalog=Catalog(db))
                 worker.start_in_background()
                 self.executors[loaded.name] = InWorker(worker, db)
             else:

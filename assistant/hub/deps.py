@@ -1,0 +1,120 @@
+"""What every route is given: the hub's shared objects and the calling device (FastAPI dependencies)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, WebSocketException, status
+from starlette.requests import HTTPConnection
+
+from assistant.app import Account, App, Conversation
+from assistant.hub.limits import Limits, RateLimiter
+from assistant.hub.pairing import Device, Pairing
+from assistant.hub.sessions import Confirmations, DeviceConversations
+from assistant.stt import Recognizer, create_recognizer
+from assistant.tts import Synthesizer, create_synthesizer
+from assistant.voice import Voice, shop_phrases
+
+TOUCH_EVERY_S = 60.0
+"""A device's "last used" is written at most once a minute, not on every request."""
+WS_PROTOCOL = "bearer"
+"""Browsers cannot set headers on a WebSocket: the page sends ["bearer", token] as its subprotocols."""
+
+
+@dataclass
+class Hub:
+    """The objects one hub shares between all requests."""
+
+    app: App
+    pairing: Pairing
+    limits: Limits = field(default_factory=Limits)
+    conversations: DeviceConversations = field(init=False)
+    confirmations: Confirmations = field(default_factory=Confirmations)
+    rate: RateLimiter = field(init=False)
+    _touched: dict[str, float] = field(default_factory=dict)
+    _speech: tuple[Recognizer, Synthesizer] | None = None
+    _speech_built: threading.Lock = field(default_factory=threading.Lock)
+    speech_lock: threading.Lock = field(default_factory=threading.Lock)
+    """One utterance at a time through the shared recognizer: it keeps state from accept() to final()."""
+
+    def __post_init__(self) -> None:
+        self.conversations = DeviceConversations(self.app)
+        self.rate = RateLimiter(self.limits.rate_per_s, self.limits.burst)
+
+    def voice(self, conversation: Conversation) -> Voice:
+        """Ears and a mouth for a conversation; the recognizer and synthesizer are loaded once, on first use."""
+        with self._speech_built:
+            if self._speech is None:
+                settings = self.app.config.voice
+                recognizer = create_recognizer(settings.stt, shop_phrases(self.app), self.app.db.data_dir)
+                self._speech = (recognizer, create_synthesizer(settings.tts))
+        return Voice(self.app, conversation, *self._speech)
+
+    def seen(self, device: str) -> None:
+        now = time.monotonic()
+        if now - self._touched.get(device, 0.0) > TOUCH_EVERY_S:
+            self._touched[device] = now
+            self.pairing.touch(device)
+
+
+def get_hub(conn: HTTPConnection) -> Hub:
+    return conn.app.state.hub
+
+
+HubDep = Annotated[Hub, Depends(get_hub)]
+
+
+def _token(conn: HTTPConnection) -> str | None:
+    header = conn.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    if conn.scope["type"] == "websocket":
+        offered = [p.strip() for p in conn.headers.get("sec-websocket-protocol", "").split(",")]
+        if len(offered) == 2 and offered[0] == WS_PROTOCOL and offered[1]:
+            return offered[1]
+    return None
+
+
+def current_device(conn: HTTPConnection, hub: HubDep) -> Device:
+    """The paired device making this request; 401 (or a closed WebSocket) otherwise, 429 when too fast."""
+    websocket = conn.scope["type"] == "websocket"
+    token = _token(conn)
+    device = hub.pairing.authenticate(token) if token else None
+    if device is None:
+        reason = (
+            "a paired device's token is needed (Authorization: Bearer ...)" if not token else "unknown or revoked token"
+        )
+        if websocket:
+            raise WebSocketException(status.WS_1008_POLICY_VIOLATION, reason)
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, reason, headers={"WWW-Authenticate": "Bearer"})
+    wait = hub.rate.wait_for(device.name)
+    if wait:
+        if websocket:
+            raise WebSocketException(status.WS_1013_TRY_AGAIN_LATER, "too many requests")
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            "too many requests from this device",
+            headers={"Retry-After": f"{wait:.0f}"},
+        )
+    hub.seen(device.name)
+    return device
+
+
+DeviceDep = Annotated[Device, Depends(current_device)]
+
+
+def device_account(device: DeviceDep, hub: HubDep) -> Account:
+    """The account of the device's owner; a household device has none of its own."""
+    if device.user is None:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            f"'{device.name}' is a household device: pair it with --user NAME to see one person's account",
+        )
+    return hub.app.account(device.user)
+
+
+AccountDep = Annotated[Account, Depends(device_account)]

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -204,14 +205,20 @@ def serve(
         announce(f"Open {scheme}://{shown}:{port}/#pair={code} in this computer's browser (the link works once).")
     else:
         announce(f"Listening on {scheme}://{shown}:{port}/ (pair devices with 'assistant devices pair NAME').")
-    uvicorn.run(
-        api,
-        host=host,
-        port=port,
-        ssl_certfile=certfile,
-        ssl_keyfile=keyfile,
-        ws_max_size=limits.frame_bytes,
-        timeout_keep_alive=limits.keep_alive_s,
-        timeout_graceful_shutdown=GRACE_S,
-        log_level="warning",
-    )
+    # uvicorn stops gracefully on SIGTERM, then raises the signal again with the handler it found:
+    # with a quiet one here, the caller's clean-up (closing the App) runs and the exit status is 0
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: None)
+    try:
+        uvicorn.run(
+            api,
+            host=host,
+            port=port,
+            ssl_certfile=certfile,
+            ssl_keyfile=keyfile,
+            ws_max_size=limits.frame_bytes,
+            timeout_keep_alive=limits.keep_alive_s,
+            timeout_graceful_shutdown=GRACE_S,
+            log_level="warning",
+        )
+    finally:
+        signal.signal(signal.SIGTERM, previous)

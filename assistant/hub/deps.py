@@ -44,14 +44,18 @@ class Hub:
         self.conversations = DeviceConversations(self.app)
         self.rate = RateLimiter(self.limits.rate_per_s, self.limits.burst)
 
-    def voice(self, conversation: Conversation) -> Voice:
-        """Ears and a mouth for a conversation; the recognizer and synthesizer are loaded once, on first use."""
+    def load_speech(self) -> tuple[Recognizer, Synthesizer]:
+        """The recognizer and synthesizer all conversations share, loaded once (whisper takes ~3 s)."""
         with self._speech_built:
             if self._speech is None:
                 settings = self.app.config.voice
                 recognizer = create_recognizer(settings.stt, shop_phrases(self.app), self.app.db.data_dir)
                 self._speech = (recognizer, create_synthesizer(settings.tts))
-        return Voice(self.app, conversation, *self._speech)
+            return self._speech
+
+    def voice(self, conversation: Conversation) -> Voice:
+        """Ears and a mouth for a conversation."""
+        return Voice(self.app, conversation, *self.load_speech())
 
     def seen(self, device: str) -> None:
         now = time.monotonic()

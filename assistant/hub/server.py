@@ -106,8 +106,11 @@ def _errors(api: FastAPI) -> None:
         return JSONResponse({"error": "internal error; the hub's log has the details"}, 500)
 
 
-def create_hub(app: App, pairing: Pairing | None = None, limits: Limits | None = None) -> FastAPI:
-    """The ASGI app for one App; the App stays the caller's to close."""
+def create_hub(
+    app: App, pairing: Pairing | None = None, limits: Limits | None = None, *, preload_speech: bool = False
+) -> FastAPI:
+    """The ASGI app for one App; the App stays the caller's to close. ``preload_speech`` loads the
+    recognizer and synthesizer at start, so the first spoken turn does not wait for them."""
     hub = Hub(app, pairing or Pairing(app.db, app.household), limits or Limits())
 
     @contextlib.asynccontextmanager
@@ -120,6 +123,15 @@ def create_hub(app: App, pairing: Pairing | None = None, limits: Limits | None =
                     log.info("ended %d idle conversations", ended)
 
         reaper = asyncio.create_task(reap())
+        if preload_speech:
+            loading = asyncio.create_task(asyncio.to_thread(hub.load_speech))
+            loading.add_done_callback(
+                lambda t: (
+                    t.cancelled()
+                    or not t.exception()
+                    or log.warning("speech is not available (typed turns still work): %s", t.exception())
+                )
+            )
         try:
             yield
         finally:
@@ -197,7 +209,7 @@ def serve(
     limits = limits or Limits()
     pairing = Pairing(app.db, app.household)
     check_bind(host, certfile, keyfile, len(pairing.devices()))
-    api = create_hub(app, pairing, limits)
+    api = create_hub(app, pairing, limits, preload_speech=True)
     scheme = "https" if certfile else "http"
     shown = f"[{host}]" if ":" in host else host
     if is_loopback(host):

@@ -21,6 +21,7 @@ class HubUnderTest:
     app: App
     pairing: Pairing
     client: TestClient
+    app_limits: Limits
 
     def device(self, name: str, user: str | None = None, *, household: bool = False) -> dict[str, str]:
         """Pair a device (the configured user's, another member's, or the household's): its headers."""
@@ -38,9 +39,10 @@ def hub(tmp_path: Path) -> Iterator[HubUnderTest]:
     config = load_config()
     app = App.build(config, data_dir=tmp_path / "data")
     pairing = Pairing(app.db, app.household)
-    api = create_hub(app, pairing, Limits(body_bytes=4096, rate_per_s=20, burst=40))
+    limits = Limits(body_bytes=4096, rate_per_s=20, burst=40)
+    api = create_hub(app, pairing, limits)
     try:
         with TestClient(api) as client:
-            yield HubUnderTest(app, pairing, client)
+            yield HubUnderTest(app, pairing, client, limits)
     finally:
         app.close()

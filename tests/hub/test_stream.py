@@ -40,7 +40,9 @@ def events_until(ws, kind: str, limit: int = 400) -> list[dict]:
 
 
 def say_into(ws, pcm: np.ndarray, silence_s: float = 1.0, *, realtime: bool = False) -> None:
-    audio = np.concatenate([np.zeros(SAMPLE_RATE // 2, np.int16), pcm, np.zeros(int(SAMPLE_RATE * silence_s), np.int16)])
+    audio = np.concatenate(
+        [np.zeros(SAMPLE_RATE // 2, np.int16), pcm, np.zeros(int(SAMPLE_RATE * silence_s), np.int16)]
+    )
     for at in range(0, len(audio), CHUNK):
         ws.send_bytes(audio[at : at + CHUNK].astype("<i2").tobytes())
         if realtime:
@@ -71,9 +73,11 @@ def test_a_typed_turn_over_the_websocket(hub):
 
 def test_a_websocket_without_a_good_token_is_closed(hub):
     for protocols in ([], ["bearer", "forged"]):
-        with pytest.raises(WebSocketDisconnect) as closed:
-            with hub.client.websocket_connect("/v1/conversations/k/stream", subprotocols=protocols) as ws:
-                ws.receive_text()
+        with (
+            pytest.raises(WebSocketDisconnect) as closed,
+            hub.client.websocket_connect("/v1/conversations/k/stream", subprotocols=protocols) as ws,
+        ):
+            ws.receive_text()
         assert closed.value.code == 1008
 
 

@@ -368,6 +368,7 @@ def cmd_users_set_code(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from assistant.hub.limits import Limits
     from assistant.hub.server import check_bind, serve
 
     if not args.certfile:  # refuse an unsafe address before the slow start, not after it
@@ -382,6 +383,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             certfile=args.certfile,
             keyfile=args.keyfile,
             browser_user=args.user,
+            limits=Limits(rate_per_s=args.rate_limit, burst=max(40, int(args.rate_limit * 2))),
             announce=lambda line: print(line, flush=True),
         )
     finally:
@@ -518,6 +520,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--certfile", help="TLS certificate (needed for any address but loopback)")
     p.add_argument("--keyfile", help="TLS private key")
     p.add_argument("--user", help="whom the one-time browser link speaks for (default: config.yml's user)")
+    p.add_argument("--rate-limit", type=float, default=20.0, help="requests per second per device (default: 20)")
     p.set_defaults(func=cmd_serve)
     models = sub.add_parser("models", help="install and list Vosk speech models").add_subparsers(
         dest="models_command", required=True

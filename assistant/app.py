@@ -93,7 +93,9 @@ class App:
         states = SkillStates(db.data_dir)
         enabled = [s for s in installed if states.enabled(s.name, s.builtin)]
         disabled = [s for s in installed if s not in enabled]
-        dispatcher = Dispatcher(enabled, disabled, db, config.dialogue.isolation)
+        dispatcher = Dispatcher(
+            enabled, disabled, db, config.dialogue.isolation, allow_unsandboxed=config.skills_unsandboxed
+        )
         engine_name = engine or config.nlu.engine
         nlu = create_engine(engine_name, config.nlu)
         app = cls(config, db, dispatcher, problems, nlu, engine_name)

@@ -47,6 +47,8 @@ class ShopSettings(_Section):
     delivery_days: int = Field(1, ge=0, le=30)
     max_quantity: int = Field(50, ge=1, le=1000)
     """A single line may not exceed this many items."""
+    quote_minutes: float = Field(10.0, gt=0, le=24 * 60)
+    """How long after "Shall I place the order?" a yes still places it."""
 
 
 class DialogueSettings(_Section):
@@ -55,7 +57,8 @@ class DialogueSettings(_Section):
     skill_timeout: float = Field(2.5, gt=0, le=60)
     """Seconds before a skill that hangs is stopped and the user hears an apology."""
     isolation: Literal["third-party", "all", "none"] = "third-party"
-    """Which skills run in their own process (a hang or crash there cannot hurt the rest)."""
+    """Which skills run in their own process: third-party skills always do (sandboxed); "all" puts
+    the built-in ones in worker processes too."""
 
 
 class TtsSettings(_Section):
@@ -105,6 +108,10 @@ class Config(_Section):
     voice: VoiceSettings = Field(default_factory=VoiceSettings)
     skills: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """Per-skill settings, validated by each skill's own Settings model."""
+    skills_unsandboxed: bool = False
+    """DANGER: run third-party skills without the bubblewrap sandbox where it is missing (e.g. macOS).
+    They then run with only resource limits and a clean environment: a hostile skill could read your
+    files and your order history. Without this, third-party skills are refused where there is no sandbox."""
     source: Path | None = Field(None, exclude=True)
 
 

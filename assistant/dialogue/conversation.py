@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -128,6 +129,9 @@ class Conversation:
             except StoreError as exc:  # busy, full, corrupt, read-only: say so, keep running
                 log.error("turn failed: %s", exc)
                 reply, skill = Reply(_spoken(exc)), None
+            except sqlite3.Error as exc:  # one the store did not name: the same, said plainly
+                log.error("turn failed: the database: %s", exc)
+                reply, skill = Reply(_spoken(StoreError(str(exc)))), None
             except AssistantError as exc:
                 log.error("turn failed: %s", exc)
                 reply, skill = Reply("Sorry, something went wrong on my side, so I couldn't do that."), None
@@ -166,7 +170,13 @@ class Conversation:
             answer = read_answer(request)
             if answer is Answer.YES:
                 session.confirm = None
-                return self._confirmed(pending, request)
+                try:
+                    return self._confirmed(pending, request)
+                except (StoreError, sqlite3.Error) as exc:  # nothing happened: the question stands
+                    log.error("turn failed: %s", exc)
+                    session.confirm = pending
+                    spoken = _spoken(exc if isinstance(exc, StoreError) else StoreError(str(exc)))
+                    return Reply(f"{spoken} {pending.question}".strip(), expect="confirm"), pending.skill
             if answer is Answer.NO:
                 session.confirm = None
                 return self._denied(pending, request)
@@ -217,7 +227,7 @@ class Conversation:
             offered = Request(intent, offered.text, offered.confidence, offered.entities, confirmed=True)
             return self._call(target, intent, offered)
         loaded = dispatcher.by_name.get(pending.skill)
-        handler = loaded.cls.confirm_handlers("confirm").get(pending.action) if loaded else None
+        handler = loaded.confirm_actions.get(pending.action) if loaded else None
         if loaded is None or handler is None:
             return Reply("Okay."), pending.skill
         return self._call(loaded, request.intent, request, method=handler, data=pending.data)
@@ -226,7 +236,7 @@ class Conversation:
         if pending.quote is not None:
             self.app.gate.cancel(pending.quote.token)
         loaded = self.app.dispatcher.by_name.get(pending.skill)
-        handler = loaded.cls.confirm_handlers("deny").get(pending.action) if loaded else None
+        handler = loaded.deny_actions.get(pending.action) if loaded else None
         if loaded is not None and handler is not None:
             return self._call(loaded, request.intent, request, method=handler, data=pending.data)
         if pending.quote is not None:
@@ -288,7 +298,7 @@ class Conversation:
     def _propose(self, reply: Reply, skill: str) -> str:
         """A skill proposed a purchase: the gate prices it and the core asks, naming the real total."""
         loaded = self.app.dispatcher.by_name.get(skill)
-        if loaded is None or "orders.place" not in loaded.cls.permissions:
+        if loaded is None or "orders.place" not in loaded.permissions:
             log.error("skill '%s' proposed a purchase without the 'orders.place' permission", skill)
             return f"Sorry, the {skill} skill had a problem, so I couldn't do that. Everything else still works."
         assert self._account is not None and reply.purchase is not None
@@ -321,7 +331,7 @@ class Conversation:
         )
         return Context(
             loaded.name,
-            frozenset(loaded.cls.permissions),
+            frozenset(loaded.permissions),
             self._account.capabilities if self._account else {"catalog": CatalogAccess(self.app.catalog)},
             self.session.conversation,
             self.session.memory.setdefault(loaded.name, {}),
@@ -340,7 +350,7 @@ class Conversation:
         data: dict | None = None,
     ) -> tuple[Reply, str | None]:
         """Run a handler with a time limit; any failure becomes a short apology naming the skill."""
-        if self._account is None and ACCOUNT_PERMISSIONS & set(loaded.cls.permissions):
+        if self._account is None and ACCOUNT_PERMISSIONS & set(loaded.permissions):
             return self._ask_who(loaded, intent, request)
         self.session.calling = (intent, request)
         name = method or loaded.intents[intent]

@@ -97,4 +97,4 @@ def normalise(entity: str, literal: str) -> str:
         if price is None:
             return literal.lower()
         return f"{price:g}" if price == int(price) else f"{price:.2f}"
-    return literal.lower().strip()
+    return literal.strip()  # as written: Rasa keeps "Bob", not "bob"

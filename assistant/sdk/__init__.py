@@ -40,6 +40,7 @@ PERMISSIONS: dict[str, str] = {
     "profile.read": "read your name and delivery address",
     "profile.erase": "erase your order history, basket and stored data",
     "network": "open network connections",
+    "access_log.read": "read the log of what other skills used (given to built-in skills only)",
 }
 
 CAPABILITIES: dict[str, str] = {
@@ -48,12 +49,14 @@ CAPABILITIES: dict[str, str] = {
     "orders": "orders.read",
     "profile": "profile.read",
     "privacy": "profile.erase",
+    "access_log": "access_log.read",
 }
 """Context attribute -> the permission it needs: the one table the SDK, the core and the sandbox share.
 (Placing an order is not a capability: a skill proposes lines with ``confirm_purchase`` and the core,
 holding ``orders.place`` against the manifest, prices them, asks and places.)"""
 
 if TYPE_CHECKING:
+    from assistant.skills.access_log import AccessLogReader
     from assistant.skills.capabilities import CartAccess, CatalogAccess, OrdersAccess, PrivacyAccess, ProfileAccess
 
 __all__ = [
@@ -375,6 +378,11 @@ class Context:
             raise PermissionDenied(f"skill '{self._skill}' has no storage folder here")
         self._storage.mkdir(parents=True, exist_ok=True)
         return self._storage
+
+    @property
+    def access_log(self) -> AccessLogReader:
+        """What third-party skills read and did: ``entries(skill=None, since=None, limit=200)``, newest first."""
+        return self._cap("access_log")
 
     def money(self, pence: int) -> str:
         return money(pence, self.shop.currency)

@@ -19,7 +19,8 @@ def catalog(tmp_path: Path) -> Catalog:
     path = tmp_path / "shop.csv"
     path.write_text(CSV)
     cat = Catalog(Database(tmp_path / "data"))
-    assert cat.import_file(path) == (5, [])
+    report = cat.import_file(path)
+    assert (report.created, report.updated, report.skipped) == (5, 0, 0)
     return cat
 
 
@@ -58,8 +59,9 @@ def test_bad_rows_are_reported_by_line_and_skipped(tmp_path):
         CSV + "X1,Thing,,toys,1,2.00,\nX2,Other,,groceries,1,free,\nX3,,,groceries,1,1.00,\nG1,Dup,,groceries,1,1.00,\n"
     )
     cat = Catalog(Database(tmp_path / "data"))
-    imported, problems = cat.import_file(path)
-    assert imported == 5
+    report = cat.import_file(path)
+    problems = report.problems
+    assert report.created == 5 and report.skipped == 4
     assert [p.split(": ", 1)[0] for p in problems] == [f"{path}:{n}" for n in (7, 8, 9, 10)]
     assert (
         "category 'toys'" in problems[0]
@@ -73,7 +75,7 @@ def test_json_import_and_unreadable_file(tmp_path):
     path = tmp_path / "shop.json"
     path.write_text('[{"sku": "J1", "name": "Tea Bags", "brand": "PG Tips", "category": "groceries", "price": 3.5}]')
     cat = Catalog(Database(tmp_path / "data"))
-    assert cat.import_file(path) == (1, [])
+    assert cat.import_file(path).created == 1
     assert cat.search("tea")[0].title == "PG Tips Tea Bags"
     (tmp_path / "x.json").write_text("{not json")
     with pytest.raises(StoreError, match="x.json"):
@@ -99,7 +101,7 @@ def test_import_is_all_or_nothing(tmp_path, monkeypatch):
                     raise RuntimeError("disk full")
             return real.execute(sql, *args)
 
-    monkeypatch.setattr(db, "conn", Failing())
+    monkeypatch.setattr(db._local, "conn", Failing())  # this thread's connection
     with pytest.raises(RuntimeError):
         cat.import_file(path)
     monkeypatch.undo()
@@ -114,5 +116,5 @@ def test_unwritable_or_corrupt_data_dir_names_the_path(tmp_path):
     corrupt = tmp_path / "corrupt"
     corrupt.mkdir()
     (corrupt / Database.FILENAME).write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(StoreError, match="not a usable assistant database"):
+    with pytest.raises(StoreError, match="damaged .*move it away"):
         Database(corrupt)

@@ -64,7 +64,7 @@ def test_forget_erases_everything_of_the_user(shop):
     orders.add(catalog.by_sku("E1").id)
     orders.forget()
     assert orders.history() == [] and orders.cart() == []
-    for table in ("orders", "order_lines", "cart_items", "checkouts", "suggestions", "transcripts"):
+    for table in ("orders", "order_lines", "cart_items", "quotes", "suggestions", "transcripts"):
         assert db.query(f"SELECT count(*) FROM {table}")[0][0] == 0
     assert catalog.count() == 2
 

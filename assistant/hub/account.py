@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Query
-from starlette.concurrency import run_in_threadpool
 
-from assistant.hub.deps import AccountDep, DeviceDep
+from assistant.hub.deps import AccountDep, DeviceDep, HubDep
 from assistant.hub.models import (
     BasketOut,
     LineOut,
@@ -46,16 +45,18 @@ def why(s: Suggestion) -> str:
 
 
 @router.get("/basket")
-async def basket(account: AccountDep, device: DeviceDep) -> BasketOut:
-    lines = await run_in_threadpool(account.basket)
+async def basket(account: AccountDep, device: DeviceDep, hub: HubDep) -> BasketOut:
+    lines = await hub.run(account.basket)
     return BasketOut(
         user=account.member.name, lines=[_line(ln) for ln in lines], total=sum(ln.total_pence for ln in lines) / 100
     )
 
 
 @router.get("/orders")
-async def orders(account: AccountDep, device: DeviceDep, limit: int = Query(20, ge=1, le=100)) -> OrdersOut:
-    history = await run_in_threadpool(account.history, limit)
+async def orders(
+    account: AccountDep, device: DeviceDep, hub: HubDep, limit: int = Query(20, ge=1, le=100)
+) -> OrdersOut:
+    history = await hub.run(account.history, limit)
     return OrdersOut(
         user=account.member.name,
         orders=[
@@ -74,9 +75,9 @@ async def orders(account: AccountDep, device: DeviceDep, limit: int = Query(20, 
 
 @router.get("/recommendations")
 async def recommendations(
-    account: AccountDep, device: DeviceDep, limit: int = Query(5, ge=1, le=20)
+    account: AccountDep, device: DeviceDep, hub: HubDep, limit: int = Query(5, ge=1, le=20)
 ) -> RecommendationsOut:
-    found = await run_in_threadpool(account.recommendations, limit)
+    found = await hub.run(account.recommendations, limit)
     return RecommendationsOut(
         user=account.member.name,
         recommendations=[

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, WebSocket, status
-from starlette.concurrency import run_in_threadpool
 
 from assistant.hub.deps import WS_PROTOCOL, DeviceDep, HubDep
 from assistant.hub.models import ConversationOut, TurnOut, TurnRequest
@@ -19,8 +18,8 @@ ConversationId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$", descripti
 @router.post("/{id}/turns")
 async def take_turn(id: ConversationId, body: TurnRequest, hub: HubDep, device: DeviceDep) -> TurnOut:
     """One typed turn; the answer is `assistant chat --json`'s object."""
-    held = hub.conversations.open(device, id)
-    turn = await run_in_threadpool(held.conversation.handle, body.text)
+    held = await hub.run(hub.conversations.open, device, id)
+    turn = await hub.run(held.conversation.handle, body.text)
     record = turn.to_json()
     held.turns.append(record)
     return TurnOut(**record)
@@ -45,5 +44,5 @@ async def end_conversation(id: ConversationId, hub: HubDep, device: DeviceDep) -
 async def stream(websocket: WebSocket, id: ConversationId, hub: HubDep, device: DeviceDep) -> None:
     offered = websocket.headers.get("sec-websocket-protocol", "")
     await websocket.accept(subprotocol=WS_PROTOCOL if offered.startswith(WS_PROTOCOL) else None)
-    held = hub.conversations.open(device, id)
+    held = await hub.run(hub.conversations.open, device, id)
     await StreamHandler(websocket, hub, device, held).run()

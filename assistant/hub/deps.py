@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, HTTPException, WebSocketException, status
 from starlette.requests import HTTPConnection
@@ -14,10 +18,16 @@ from assistant.app import Account, App, Conversation
 from assistant.hub.limits import Limits, RateLimiter
 from assistant.hub.pairing import Device, Pairing
 from assistant.hub.sessions import Confirmations, DeviceConversations
+from assistant.skills.access_log import AccessLog
 from assistant.stt import Recognizer, create_recognizer
 from assistant.tts import Synthesizer, create_synthesizer
 from assistant.voice import Voice, shop_phrases
 
+T = TypeVar("T")
+TURN_THREADS = 4
+"""Turns run on this many threads, in arrival order. Turns are mostly CPU under one GIL, and each
+writes to SQLite: with Starlette's 40 threads, 50 clients' turns fought for the write lock and
+SQLite's busy back-off made p95 4.6 s (bench/hub.py); a short queue before a few threads does not."""
 TOUCH_EVERY_S = 60.0
 """A device's "last used" is written at most once a minute, not on every request."""
 WS_PROTOCOL = "bearer"
@@ -40,9 +50,19 @@ class Hub:
     speech_lock: threading.Lock = field(default_factory=threading.Lock)
     """One utterance at a time through the shared recognizer: it keeps state from accept() to final()."""
 
+    turns: ThreadPoolExecutor = field(init=False)
+    access_log: AccessLog = field(init=False)
+    """What skills did with each person's data, for the skills page."""
+
     def __post_init__(self) -> None:
+        self.access_log = AccessLog(self.app.db.data_dir)
         self.conversations = DeviceConversations(self.app)
         self.rate = RateLimiter(self.limits.rate_per_s, self.limits.burst)
+        self.turns = ThreadPoolExecutor(TURN_THREADS, thread_name_prefix="turn")
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` on a turn thread: for anything that reads or writes the store."""
+        return await asyncio.get_running_loop().run_in_executor(self.turns, functools.partial(fn, *args))
 
     def load_speech(self) -> tuple[Recognizer, Synthesizer]:
         """The recognizer and synthesizer all conversations share, loaded once (whisper takes ~3 s)."""

@@ -35,7 +35,7 @@ async def forget_me(
         account.orders.forget()
         hub.app.forget_skills_data()
 
-    await run_in_threadpool(erase)
+    await hub.run(erase)
     return ForgetOut(done=True, message=f"Done: {ERASES} are gone for {account.member.name}.")
 
 

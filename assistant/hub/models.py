@@ -96,6 +96,7 @@ class SkillOut(BaseModel):
     enabled: bool
     permissions: list[str] = Field(description="what the skill may do, in plain words")
     status: str
+    accessed: list[str] = Field(default_factory=list, description="its latest capability calls for this user")
 
 
 class SkillsOut(BaseModel):

@@ -136,7 +136,9 @@ def create_hub(
             yield
         finally:
             reaper.cancel()
+            hub.turns.shutdown(wait=True)  # turns in flight finish
             hub.conversations.end_all()
+            hub.access_log.close()
 
     api = FastAPI(
         title="Shopping assistant hub",

@@ -125,7 +125,7 @@ class StreamHandler:
             return
         if isinstance(message, TextMessage):
             self.stop_reply()
-            turn = await asyncio.to_thread(self.held.conversation.handle, message.text)
+            turn = await self.hub.run(self.held.conversation.handle, message.text)
             await self.answered(turn)
         elif isinstance(message, AudioEnd):
             utterance = self.segmenter.flush()
@@ -195,7 +195,7 @@ class StreamHandler:
         text = self.voice.strip_wake(transcript.text)
         if not re.search(r"\w", text):
             return
-        turn = await asyncio.to_thread(self.voice.answer, text)
+        turn = await self.hub.run(self.voice.answer, text)
         await self.answered(turn, speak=True)
 
     # -- answering ----------------------------------------------------------------------------

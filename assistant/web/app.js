@@ -88,6 +88,11 @@ loaders.skills = async () => {
       const permissions = element("ul");
       permissions.append(...(skill.permissions.length ? skill.permissions : ["needs no permissions"]).map((p) => element("li", p)));
       item.append(label, element("p", skill.status, "why"), element("p", "It may:", "why"), permissions);
+      if (skill.accessed.length) {
+        const accessed = element("ul");
+        accessed.append(...skill.accessed.map((line) => element("li", line)));
+        item.append(element("p", "What it did lately:", "why"), accessed);
+      }
       return item;
     }),
   );

@@ -140,10 +140,10 @@ def test_enabling_a_skill_needs_the_consent_step(hub):
     assert off["done"] and not off["enabled"]
     skills = {s["name"]: s for s in hub.client.get("/v1/skills", headers=phone).json()["skills"]}
     assert not skills["recommend"]["enabled"]
-    assert "read your order history and get recommendations from it" in skills["recommend"]["permissions"]
+    assert "orders.read: read your order history" in " ".join(skills["recommend"]["permissions"])
     asked = hub.client.post("/v1/skills", json={"name": "recommend", "enabled": True}, headers=phone)
     assert asked.status_code == 202 and not asked.json()["done"]
-    assert "read your order history and get recommendations from it" in asked.json()["permissions"]
+    assert "orders.read: read your order history" in " ".join(asked.json()["permissions"])
     forged = hub.client.post(
         "/v1/skills", json={"name": "recommend", "enabled": True, "consent": "guess"}, headers=phone
     )

@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import json
 import math
+import random
 import re
 import socket
 import sqlite3
@@ -32,8 +33,11 @@ sys.path.insert(0, str(REPO))
 from bench.core import machine, percentile, save  # noqa: E402
 
 SCRIPT = ["do you have oat milk", "add the first one", "check out", "yes"]
-TURNS_PER_LEVEL = 400
-"""Each level runs about this many turns (at least one conversation per client)."""
+TURNS_PER_LEVEL = 40
+"""Each level runs at least this many turns, and every client at least two conversations."""
+THINK_S = 2.0
+"""Mean pause between a client's turns (uniform, half to one and a half times): saying a request and
+hearing the reply take a person several seconds, so 50 clients offer about 25 turns/s."""
 PLACED = re.compile(r"\bOrder \d+ is placed\b")
 """What the purchase gate says when it has placed an order (not "already placed")."""
 SPOKEN = ["add oat milk to my basket", "do you have coffee beans", "what's in my basket", "check out", "no thanks"]
@@ -46,6 +50,8 @@ class Level:
     latencies: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     confirmations: int = 0
+    unconfirmed: int = 0
+    """A "yes" to the checkout question that placed no order (the reply said why)."""
     seconds: float = 0.0
 
 
@@ -83,13 +89,27 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-async def http_client(base: str, token: str, rounds: int, level: Level, index: int) -> None:
+async def think(seconds: float) -> None:
+    if seconds:
+        await asyncio.sleep(random.uniform(0.5 * seconds, 1.5 * seconds))
+
+
+def confirmed(level: Level, text: str, reply: str) -> None:
+    if text == "yes":
+        if PLACED.search(reply):
+            level.confirmations += 1
+        else:
+            level.unconfirmed += 1
+
+
+async def http_client(base: str, token: str, rounds: int, level: Level, index: int, pause: float) -> None:
     import httpx
 
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as client:
         for r in range(rounds):
             for text in SCRIPT:
+                await think(pause)
                 t0 = time.perf_counter()
                 try:
                     response = await client.post(f"/v1/conversations/c{index}-{r}/turns", json={"text": text})
@@ -99,11 +119,10 @@ async def http_client(base: str, token: str, rounds: int, level: Level, index: i
                     level.errors.append(f"{type(exc).__name__}: {exc}"[:200])
                     continue
                 level.latencies.append(time.perf_counter() - t0)
-                if text == "yes" and PLACED.search(reply):
-                    level.confirmations += 1
+                confirmed(level, text, reply)
 
 
-async def ws_client(base: str, token: str, rounds: int, level: Level, index: int) -> None:
+async def ws_client(base: str, token: str, rounds: int, level: Level, index: int, pause: float) -> None:
     import websockets
 
     url = base.replace("http", "ws", 1)
@@ -113,6 +132,7 @@ async def ws_client(base: str, token: str, rounds: int, level: Level, index: int
                 f"{url}/v1/conversations/w{index}-{r}/stream", subprotocols=["bearer", token], open_timeout=60
             ) as ws:
                 for text in SCRIPT:
+                    await think(pause)
                     t0 = time.perf_counter()
                     await ws.send(json.dumps({"type": "text", "text": text}))
                     while True:
@@ -123,18 +143,17 @@ async def ws_client(base: str, token: str, rounds: int, level: Level, index: int
                         level.errors.append(event["error"][:200])
                         continue
                     level.latencies.append(time.perf_counter() - t0)
-                    if text == "yes" and PLACED.search(event["turn"]["reply"]):
-                        level.confirmations += 1
+                    confirmed(level, text, event["turn"]["reply"])
         except Exception as exc:  # noqa: BLE001
             level.errors.append(f"{type(exc).__name__}: {exc}"[:200])
 
 
-async def run_level(base: str, devices: list[tuple[str, str]], transport: str, clients: int) -> Level:
+async def run_level(base: str, devices: list[tuple[str, str]], transport: str, clients: int, pause: float) -> Level:
     level = Level(transport, clients)
-    rounds = max(1, math.ceil(TURNS_PER_LEVEL / (clients * len(SCRIPT))))
+    rounds = max(2, math.ceil(TURNS_PER_LEVEL / (clients * len(SCRIPT))))
     client = http_client if transport == "http" else ws_client
     t0 = time.perf_counter()
-    await asyncio.gather(*(client(base, devices[i][1], rounds, level, i) for i in range(clients)))
+    await asyncio.gather(*(client(base, devices[i][1], rounds, level, i, pause) for i in range(clients)))
     level.seconds = time.perf_counter() - t0
     return level
 
@@ -181,9 +200,10 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", default="1,10,50,200")
     parser.add_argument("--spoken", type=int, default=10, help="spoken turns to time (0: none)")
+    parser.add_argument("--think", type=float, default=THINK_S, help="mean seconds between a client's turns (0: none)")
     args = parser.parse_args()
     levels = [int(n) for n in args.clients.split(",")]
-    results: dict[str, object] = {"machine": machine(), "script": SCRIPT, "levels": []}
+    results: dict[str, object] = {"machine": machine(), "script": SCRIPT, "think_s": args.think, "levels": []}
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp) / "data"
         devices = pair_devices(data_dir, max(levels) + 1)
@@ -211,7 +231,7 @@ def main() -> int:
                 for clients in levels:
                     users = [devices[i][0] for i in range(clients)]
                     before = orders_of(data_dir, users)
-                    level = asyncio.run(run_level(base, devices, transport, clients))
+                    level = asyncio.run(run_level(base, devices, transport, clients, args.think))
                     placed = orders_of(data_dir, users) - before
                     lat = [x * 1000 for x in level.latencies] or [float("nan")]
                     row = {
@@ -219,7 +239,7 @@ def main() -> int:
                         "p50_ms": round(percentile(lat, 0.5), 1), "p95_ms": round(percentile(lat, 0.95), 1),
                         "p99_ms": round(percentile(lat, 0.99), 1),
                         "turns_per_s": round(len(level.latencies) / level.seconds, 1), "errors": len(level.errors),
-                        "confirmations": level.confirmations, "orders": placed, "hub_rss_mb": round(rss_mb(hub.pid), 1),
+                        "confirmations": level.confirmations, "unconfirmed": level.unconfirmed, "orders": placed, "hub_rss_mb": round(rss_mb(hub.pid), 1),
                         "first_errors": sorted(set(level.errors))[:3],
                     }  # fmt: skip
                     results["levels"].append(row)
@@ -248,7 +268,7 @@ def print_table(results: dict) -> None:
     for r in results["levels"]:
         print(
             f"| {r['transport']} | {r['clients']} | {r['turns']} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | "
-            f"{r['turns_per_s']} | {r['errors']} | {r['confirmations']} | {r['orders']} | {r['hub_rss_mb']} |"
+            f"{r['turns_per_s']} | {r['errors']} | {r['confirmations']} | {r['unconfirmed']} | {r['orders']} | {r['hub_rss_mb']} |"
         )
     if "spoken_turns" in results:
         print(

@@ -184,3 +184,14 @@ def test_a_pairing_code_works_once(hub):
     token = paired.json()["token"]
     assert hub.client.get("/v1/basket", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     assert hub.client.post("/v1/pair", json={"code": code}).status_code == 401
+
+
+def test_an_idle_conversation_ends_and_its_purchase_question_expires(hub):
+    phone = hub.device("phone")
+    before = hub.order_ids()
+    turn(hub, phone, "add oat milk to my basket")
+    assert "?" in turn(hub, phone, "check out").json()["reply"]
+    assert hub.client.app.state.hub.conversations.reap(idle_s=0) == 1
+    assert hub.client.get("/v1/conversations/kitchen", headers=phone).status_code == 404
+    turn(hub, phone, "yes")
+    assert hub.order_ids() == before

@@ -134,3 +134,26 @@ def test_speaking_over_the_reply_stops_it_and_is_heard(hub, spoken):
         heard = events_until(ws, "turn")
         transcript = next(e for e in heard if e["type"] == "transcript")["text"].lower()
         assert transcript.startswith("stop")  # the words that stopped the reply are the next turn
+
+
+def test_an_idle_websocket_is_closed_and_its_pending_purchase_expires(hub):
+    from fastapi.testclient import TestClient
+
+    from assistant.hub import create_hub
+    from assistant.hub.limits import Limits
+
+    before = hub.order_ids()
+    phone = hub.device("phone")
+    with TestClient(create_hub(hub.app, hub.pairing, Limits(ws_idle_s=0.5))) as client:
+        token = phone["Authorization"].split()[1]
+        with client.websocket_connect("/v1/conversations/k/stream", subprotocols=["bearer", token]) as ws:
+            for text in ("add oat milk to my basket", "check out"):
+                ws.send_text(json.dumps({"type": "text", "text": text}))
+                asked = events_until(ws, "turn")[-1]
+            assert "?" in asked["turn"]["reply"]
+            with pytest.raises(AssertionError, match="idle for too long"):
+                events_until(ws, "turn")
+        # the same conversation id again: the question went with the dropped connection
+        replied = client.post("/v1/conversations/k/turns", json={"text": "yes"}, headers=phone).json()
+        assert "Order" not in replied["reply"]
+    assert hub.order_ids() == before

@@ -1,0 +1,87 @@
+"""Home Assistant's side of Wyoming: the real `wyoming` client library against `assistant wyoming`."""
+
+import asyncio
+
+import numpy as np
+import pytest
+from wyoming.asr import Transcribe, Transcript
+from wyoming.audio import AudioChunk, AudioStart, AudioStop
+from wyoming.client import AsyncTcpClient
+from wyoming.handle import Handled
+from wyoming.info import Describe, Info
+from wyoming.intent import Intent, Recognize
+from wyoming.tts import Synthesize, SynthesizeVoice
+
+from assistant.audio.wav import read_wav
+from tests.voice_helpers import HAVE_ESPEAK, speak
+from tests.wyoming.conftest import exchange
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not HAVE_ESPEAK, reason="espeak-ng is installed by scripts/install-voice.sh"),
+]
+
+
+def audio_events(pcm: np.ndarray, rate: int = 16000, chunk: int = 1024) -> list:
+    raw = pcm.astype("<i2").tobytes()
+    events = [Transcribe(language="en").event(), AudioStart(rate=rate, width=2, channels=1).event()]
+    events += [
+        AudioChunk(rate=rate, width=2, channels=1, audio=raw[i : i + chunk * 2]).event()
+        for i in range(0, len(raw), chunk * 2)
+    ]
+    return [*events, AudioStop().event()]
+
+
+def test_describe_offers_speech_voices_the_shop_and_its_intents(server):
+    (event,) = asyncio.run(exchange(server.port, [Describe().event()], "info"))
+    info = Info.from_event(event)
+    assert info.asr and info.asr[0].models[0].languages == ["en"]
+    assert "espeak-ng" in [v.name for v in info.tts[0].voices]
+    assert info.handle and info.handle[0].installed
+    assert info.intent and info.intent[0].models[0].name == "embedded"
+    (event,) = asyncio.run(exchange(server.port, [Recognize(text="add two bananas to my basket").event()], "intent"))
+    intent = Intent.from_event(event)
+    assert intent.name == "add_to_cart"
+    assert {(e.name, e.value) for e in intent.entities} >= {("product", "bananas"), ("quantity", "2")}
+
+
+def test_a_spoken_order_is_transcribed(server, tmp_path):
+    pcm = read_wav(speak("add oat milk to my basket", tmp_path / "order.wav", voice="en-gb"))
+    *_, event = asyncio.run(exchange(server.port, audio_events(pcm), "transcript"))
+    assert event.type == "transcript", event
+    assert "oat milk" in Transcript.from_event(event).text.lower()
+
+
+def test_add_check_out_yes_places_one_order_on_the_same_connection(server):
+    async def talk() -> list[str]:
+        replies = []
+        async with AsyncTcpClient("127.0.0.1", server.port) as client:
+            for text in ["add oat milk", "check out", "yes", "yes"]:
+                await client.write_event(Transcript(text=text).event())
+                event = await asyncio.wait_for(client.read_event(), 60)
+                assert event is not None and Handled.is_type(event.type), event
+                replies.append(Handled.from_event(event).text)
+        return replies
+
+    before = len(server.orders())
+    replies = asyncio.run(talk())
+    assert "Shall I place the order?" in replies[1]
+    assert "is placed" in replies[2] and "already placed" in replies[3], replies
+    assert len(server.orders()) == before + 1
+    # another client's "yes" answers no question of this one
+    (event,) = asyncio.run(exchange(server.port, [Transcript(text="yes").event()], "handled"))
+    assert "placed" not in Handled.from_event(event).text
+    assert len(server.orders()) == before + 1
+
+
+def test_synthesize_streams_the_spoken_reply(server):
+    text = "Your basket has oat milk. Shall I place the order?"
+    events = asyncio.run(
+        exchange(server.port, [Synthesize(text=text, voice=SynthesizeVoice(name="espeak-ng")).event()], "audio-stop")
+    )
+    start, *chunks, stop = events
+    assert start.type == "audio-start" and stop.type == "audio-stop", events[-1]
+    rate = start.data["rate"]
+    audio = np.frombuffer(b"".join(AudioChunk.from_event(c).audio for c in chunks), "<i2")
+    assert len(chunks) > 10 and len(audio) / rate > 2.0  # two sentences, spoken
+    assert np.abs(audio).max() > 1000

@@ -10,7 +10,6 @@ and any question it was asked, outlive the connection.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
 import time
@@ -107,7 +106,12 @@ class Satellites:
 
 
 class SatelliteLink:
-    """One satellite: connect, run its pipeline, reconnect when it drops. Its conversation is kept throughout."""
+    """One satellite: connect, run its pipeline, reconnect when it drops.
+
+    The conversation, the utterances heard and the turn being answered belong to the link, not to
+    one connection: a satellite that drops mid-turn has its turn finished, and a reply it missed is
+    spoken when it is back.
+    """
 
     def __init__(self, speech: Speech, entry: SatelliteEntry) -> None:
         from assistant.wyoming.server import parse_uri
@@ -120,11 +124,22 @@ class SatelliteLink:
         self.voice = Voice(self.app, self.conversation, recognizer=speech.primary, synthesizer=speech)
         self.expecting = False
         """The assistant asked this satellite a question: the next utterance needs no wake phrase."""
+        self.undelivered: str | None = None
+        """A reply the satellite was not there to play; spoken when it is back."""
         self.connected = asyncio.Event()
         self.connections = 0
+        self.utterances: asyncio.Queue[tuple[Pipeline, np.ndarray]] = asyncio.Queue()
+        self._writer: asyncio.StreamWriter | None = None
         self._stopping = False
 
     async def run(self) -> None:
+        worker = asyncio.create_task(self._answer_each(), name=f"satellite {self.entry.name}")
+        try:
+            await self._connect_forever()
+        finally:
+            worker.cancel()
+
+    async def _connect_forever(self) -> None:
         attempt = 0
         while not self._stopping:
             try:
@@ -143,6 +158,7 @@ class SatelliteLink:
             except (ConnectionError, WireError, asyncio.IncompleteReadError, TimeoutError) as exc:
                 log.warning("satellite %s dropped: %s", self.entry.name, exc or type(exc).__name__)
             finally:
+                self._writer = None
                 self.connected.clear()
                 writer.close()
             if not self._stopping:
@@ -160,32 +176,103 @@ class SatelliteLink:
             if Info.is_type(event.type):
                 break
         await async_write_event(RunSatellite().event(), writer)
+        self._writer = writer
         self.connections += 1
         self.connected.set()
         log.info("satellite %s connected (%s)", self.entry.name, self.entry.uri)
-        pipeline = Pipeline(self, writer)
-        try:
-            while True:
-                event = await read_event(reader)
-                if event is None:
-                    return
+        if self.undelivered:
+            reply, self.undelivered = self.undelivered, None
+            await self.speak(reply)
+        pipeline = Pipeline(self)
+        while True:
+            event = await read_event(reader)
+            if event is None:
+                log.warning("satellite %s went away; reconnecting", self.entry.name)
+                return
+            try:
                 await pipeline.on_event(event)
-        finally:
-            await pipeline.close()
+            except AssistantError as exc:  # e.g. audio it cannot convert: said once, the link stays
+                log.warning("satellite %s: %s", self.entry.name, exc)
+                await self.send(Error(text=str(exc)).event())
+                pipeline = Pipeline(self)
+
+    async def send(self, event: Event) -> bool:
+        """Write to the satellite if it is there; False if it is not (the caller keeps what it missed)."""
+        writer = self._writer
+        if writer is None:
+            return False
+        try:
+            await async_write_event(event, writer)
+            return True
+        except (ConnectionError, RuntimeError):
+            return False
+
+    async def speak(self, reply: str) -> None:
+        """The reply, sentence by sentence: the first plays while the next is synthesized."""
+        delivered = await self.send(Synthesize(text=reply).event())
+        started = False
+        for sentence in sentences(reply):
+            audio, rate = await asyncio.to_thread(self.speech.synthesize, sentence)
+            if not started:
+                delivered = delivered and await self.send(AudioStart(rate=rate, width=2, channels=1).event())
+                started = True
+            for chunk in audio_chunks(audio, rate):
+                delivered = delivered and await self.send(chunk.event())
+        if started:
+            delivered = delivered and await self.send(AudioStop().event())
+        if not delivered:
+            self.undelivered = reply
+
+    async def _answer_each(self) -> None:
+        while True:
+            pipeline, utterance = await self.utterances.get()
+            try:
+                await self._answer(pipeline, utterance)
+            except AssistantError as exc:
+                log.warning("satellite %s: %s", self.entry.name, exc)
+                await self.send(Error(text=str(exc)).event())
+            except Exception:  # one bad turn must not end the satellite's link
+                log.exception("satellite %s: the turn failed", self.entry.name)
+
+    async def _answer(self, pipeline: Pipeline, utterance: np.ndarray) -> None:
+        voice = self.voice
+
+        def hear() -> str:
+            with self.speech.recognizer() as rec:
+                return voice.choose(transcribe(rec, utterance)).text.strip()
+
+        text = await asyncio.to_thread(hear)
+        if not re.search(r"\w", text):
+            return
+        woke, request = voice.split_wake(text)
+        needs_wake = pipeline.start == PipelineStage.WAKE and bool(voice.wake) and not self.expecting
+        if needs_wake and not woke:
+            log.debug("satellite %s heard %r without the wake phrase", self.entry.name, text)
+            return
+        if woke:
+            await self.send(Detection(name=voice.wake).event())
+        await self.send(Transcript(text=text).event())
+        if not re.search(r"\w", request):  # the wake phrase alone: the request comes next
+            self.expecting = True
+            return
+        if pipeline.end == PipelineStage.ASR:
+            return
+        turn = await asyncio.to_thread(voice.answer, request)
+        self.expecting = turn.expecting
+        log.info("satellite %s: %r -> %s: %r", self.entry.name, request, turn.intent, turn.reply)
+        if pipeline.end == PipelineStage.TTS and turn.reply:
+            await self.speak(turn.reply)
 
 
 class Pipeline:
-    """One connection's run of the pipeline: audio in, utterances out, answered in order."""
+    """One connection's pipeline run: the satellite's audio, cut into utterances for its link to answer."""
 
-    def __init__(self, link: SatelliteLink, writer: asyncio.StreamWriter) -> None:
+    def __init__(self, link: SatelliteLink) -> None:
         self.link = link
-        self.writer = writer
         self.start = PipelineStage.WAKE
         self.end = PipelineStage.TTS
         self.audio = AudioIn()
         self.segmenter = Segmenter(trailing_silence_ms=TRAILING_SILENCE_MS)
-        self.utterances: asyncio.Queue[np.ndarray] = asyncio.Queue()
-        self.worker = asyncio.create_task(self._answer_each(), name=f"satellite {link.entry.name}")
 
     async def on_event(self, event: Event) -> None:
         if RunPipeline.is_type(event.type):
@@ -196,68 +283,11 @@ class Pipeline:
         elif AudioChunk.is_type(event.type):
             pcm = self.audio.convert(AudioChunk.from_event(event))
             for utterance in self.segmenter.feed(pcm):
-                self.utterances.put_nowait(utterance)
+                self.link.utterances.put_nowait((self, utterance))
         elif AudioStop.is_type(event.type):
             tail = self.segmenter.flush()  # the satellite's own VAD ended the stream
             if tail is not None:
-                self.utterances.put_nowait(tail)
-
-    async def close(self) -> None:
-        self.worker.cancel()
-        with contextlib.suppress(asyncio.CancelledError, ConnectionError):
-            await self.worker
-
-    async def send(self, event: Event) -> None:
-        await async_write_event(event, self.writer)
-
-    async def _answer_each(self) -> None:
-        while True:
-            utterance = await self.utterances.get()
-            try:
-                await self._answer(utterance)
-            except AssistantError as exc:
-                log.warning("satellite %s: %s", self.link.entry.name, exc)
-                await self.send(Error(text=str(exc)).event())
-
-    async def _answer(self, utterance: np.ndarray) -> None:
-        link, voice = self.link, self.link.voice
-
-        def hear() -> str:
-            with link.speech.recognizer() as rec:
-                return voice.choose(transcribe(rec, utterance)).text.strip()
-
-        text = await asyncio.to_thread(hear)
-        if not re.search(r"\w", text):
-            return
-        woke, request = voice.split_wake(text)
-        needs_wake = self.start == PipelineStage.WAKE and bool(voice.wake) and not link.expecting
-        if needs_wake and not woke:
-            log.debug("satellite %s heard %r without the wake phrase", link.entry.name, text)
-            return
-        if woke:
-            await self.send(Detection(name=voice.wake).event())
-        await self.send(Transcript(text=text).event())
-        if not re.search(r"\w", request):  # the wake phrase alone: the request comes next
-            link.expecting = True
-            return
-        if self.end == PipelineStage.ASR:
-            return
-        turn = await asyncio.to_thread(voice.answer, request)
-        link.expecting = turn.expecting
-        log.info("satellite %s: %r -> %s: %r", link.entry.name, request, turn.intent, turn.reply)
-        if self.end != PipelineStage.TTS or not turn.reply:
-            return
-        await self.send(Synthesize(text=turn.reply).event())
-        started = False
-        for sentence in sentences(turn.reply):
-            audio, rate = await asyncio.to_thread(link.speech.synthesize, sentence)
-            if not started:
-                await self.send(AudioStart(rate=rate, width=2, channels=1).event())
-                started = True
-            for chunk in audio_chunks(audio, rate):
-                await self.send(chunk.event())
-        if started:
-            await self.send(AudioStop().event())
+                self.link.utterances.put_nowait((self, tail))
 
 
 class Hub:

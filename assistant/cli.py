@@ -383,7 +383,7 @@ def cmd_wyoming(args: argparse.Namespace) -> int:
         def ready(address: str) -> None:
             print(f"Wyoming services ({', '.join(services)}) on {address}", file=sys.stderr, flush=True)
 
-        serve(app, args.uri, services, satellites=not args.no_satellites, ready=ready)
+        serve(app, args.uri, services, satellites=not args.no_satellites, ready=ready, audio_idle_s=args.audio_timeout)
     finally:
         app.close()
     return 0
@@ -532,6 +532,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="what to offer (default: asr,tts,handle,intent; Home Assistant prefers intent over handle when both are offered)",
     )
     p.add_argument("--no-satellites", action="store_true", help="don't connect to the registered satellites")
+    p.add_argument(
+        "--audio-timeout", type=float, default=10.0, help="seconds a client may pause mid-utterance (default: 10)"
+    )
     p.set_defaults(func=cmd_wyoming)
     satellites = sub.add_parser("satellites", help="Pi satellites (wyoming-satellite) the hub drives").add_subparsers(
         dest="satellites_command", required=True

@@ -73,10 +73,11 @@ async def run(
     *,
     satellites: bool = True,
     ready: Callable[[str], None] | None = None,
+    audio_idle_s: float = AUDIO_IDLE_S,
 ) -> None:
     """Serve until SIGINT/SIGTERM: the Wyoming services, and the registered satellites when asked."""
     speech = await asyncio.to_thread(Speech, app)
-    server, address = await start_server(speech, uri, services)
+    server, address = await start_server(speech, uri, services, audio_idle_s)
     hub = None
     if satellites:
         from assistant.wyoming.satellites import Hub

@@ -85,9 +85,13 @@ def start_server(data: Path, *extra: str) -> Server:
     raise AssertionError(f"the server did not start in {STARTUP_S} s: {log.read_text()[-2000:]}")
 
 
-@pytest.fixture(scope="module")
+AUDIO_TIMEOUT_S = 2.0
+
+
+@pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = start_server(tmp_path_factory.mktemp("wyoming") / "data", "--no-satellites")
+    data = tmp_path_factory.mktemp("wyoming") / "data"
+    srv = start_server(data, "--no-satellites", "--audio-timeout", str(AUDIO_TIMEOUT_S))
     yield srv
     srv.stop()
 

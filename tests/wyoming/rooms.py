@@ -10,6 +10,7 @@ this module as its audio devices:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -146,7 +147,5 @@ def _snd(out_dir: Path) -> None:
 
 if __name__ == "__main__":
     role, folder = sys.argv[1], Path(sys.argv[2])
-    try:
+    with contextlib.suppress(BrokenPipeError, KeyboardInterrupt):
         (_mic if role == "mic" else _snd)(folder)
-    except (BrokenPipeError, KeyboardInterrupt):
-        pass

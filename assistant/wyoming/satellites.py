@@ -27,7 +27,7 @@ from wyoming.tts import Synthesize
 from wyoming.wake import Detection
 
 from assistant.app import App
-from assistant.audio.vad import Segmenter
+from assistant.audio.vad import FRAME, FRAME_MS, Segmenter
 from assistant.errors import AssistantError
 from assistant.household import NAME, Household
 from assistant.store import Database
@@ -128,7 +128,7 @@ class SatelliteLink:
         """A reply the satellite was not there to play; spoken when it is back."""
         self.connected = asyncio.Event()
         self.connections = 0
-        self.utterances: asyncio.Queue[tuple[Pipeline, np.ndarray]] = asyncio.Queue()
+        self.utterances: asyncio.Queue[Utterance] = asyncio.Queue()
         self._writer: asyncio.StreamWriter | None = None
         self._stopping = False
 
@@ -207,14 +207,18 @@ class SatelliteLink:
         except (ConnectionError, RuntimeError):
             return False
 
-    async def speak(self, reply: str) -> None:
-        """The reply, sentence by sentence: the first plays while the next is synthesized."""
+    async def speak(self, reply: str) -> float:
+        """The reply, sentence by sentence: the first plays while the next is synthesized.
+        Returns the seconds until its first audio was sent."""
+        began = time.monotonic()
+        first_audio_s = 0.0
         delivered = await self.send(Synthesize(text=reply).event())
         started = False
         for sentence in sentences(reply):
             audio, rate = await asyncio.to_thread(self.speech.synthesize, sentence)
             if not started:
                 delivered = delivered and await self.send(AudioStart(rate=rate, width=2, channels=1).event())
+                first_audio_s = time.monotonic() - began
                 started = True
             for chunk in audio_chunks(audio, rate):
                 delivered = delivered and await self.send(chunk.event())
@@ -222,26 +226,33 @@ class SatelliteLink:
             delivered = delivered and await self.send(AudioStop().event())
         if not delivered:
             self.undelivered = reply
+        return first_audio_s
 
     async def _answer_each(self) -> None:
         while True:
-            pipeline, utterance = await self.utterances.get()
+            utterance = await self.utterances.get()
             try:
-                await self._answer(pipeline, utterance)
+                await self._answer(utterance)
             except AssistantError as exc:
                 log.warning("satellite %s: %s", self.entry.name, exc)
                 await self.send(Error(text=str(exc)).event())
             except Exception:  # one bad turn must not end the satellite's link
                 log.exception("satellite %s: the turn failed", self.entry.name)
 
-    async def _answer(self, pipeline: Pipeline, utterance: np.ndarray) -> None:
-        voice = self.voice
+    def hear(self, pcm: np.ndarray) -> asyncio.Future[str]:
+        """What was said, worked out in a thread: the recognizer's n-best, picked by the NLU."""
 
-        def hear() -> str:
+        def work() -> str:
             with self.speech.recognizer() as rec:
-                return voice.choose(transcribe(rec, utterance)).text.strip()
+                return self.voice.choose(transcribe(rec, pcm)).text.strip()
 
-        text = await asyncio.to_thread(hear)
+        return asyncio.ensure_future(asyncio.to_thread(work))
+
+    async def _answer(self, utterance: Utterance) -> None:
+        voice, pipeline = self.voice, utterance.pipeline
+        began = time.monotonic()
+        text = await (utterance.heard or self.hear(utterance.pcm))
+        heard_s = time.monotonic() - began
         if not re.search(r"\w", text):
             return
         woke, request = voice.split_wake(text)
@@ -259,35 +270,81 @@ class SatelliteLink:
             return
         turn = await asyncio.to_thread(voice.answer, request)
         self.expecting = turn.expecting
+        answered_s = time.monotonic() - began - heard_s
         log.info("satellite %s: %r -> %s: %r", self.entry.name, request, turn.intent, turn.reply)
         if pipeline.end == PipelineStage.TTS and turn.reply:
-            await self.speak(turn.reply)
+            first_audio_s = await self.speak(turn.reply)
+            log.info(
+                "satellite %s timings: heard %.3f s after the end-of-speech pause (%s), answered in %.3f s, "
+                "first audio %.3f s later",
+                self.entry.name, heard_s, "ahead" if utterance.heard else "after it", answered_s, first_audio_s,
+            )  # fmt: skip
+
+
+@dataclass
+class Utterance:
+    pipeline: Pipeline
+    pcm: np.ndarray
+    heard: asyncio.Future[str] | None = None
+    """Its transcript, already on its way when it was started during the end-of-speech pause."""
 
 
 class Pipeline:
-    """One connection's pipeline run: the satellite's audio, cut into utterances for its link to answer."""
+    """One connection's pipeline run: the satellite's audio, cut into utterances for its link to answer.
+
+    The segmenter waits TRAILING_SILENCE_MS to be sure a command has ended, but the utterance it
+    then returns keeps only its first `padding_ms` of that silence. So once that much silence has
+    passed, the utterance's audio is already known: recognition starts then, during the rest of
+    the pause, and its result is used if the speaker did not go on (measured: bench/wyoming.py).
+    """
 
     def __init__(self, link: SatelliteLink) -> None:
         self.link = link
         self.start = PipelineStage.WAKE
         self.end = PipelineStage.TTS
+        self._reset()
+
+    def _reset(self) -> None:
         self.audio = AudioIn()
         self.segmenter = Segmenter(trailing_silence_ms=TRAILING_SILENCE_MS)
+        self._ahead: tuple[int, asyncio.Future[str]] | None = None
 
     async def on_event(self, event: Event) -> None:
         if RunPipeline.is_type(event.type):
             run = RunPipeline.from_event(event)
             self.start, self.end = run.start_stage, run.end_stage
-            self.segmenter = Segmenter(trailing_silence_ms=TRAILING_SILENCE_MS)
-            self.audio = AudioIn()
+            self._reset()
         elif AudioChunk.is_type(event.type):
             pcm = self.audio.convert(AudioChunk.from_event(event))
             for utterance in self.segmenter.feed(pcm):
-                self.link.utterances.put_nowait((self, utterance))
+                self._done(utterance)
+            self._hear_ahead()
         elif AudioStop.is_type(event.type):
             tail = self.segmenter.flush()  # the satellite's own VAD ended the stream
             if tail is not None:
-                self.link.utterances.put_nowait((self, tail))
+                self._done(tail)
+
+    def _hear_ahead(self) -> None:
+        seg = self.segmenter
+        silence_ms = seg._silence * FRAME_MS  # noqa: SLF001 - the segmenter's own count of the pause so far
+        if not seg.in_speech:
+            self._ahead = None
+        elif silence_ms < seg.padding_ms:
+            if self._ahead is not None:  # the speaker went on: that guess is for audio that is not the utterance
+                self._ahead[1].cancel()
+                self._ahead = None
+        elif self._ahead is None:
+            # the utterance as the segmenter will return it: with `padding_ms` of the pause, no more
+            extra = (silence_ms - seg.padding_ms) // FRAME_MS
+            frames = seg.speech_so_far[: len(seg.speech_so_far) - extra]
+            self._ahead = (len(frames) * FRAME, self.link.hear(np.concatenate(frames)))
+
+    def _done(self, pcm: np.ndarray) -> None:
+        ahead, self._ahead = self._ahead, None
+        heard = ahead[1] if ahead is not None and ahead[0] == len(pcm) else None
+        if ahead is not None and heard is None:
+            ahead[1].cancel()
+        self.link.utterances.put_nowait(Utterance(self, pcm, heard))
 
 
 class Hub:

@@ -6,6 +6,7 @@ this module as its audio devices:
         folder; it notes when each file's last sample went out (the end of speech, for the bench)
   snd:  one run per reply (the satellite starts it at audio-start): the audio it is sent goes to a
         file, and the time its first bytes came in (the reply starting to play) to played.jsonl
+  heard: the satellite's transcript command: what the hub heard, to heard.jsonl
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ class Room:
             str(SATELLITE_PY), "-m", "wyoming_satellite", "--uri", self.uri, "--name", self.name, "--no-zeroconf",
             "--mic-command", " ".join([*me, "mic", str(self.spool)]),
             "--snd-command", " ".join([*me, "snd", str(self.out)]),
+            "--transcript-command", " ".join([*me, "heard", str(self.out)]),
         ]  # fmt: skip
         log = (self.out.parent / "satellite.log").open("a")
         env = dict(os.environ, PYTHONPATH=str(REPO))
@@ -89,6 +91,10 @@ class Room:
     def played(self) -> list[dict]:
         path = self.out / "played.jsonl"
         return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+    def heard(self) -> list[str]:
+        path = self.out / "heard.jsonl"
+        return [json.loads(line)["text"] for line in path.read_text().splitlines()] if path.exists() else []
 
     def said(self) -> list[dict]:
         path = self.spool / "said.jsonl"
@@ -145,7 +151,12 @@ def _snd(out_dir: Path) -> None:
         log.write(json.dumps({"file": name, "started": started, "first": first, "end": time.time()}) + "\n")
 
 
+def _heard(out_dir: Path) -> None:
+    with (out_dir / "heard.jsonl").open("a") as log:
+        log.write(json.dumps({"text": sys.stdin.read(), "at": time.time()}) + "\n")
+
+
 if __name__ == "__main__":
     role, folder = sys.argv[1], Path(sys.argv[2])
     with contextlib.suppress(BrokenPipeError, KeyboardInterrupt):
-        (_mic if role == "mic" else _snd)(folder)
+        {"mic": _mic, "snd": _snd, "heard": _heard}[role](folder)

@@ -155,7 +155,7 @@ class AssistantHandler(AsyncEventHandler):
             self._drop_audio()
             self._audio, self._pcm, self._samples, self._partial = AudioIn(), [], 0, ""
             if self.speech.streaming:
-                self._streaming = self.speech.borrow()
+                self._streaming = self.speech.borrow(wait=False)
 
     def _drop_audio(self) -> None:
         self._audio, self._pcm, self._samples = None, [], 0

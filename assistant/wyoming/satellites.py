@@ -52,6 +52,9 @@ RESCAN_S = 3.0
 """How often the hub looks for satellites added or removed while it runs."""
 TRAILING_SILENCE_MS = 500
 """The end of a command: shorter than the live loop's 600 ms, as every 100 ms here is reply latency."""
+PADDING_MS = 150
+"""Silence kept around an utterance (the live loop keeps 210 ms); recognition starts once this much
+of the pause has passed, so it is reply latency too."""
 
 
 @dataclass(frozen=True)
@@ -293,7 +296,7 @@ class Pipeline:
     """One connection's pipeline run: the satellite's audio, cut into utterances for its link to answer.
 
     The segmenter waits TRAILING_SILENCE_MS to be sure a command has ended, but the utterance it
-    then returns keeps only its first `padding_ms` of that silence. So once that much silence has
+    then returns keeps only its first PADDING_MS of that silence. So once that much silence has
     passed, the utterance's audio is already known: recognition starts then, during the rest of
     the pause, and its result is used if the speaker did not go on (measured: bench/wyoming.py).
     """
@@ -306,7 +309,7 @@ class Pipeline:
 
     def _reset(self) -> None:
         self.audio = AudioIn()
-        self.segmenter = Segmenter(trailing_silence_ms=TRAILING_SILENCE_MS)
+        self.segmenter = Segmenter(trailing_silence_ms=TRAILING_SILENCE_MS, padding_ms=PADDING_MS)
         self._ahead: tuple[int, asyncio.Future[str]] | None = None
 
     async def on_event(self, event: Event) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import re
 import threading
 from collections.abc import Iterator
@@ -100,14 +101,18 @@ class Speech:
     time; more are made when several satellites speak at once, and kept for the next utterances.
     """
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: App, max_recognizers: int | None = None) -> None:
         self.app = app
         self.settings = app.config.voice
         self._phrases = shop_phrases(app)
+        self.max_recognizers = max_recognizers or max(1, os.cpu_count() or 1)
+        """Whole-utterance engines (Whisper) get no faster with more at once than there are cores, only
+        bigger (about 100 MB each): past this, an utterance waits for a free one."""
         self._free: list[Recognizer] = []
         self._lock = threading.Lock()
-        self.made = 0
-        self.primary = self._make()
+        self._returned = threading.Condition(self._lock)
+        self.made = 1
+        self.primary = create_recognizer(self.settings.stt, self._phrases, self.app.db.data_dir)
         self._free.append(self.primary)
         self.voices = installed_voices(self.settings.tts.engine)
         self._synths: dict[str, Synthesizer] = {}
@@ -118,25 +123,28 @@ class Speech:
         """The engine hears audio as it comes and has partial transcripts (Vosk)."""
         return bool(getattr(self.primary, "streaming", False))
 
-    def _make(self) -> Recognizer:
-        self.made += 1
-        return create_recognizer(self.settings.stt, self._phrases, self.app.db.data_dir)
+    def borrow(self, wait: bool = True) -> Recognizer:
+        """A recognizer for one utterance; give it back with ``give_back`` when the utterance is heard.
 
-    def borrow(self) -> Recognizer:
-        """A recognizer for one utterance; give it back with ``give_back`` when the utterance is heard."""
+        ``wait=False`` (a streaming engine, lent from the event loop for a whole utterance) makes one
+        rather than wait."""
         with self._lock:
+            while wait and not self._free and self.made >= self.max_recognizers:
+                self._returned.wait()
             if self._free:
                 return self._free.pop()
-        rec = self._make()
+            self.made += 1
         log.info("speech: %d recognizers for utterances heard at once", self.made)
-        return rec
+        return create_recognizer(self.settings.stt, self._phrases, self.app.db.data_dir)
 
     def give_back(self, rec: Recognizer) -> None:
         with self._lock:
             self._free.append(rec)
+            self._returned.notify()
 
     @contextlib.contextmanager
     def recognizer(self) -> Iterator[Recognizer]:
+        """Lent for one whole utterance, from a worker thread (it may wait for a free one)."""
         rec = self.borrow()
         try:
             yield rec

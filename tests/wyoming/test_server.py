@@ -85,3 +85,19 @@ def test_synthesize_streams_the_spoken_reply(server):
     audio = np.frombuffer(b"".join(AudioChunk.from_event(c).audio for c in chunks), "<i2")
     assert len(chunks) > 10 and len(audio) / rate > 2.0  # two sentences, spoken
     assert np.abs(audio).max() > 1000
+
+
+def test_home_assistant_style_one_connection_per_sentence_follows_the_conversation_id(server):
+    before = len(server.orders())
+    replies = []
+    for text in ["add coffee to my basket", "check out", "yes"]:
+        context = {"conversation_id": "ha-01HS6SP2XD", "device_id": None} if text != "yes" else None
+        (event,) = asyncio.run(exchange(server.port, [Transcript(text=text, context=context).event()], "handled"))
+        replies.append(Handled.from_event(event).text)
+    assert "Shall I place the order?" in replies[1] and "placed" not in replies[2]  # no id: not that conversation
+    assert len(server.orders()) == before
+    context = {"conversation_id": "ha-01HS6SP2XD"}
+    (event,) = asyncio.run(exchange(server.port, [Transcript(text="yes", context=context).event()], "handled"))
+    handled = Handled.from_event(event)
+    assert "is placed" in handled.text and handled.context == {"conversation_id": "ha-01HS6SP2XD"}
+    assert len(server.orders()) == before + 1

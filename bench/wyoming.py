@@ -118,14 +118,18 @@ def idle(pid: int, seconds: float) -> float:
 
 
 def stage_timings(log: str) -> dict[str, float]:
-    found = re.findall(r"heard ([\d.]+) s .* answered in ([\d.]+) s, first audio ([\d.]+) s", log)
+    """The hub's own account of each turn (p50): recognition, the turn, the first sentence's synthesis."""
+    found = re.findall(
+        r"recognition ([\d.]+) s \(started in the pause\), turn ([\d.]+) s, first sentence spoken in ([\d.]+) s", log
+    )
     if not found:
         return {}
     cols = np.array(found, float)
     return {
-        "recognition_after_pause_p50_s": float(np.median(cols[:, 0])),
+        "recognition_p50_s": float(np.median(cols[:, 0])),
         "turn_p50_s": float(np.median(cols[:, 1])),
         "first_sentence_tts_p50_s": float(np.median(cols[:, 2])),
+        "turns_recognized_in_the_pause": len(found),
     }
 
 
@@ -165,10 +169,13 @@ def main() -> int:
         pid = server.proc.pid
         results["idle_cpu_pct_1_satellite"] = idle(pid, args.idle)
         one: list[float | None] = []
+        mark = len(server.log.read_text())
         c0, t0 = cpu_seconds(pid), time.monotonic()
         for i in range(args.turns):
             one += talk(rooms[:1], commands[i % len(commands)])
         results["talking_cpu_pct_1_satellite"] = 100 * (cpu_seconds(pid) - c0) / (time.monotonic() - t0)
+        results["hub_cpu_s_per_command"] = (cpu_seconds(pid) - c0) / args.turns
+        results["stages_1_satellite"] = stage_timings(server.log.read_text()[mark:])
         results["rss_mb_1_satellite"] = rss_mb(pid)
         for room in rooms[1:]:
             subprocess.run(
@@ -181,6 +188,7 @@ def main() -> int:
         time.sleep(2)
         idle5 = idle(pid, args.idle)
         five: list[float | None] = []
+        mark = len(server.log.read_text())
         c0, t0 = cpu_seconds(pid), time.monotonic()
         for i in range(args.rounds):
             five += talk(rooms, commands[i % len(commands)])
@@ -190,7 +198,7 @@ def main() -> int:
             idle_cpu_pct_per_satellite=(idle5 - results["idle_cpu_pct_no_satellites"]) / 5,
             talking_cpu_pct_5_satellites=talking5,
             rss_mb_5_satellites=rss_mb(pid),
-            stages=stage_timings(server.log.read_text()),
+            stages_5_at_once=stage_timings(server.log.read_text()[mark:]),
         )
     finally:
         server.stop()
@@ -210,7 +218,9 @@ def main() -> int:
         p50 = f"{r['p50_s'] * 1000:.0f} ms" if r["p50_s"] is not None else "-"
         p95 = f"{r['p95_s'] * 1000:.0f} ms" if r["p95_s"] is not None else "-"
         print(f"{name:<40} {r['answered']:>4}/{r['turns']:<4} {p50:>8} {p95:>8}")
-    print(f"stages (p50): {results['stages']}")
+    print(f"hub stages, 1 satellite (p50): {results['stages_1_satellite']}")
+    print(f"hub stages, 5 at once (p50): {results['stages_5_at_once']}")
+    print(f"hub CPU per command: {results['hub_cpu_s_per_command']:.2f} s")
     print(f"{'hub (process tree)':<40} {'CPU % of a core':>16} {'RSS':>8}")
     print(
         f"{'no satellites, idle':<40} {results['idle_cpu_pct_no_satellites']:>16.1f} {results['rss_mb_no_satellites']:>6.0f} MB"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import threading
 import time
 from dataclasses import dataclass
 
@@ -27,7 +28,7 @@ from wyoming.tts import Synthesize
 from wyoming.wake import Detection
 
 from assistant.app import App
-from assistant.audio.vad import FRAME, FRAME_MS, Segmenter
+from assistant.audio.vad import FRAME_MS, Segmenter
 from assistant.errors import AssistantError
 from assistant.household import NAME, Household
 from assistant.store import Database
@@ -242,20 +243,25 @@ class SatelliteLink:
             except Exception:  # one bad turn must not end the satellite's link
                 log.exception("satellite %s: the turn failed", self.entry.name)
 
-    def hear(self, pcm: np.ndarray) -> asyncio.Future[str]:
+    def hear(self, pcm: np.ndarray) -> Hearing:
         """What was said, worked out in a thread: the recognizer's n-best, picked by the NLU."""
+        dropped = threading.Event()
 
         def work() -> str:
             with self.speech.recognizer() as rec:
+                if dropped.is_set():  # given up while it waited for a recognizer: leave it to others
+                    return ""
                 return self.voice.choose(transcribe(rec, pcm)).text.strip()
 
-        return asyncio.ensure_future(asyncio.to_thread(work))
+        return Hearing(len(pcm), asyncio.ensure_future(asyncio.to_thread(work)), time.monotonic(), dropped)
 
     async def _answer(self, utterance: Utterance) -> None:
         voice, pipeline = self.voice, utterance.pipeline
         began = time.monotonic()
-        text = await (utterance.heard or self.hear(utterance.pcm))
-        heard_s = time.monotonic() - began
+        hearing = utterance.heard or self.hear(utterance.pcm)
+        text = await hearing.text
+        heard_s = time.monotonic() - hearing.since
+        began = time.monotonic()
         if not re.search(r"\w", text):
             return
         woke, request = voice.split_wake(text)
@@ -273,23 +279,38 @@ class SatelliteLink:
             return
         turn = await asyncio.to_thread(voice.answer, request)
         self.expecting = turn.expecting
-        answered_s = time.monotonic() - began - heard_s
+        answered_s = time.monotonic() - began
         log.info("satellite %s: %r -> %s: %r", self.entry.name, request, turn.intent, turn.reply)
         if pipeline.end == PipelineStage.TTS and turn.reply:
             first_audio_s = await self.speak(turn.reply)
             log.info(
-                "satellite %s timings: heard %.3f s after the end-of-speech pause (%s), answered in %.3f s, "
-                "first audio %.3f s later",
-                self.entry.name, heard_s, "ahead" if utterance.heard else "after it", answered_s, first_audio_s,
+                "satellite %s timings: recognition %.3f s (started %s), turn %.3f s, first sentence spoken in %.3f s",
+                self.entry.name, heard_s, "in the pause" if utterance.heard else "after the pause", answered_s,
+                first_audio_s,
             )  # fmt: skip
+
+
+@dataclass
+class Hearing:
+    """Recognition of some audio, under way in a thread."""
+
+    samples: int
+    text: asyncio.Future[str]
+    since: float
+    """When it started (time.monotonic)."""
+    dropped: threading.Event
+
+    def cancel(self) -> None:
+        self.dropped.set()  # a thread cannot be stopped, but one still waiting for a recognizer gives up
+        self.text.cancel()
 
 
 @dataclass
 class Utterance:
     pipeline: Pipeline
     pcm: np.ndarray
-    heard: asyncio.Future[str] | None = None
-    """Its transcript, already on its way when it was started during the end-of-speech pause."""
+    heard: Hearing | None = None
+    """Its recognition, already under way when it was started during the end-of-speech pause."""
 
 
 class Pipeline:
@@ -310,7 +331,8 @@ class Pipeline:
     def _reset(self) -> None:
         self.audio = AudioIn()
         self.segmenter = Segmenter(trailing_silence_ms=TRAILING_SILENCE_MS, padding_ms=PADDING_MS)
-        self._ahead: tuple[int, asyncio.Future[str]] | None = None
+        self._ahead: Hearing | None = None
+        self.guesses_dropped = 0
 
     async def on_event(self, event: Event) -> None:
         if RunPipeline.is_type(event.type):
@@ -334,20 +356,25 @@ class Pipeline:
             self._ahead = None
         elif silence_ms < seg.padding_ms:
             if self._ahead is not None:  # the speaker went on: that guess is for audio that is not the utterance
-                self._ahead[1].cancel()
+                self._ahead.cancel()
                 self._ahead = None
+                self.guesses_dropped += 1
+                log.info("satellite %s: went on after a pause (%d early recognitions dropped)",
+                         self.link.entry.name, self.guesses_dropped)  # fmt: skip
         elif self._ahead is None:
             # the utterance as the segmenter will return it: with `padding_ms` of the pause, no more
             extra = (silence_ms - seg.padding_ms) // FRAME_MS
             frames = seg.speech_so_far[: len(seg.speech_so_far) - extra]
-            self._ahead = (len(frames) * FRAME, self.link.hear(np.concatenate(frames)))
+            self._ahead = self.link.hear(np.concatenate(frames))
 
     def _done(self, pcm: np.ndarray) -> None:
         ahead, self._ahead = self._ahead, None
-        heard = ahead[1] if ahead is not None and ahead[0] == len(pcm) else None
-        if ahead is not None and heard is None:
-            ahead[1].cancel()
-        self.link.utterances.put_nowait(Utterance(self, pcm, heard))
+        if ahead is not None and ahead.samples == len(pcm):
+            self.link.utterances.put_nowait(Utterance(self, pcm, ahead))
+            return
+        if ahead is not None:
+            ahead.cancel()
+        self.link.utterances.put_nowait(Utterance(self, pcm))
 
 
 class Hub:

@@ -1,34 +1,38 @@
 """`assistant satellites add/list/remove`: the hub's satellites, each a household device in the store."""
 
 import json
-import subprocess
-import sys
 
-from tests.wyoming.conftest import REPO
+import pytest
 
-
-def cli(data, *args: str) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "assistant.cli", *args, "--data-dir", str(data)]
-    return subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=120)
+from assistant.cli import main
 
 
-def test_satellites_are_added_listed_owned_and_removed(tmp_path):
-    data = tmp_path / "data"
-    assert cli(data, "users", "add", "sam").returncode == 0
-    assert cli(data, "satellites", "add", "kitchen", "tcp://192.168.1.20:10700", "--user", "sam").returncode == 0
-    added = cli(data, "satellites", "add", "hall", "tcp://192.168.1.21:10700")
-    assert "household" in added.stdout and "who's ordering" in added.stdout
-    listed = json.loads(cli(data, "satellites", "list", "--json").stdout)["satellites"]
+@pytest.fixture
+def cli(tmp_path, capsys):
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main([*args, "--data-dir", str(tmp_path / "data")])
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return run
+
+
+def test_satellites_are_added_listed_owned_and_removed(cli):
+    assert cli("users", "add", "sam")[0] == 0
+    assert cli("satellites", "add", "kitchen", "tcp://192.168.1.20:10700", "--user", "sam")[0] == 0
+    code, out, _ = cli("satellites", "add", "hall", "tcp://192.168.1.21:10700")
+    assert code == 0 and "household" in out and "who's ordering" in out
+    listed = json.loads(cli("satellites", "list", "--json")[1])["satellites"]
     assert listed == [
         {"name": "hall", "uri": "tcp://192.168.1.21:10700", "user": None},
         {"name": "kitchen", "uri": "tcp://192.168.1.20:10700", "user": "sam"},
     ]
-    assert cli(data, "satellites", "remove", "kitchen").returncode == 0
-    assert [s["name"] for s in json.loads(cli(data, "satellites", "list", "--json").stdout)["satellites"]] == ["hall"]
+    assert cli("satellites", "remove", "kitchen")[0] == 0
+    assert [s["name"] for s in json.loads(cli("satellites", "list", "--json")[1])["satellites"]] == ["hall"]
     for args, message in (
         (("remove", "kitchen"), "no satellite named 'kitchen'"),
         (("add", "attic", "http://pi:10700"), "tcp://HOST:PORT"),
         (("add", "attic", "tcp://pi:10700", "--user", "nobody"), "no user named 'nobody'"),
     ):
-        failed = cli(data, "satellites", *args)
-        assert failed.returncode == 2 and message in failed.stderr, failed.stderr
+        code, _, err = cli("satellites", *args)
+        assert code == 2 and message in err, err

@@ -51,8 +51,11 @@ def cli(data: Path, *args: str) -> None:
 def house(tmp_path_factory: pytest.TempPathFactory) -> Iterator[House]:
     folder = tmp_path_factory.mktemp("house")
     data = folder / "data"
-    rooms = {"kitchen": Room(folder, "kitchen").start(), "lounge": Room(folder, "lounge").start()}
+    rooms = {name: Room(folder, name).start() for name in ("kitchen", "lounge", "hall")}
     cli(data, "users", "add", "sam")
+    cli(data, "users", "add", "alice")
+    cli(data, "users", "set-code", "alice", "1234")
+    cli(data, "satellites", "add", "hall", rooms["hall"].uri)  # the household's: it asks who's ordering
     cli(data, "satellites", "add", "kitchen", rooms["kitchen"].uri, "--user", "default")
     cli(data, "satellites", "add", "lounge", rooms["lounge"].uri, "--user", "sam")
     server = start_server(data)
@@ -102,3 +105,16 @@ def test_a_satellite_killed_mid_turn_is_reconnected_and_loses_nothing(house):
     assert house.server.alive() and len(house.server.orders("default")) == 1
     house.say("kitchen", "yes")  # to the question asked before the plug was pulled
     wait_until(lambda: len(house.server.orders("default")) == 2)
+
+
+def test_a_household_satellite_asks_whos_ordering_and_the_purchase_code(house):
+    hall = house.rooms["hall"]
+    house.exchange("hall", "hey shopper, add oat milk to my basket")  # "Who's ordering? ..."
+    house.exchange("hall", "alice")
+    house.exchange("hall", "hey shopper, check out")
+    house.exchange("hall", "yes")  # "What's the purchase code for alice?"
+    assert house.server.orders("alice") == []
+    house.exchange("hall", "one two three four")
+    (order,) = house.server.orders("alice")
+    assert ["oat milk" in line["name"].lower() for line in order["lines"]] == [True]
+    assert len(hall.played()) == 5

@@ -99,14 +99,75 @@ def cmd_nlu_evaluate(args: argparse.Namespace) -> int:
     from assistant.nlu.data import load_file
     from assistant.nlu.evaluate import evaluate
 
-    data = load_file(Path(args.data))
+    if args.cross_validation:
+        return cmd_nlu_cross_validate(args)
+    if not args.data:
+        raise AssistantError("nlu evaluate needs --data TEST.yml, or --cross-validation K")
+
+    data = load_file(Path(args.data[0]))
     with _app(args) as app:
         report = evaluate(app.parse, data)
     if args.json:
-        _emit({"engine": app.engine_name, "data": str(args.data), **report.as_dict()})
+        _emit({"engine": app.engine_name, "data": str(args.data[0]), **report.as_dict()})
     else:
-        print(f"engine {app.engine_name} on {args.data}")
+        print(f"engine {app.engine_name} on {args.data[0]}")
         print(report.table())
+    return 0
+
+
+def _nlu_training_data(args: argparse.Namespace, check_regexes: bool = True):
+    """The files given with --data, or the project's own: core data and every installed skill's nlu.yml."""
+    from assistant.nlu import core_data_files
+    from assistant.nlu.data import expand_paths, load_files
+    from assistant.skills.registry import discover
+
+    if args.data:
+        return load_files(expand_paths([Path(p) for p in args.data]), check_regexes)
+    config = _config(args)
+    skills, _ = discover()
+    files = core_data_files() + [s.nlu_file for s in skills if s.nlu_file] + list(config.nlu.extra_data)
+    return load_files(files, check_regexes)
+
+
+def cmd_nlu_validate(args: argparse.Namespace) -> int:
+    from assistant.nlu.validate import domain_entities, validate
+
+    data = _nlu_training_data(args, check_regexes=False)
+    findings = validate(data, domain_entities(Path(args.domain)) if args.domain else None)
+    for finding in findings:
+        print(finding, file=sys.stderr if finding.severity == "error" else sys.stdout)
+    errors = sum(f.severity == "error" for f in findings)
+    print(
+        f"{len(data.examples)} examples, {len(data.intents)} intents, {len(data.files)} file(s): "
+        f"{errors} error(s), {len(findings) - errors} warning(s)"
+    )
+    return 1 if errors else 0
+
+
+def cmd_nlu_cross_validate(args: argparse.Namespace) -> int:
+    from assistant.nlu import create_engine
+    from assistant.nlu.crossval import cross_validate
+    from assistant.nlu.evaluate import write_reports
+
+    config = _config(args)
+    engine = args.engine or config.nlu.engine
+    data = _nlu_training_data(args)
+    result = cross_validate(
+        data,
+        lambda: create_engine(engine, config.nlu),
+        args.cross_validation,
+        progress=lambda line: print(line, file=sys.stderr, flush=True),
+    )
+    written = write_reports(result.predictions, Path(args.report), engine) if args.report else []
+    if args.json:
+        _emit(
+            {"engine": engine, "folds": result.folds, "train_seconds": result.train_seconds, **result.report.as_dict()}
+        )
+    else:
+        print(f"engine {engine}, {result.folds}-fold cross-validation on {len(data.examples)} examples")
+        print(result.report.table(per_intent=True))
+        for path in written:
+            print(f"wrote {path}")
     return 0
 
 
@@ -120,10 +181,11 @@ def cmd_nlu_export(args: argparse.Namespace) -> int:
 
 
 def cmd_orders(args: argparse.Namespace) -> int:
-    from assistant.store import Database, Orders
+    from assistant.store import Database, Orders, ensure_demo
 
     config = _config(args)
     db = Database(config.data_dir)
+    ensure_demo(db, config.user)  # a fresh data directory shows the history a chat there would
     orders = Orders(db, config.user).history()
     if args.json:
         print(json.dumps([o.as_dict() for o in orders], ensure_ascii=False, indent=None))
@@ -143,16 +205,23 @@ def cmd_catalog_import(args: argparse.Namespace) -> int:
     config = _config(args)
     db = Database(config.data_dir)
     ensure_demo(db, config.user)
-    imported, problems = Catalog(db).import_file(Path(args.file))
-    for problem in problems:
+    report = Catalog(db).import_file(Path(args.file))
+    for problem in report.problems:
         print(f"skipped {problem}", file=sys.stderr)
+    if report.updated_skus:
+        shown = ", ".join(report.updated_skus[:10]) + (" ..." if report.updated > 10 else "")
+        print(f"replaced {report.updated} products already in the shop (same SKU): {shown}", file=sys.stderr)
     print(
-        f"Imported {imported} products from {args.file}" + (f"; skipped {len(problems)} bad rows." if problems else ".")
+        f"Imported {report.imported} products from {args.file}: {report.created} new, {report.updated} updated, "
+        f"{report.unchanged} unchanged, {report.skipped} skipped."
     )
-    return 0 if imported or not problems else 1
+    if not report.imported:
+        print(f"warning: {args.file}: no products imported", file=sys.stderr)
+    return 0 if report.imported else 1
 
 
 def cmd_skills_list(args: argparse.Namespace) -> int:
+    from assistant.skills import consent
     from assistant.skills.registry import discover
     from assistant.skills.state import SkillStates
     from assistant.store import Database
@@ -162,11 +231,12 @@ def cmd_skills_list(args: argparse.Namespace) -> int:
     skills, problems = discover(config.skills)
     rows = []
     for s in skills:
-        enabled = states.enabled(s.name, s.builtin)
+        agreed = consent.check(states, s.name, s.version, s.permissions, s.builtin)
+        enabled = agreed.allowed
         rows.append({
-            "name": s.name, "version": s.cls.version, "source": s.source, "builtin": s.builtin,
-            "intents": sorted(s.intents), "permissions": sorted(s.cls.permissions), "enabled": enabled,
-            "status": "ok" if enabled else (states.reason(s.name) or "disabled until you enable it"),
+            "name": s.name, "version": s.version, "source": s.source, "builtin": s.builtin,
+            "intents": sorted(s.intents), "permissions": sorted(s.permissions), "enabled": enabled,
+            "status": agreed.status,
         })  # fmt: skip
     for p in problems:
         rows.append({"name": p.name, "version": None, "source": p.source, "builtin": False, "intents": [],
@@ -185,7 +255,8 @@ def cmd_skills_list(args: argparse.Namespace) -> int:
 
 
 def cmd_skills_enable(args: argparse.Namespace) -> int:
-    from assistant.sdk import PERMISSIONS
+    from assistant.nlu import load_training_data
+    from assistant.skills import consent
     from assistant.skills.registry import discover
     from assistant.skills.state import SkillStates
     from assistant.store import Database
@@ -203,17 +274,52 @@ def cmd_skills_enable(args: argparse.Namespace) -> int:
         states.set(skill.name, False, "disabled by you")
         print(f"Skill '{skill.name}' is disabled.")
         return 0
-    print(f"Skill '{skill.name}' {skill.cls.version} from {skill.source} asks to:")
-    for permission in sorted(skill.cls.permissions) or ["(nothing: it needs no permissions)"]:
-        print(f"  - {PERMISSIONS.get(permission, permission)}")
+    version, permissions = skill.version, frozenset(skill.permissions)
+    if not skill.builtin:
+        refused = consent.refusal(
+            skill.name, skill.source, permissions, intents=skill.intents, nlu_file=skill.nlu_file,
+            builtins={s.name for s in skills if s.builtin},
+            builtin_data=load_training_data([s.nlu_file for s in skills if s.builtin and s.nlu_file]),
+        )  # fmt: skip
+        if refused:
+            raise AssistantError(refused)
+    grant = states.granted(skill.name)
+    new = permissions - grant.permissions if grant else frozenset()
+    print(f"Skill '{skill.name}' {version} from {skill.source} asks to:")
+    for permission in sorted(permissions):
+        print(f"  - {'(new) ' if permission in new else ''}{consent.plain_words(permission)}")
+    if not permissions:
+        print("  - nothing: it needs no permissions")
+    if new:
+        print(f"You agreed to less for version {grant.version}; it stays off until you agree to this.")
     if not args.yes:
         if not sys.stdin.isatty():
             raise AssistantError("enabling a skill needs your agreement: run it in a terminal, or add --yes")
         if input("Enable it? [y/N] ").strip().lower() not in ("y", "yes"):
             print("Not enabled.")
             return 1
-    states.set(skill.name, True, "enabled by you")
+    states.grant(skill.name, version, permissions)
     print(f"Skill '{skill.name}' is enabled; its phrases are learned the next time the assistant starts.")
+    if not skill.builtin:
+        print(f"Everything it reads or does is logged: assistant skills log {skill.name}")
+    return 0
+
+
+def cmd_skills_log(args: argparse.Namespace) -> int:
+    from assistant.skills.access_log import AccessLog
+
+    log = AccessLog(_data_dir(args))
+    try:
+        entries = log.entries(args.name, limit=args.limit)
+    finally:
+        log.close()
+    if args.json:
+        _emit({"entries": [e.as_dict() for e in entries]})
+        return 0
+    for e in entries:
+        print(f"{e.at.astimezone():%Y-%m-%d %H:%M:%S}  {e.skill:<16} {e.capability}.{e.method:<16} {e.summary}")
+    if not entries:
+        print(f"No calls by skill '{args.name}' are logged." if args.name else "No skill calls are logged.")
     return 0
 
 
@@ -241,7 +347,16 @@ def cmd_listen(args: argparse.Namespace) -> int:
                     "no microphone found: use 'assistant chat' to type, or 'assistant listen --wav FILE'"
                 )
             check_input(app.config.voice.audio.input_device, 16000)
-            run_live(voice, max_turns=args.max_turns, as_json=args.json)
+            out = sys.stderr if args.json else sys.stdout
+            try:
+                run_live(
+                    voice,
+                    max_turns=args.max_turns,
+                    show=lambda line: print(line, file=out, flush=True),
+                    emit=_emit if args.json else None,
+                )
+            except KeyboardInterrupt:
+                print(file=sys.stderr)
             return 0
         turns = voice.from_wav(Path(args.wav), speak=bool(args.reply_wav))
         for spoken in turns:
@@ -428,7 +543,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--data-dir",
         help="where the database and models live (default: the user data directory, or $ASSISTANT_DATA_DIR)",
     )
-    common.add_argument("--config", help="config file (default: ./config.yml or $ASSISTANT_CONFIG)")
+    common.add_argument(
+        "--config", help="config file (default: $ASSISTANT_CONFIG, else config.yml in the assistant's own folder)"
+    )
     common.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     engine = argparse.ArgumentParser(add_help=False)
     engine.add_argument("--engine", help="NLU engine: embedded or rasa (default: from config.yml)")
@@ -450,10 +567,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("texts", nargs="*")
     p.add_argument("--json", action="store_true", help="Rasa /model/parse shaped output, one per line")
     p.set_defaults(func=cmd_nlu_parse)
-    p = nlu.add_parser("evaluate", parents=[common, engine], help="score a Rasa-format test file")
-    p.add_argument("--data", required=True, help="Rasa-format YAML test file")
+    p = nlu.add_parser("evaluate", parents=[common, engine], help="score a Rasa-format test file, or cross-validate")
+    p.add_argument("--data", nargs="+", help="Rasa-format YAML test file (with --cross-validation: the data to split)")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--cross-validation", type=int, metavar="K", help="K-fold cross-validation, as `rasa test nlu`")
+    p.add_argument("--report", metavar="DIR", help="write Rasa-style intent_report.json and entity reports here")
     p.set_defaults(func=cmd_nlu_evaluate)
+    p = nlu.add_parser("validate", parents=[common], help="check training data as `rasa data validate` does")
+    p.add_argument("--data", nargs="+", help="files or folders (default: the core data and every skill's nlu.yml)")
+    p.add_argument("--domain", help="a Rasa domain.yml whose entities the data must use")
+    p.set_defaults(func=cmd_nlu_validate)
     p = nlu.add_parser("export", parents=[common], help="write the merged data as a Rasa project")
     p.add_argument("dir")
     p.set_defaults(func=cmd_nlu_export)
@@ -508,6 +631,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = skills.add_parser("disable", parents=[common], help="switch a skill off")
     p.add_argument("name")
     p.set_defaults(func=cmd_skills_enable, enable=False, yes=True)
+    p = skills.add_parser("log", parents=[common], help="what third-party skills read and did, newest first")
+    p.add_argument("name", nargs="?", help="only this skill")
+    p.add_argument("--limit", type=int, default=200, help="at most this many entries (default: 200)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_skills_log)
     users = sub.add_parser("users", help="the people of the household").add_subparsers(
         dest="users_command", required=True
     )
@@ -574,6 +702,11 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as exc:  # a bug of ours: one line, the traceback only with -v
+        if getattr(args, "verbose", False):
+            log.exception("unexpected error")
+        print(f"error: unexpected {type(exc).__name__}: {exc} (run with -v for details)", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

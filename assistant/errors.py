@@ -22,6 +22,37 @@ class EngineNotAvailable(AssistantError):
 class StoreError(AssistantError):
     """The data directory or the database cannot be used."""
 
+    SPOKEN = "Sorry, I couldn't reach your shopping data, so I haven't done that."
+
+    @property
+    def spoken(self) -> str:
+        """One sentence for the user; the message (for the log) names the file and the cause."""
+        return self.SPOKEN
+
+
+class StoreBusy(StoreError):
+    """Another program or device held the database past the busy timeout."""
+
+    SPOKEN = "Sorry, your shopping data is busy with another device, so I haven't done that. Please try again."
+
+
+class StoreFull(StoreError):
+    """The disk holding the database is full."""
+
+    SPOKEN = "Sorry, the disk is full, so I couldn't save anything and haven't done that."
+
+
+class StoreCorrupt(StoreError):
+    """The database file is damaged or is not a database."""
+
+    SPOKEN = "Sorry, your shopping data file is damaged, so I can't do that. The log says how to fix it."
+
+
+class StoreReadOnly(StoreError):
+    """The database or its folder cannot be written."""
+
+    SPOKEN = "Sorry, your shopping data is read-only, so I can't change anything. The log says which file."
+
 
 class ImportRowError(AssistantError):
     """A catalogue row is invalid."""

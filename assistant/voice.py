@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import queue
 import re
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -196,17 +194,19 @@ class LiveLoop:
         self,
         voice: Voice,
         *,
+        show: Callable[[str], None],
+        emit: Callable[[dict[str, Any]], None] | None = None,
         push_to_talk: bool = False,
-        show: Callable[[str], None] | None = None,
-        as_json: bool = False,
     ) -> None:
+        """``show`` gets each line for the person at the terminal ("heard: ...", "assistant: ...");
+        ``emit`` (for ``listen --json``) one record per answered turn."""
         import sounddevice as sd
 
         self.sd = sd
         self.voice = voice
         self.push_to_talk = push_to_talk
-        self.as_json = as_json
-        self.show = show or (lambda line: print(line, file=sys.stderr if as_json else sys.stdout, flush=True))
+        self.show = show
+        self.emit = emit
         audio = voice.app.config.voice.audio
         self.input_device = audio.input_device
         self.output_device = audio.output_device
@@ -307,9 +307,8 @@ class LiveLoop:
                     finished = self.play(audio, rate)
                     silent_since = time.monotonic()
                     turns += 1
-                    if self.as_json:
-                        record = SpokenTurn(transcript, turn).to_json() | {"interrupted": not finished}
-                        print(json.dumps(record), flush=True)
+                    if self.emit is not None:
+                        self.emit(SpokenTurn(transcript, turn).to_json() | {"interrupted": not finished})
                     if turn.end or (max_turns is not None and turns >= max_turns):
                         return
                     if not finished:
@@ -363,12 +362,18 @@ def close_quietly(stream, timeout: float = 2.0) -> None:  # noqa: ANN001 - a sou
         log.warning("the sound device did not close within %.0f s; leaving it", timeout)
 
 
-def run_live(voice: Voice, max_turns: int | None = None, *, as_json: bool = False) -> None:
+def run_live(
+    voice: Voice,
+    max_turns: int | None = None,
+    *,
+    show: Callable[[str], None],
+    emit: Callable[[dict[str, Any]], None] | None = None,
+) -> None:
     try:
         push_to_talk = voice.app.config.voice.audio.push_to_talk
-        LiveLoop(voice, push_to_talk=push_to_talk, as_json=as_json).run(max_turns)
+        LiveLoop(voice, show=show, emit=emit, push_to_talk=push_to_talk).run(max_turns)
     except KeyboardInterrupt:
-        print(file=sys.stderr)
+        raise
     except Exception as exc:
         import sounddevice
 

@@ -29,6 +29,26 @@ SCRIPT = [
 ]  # fmt: skip
 
 
+CONCURRENT = """
+import json, sys, time
+from pathlib import Path
+from assistant.app import App
+from assistant.config import load_config
+sys.path.insert(0, "bench")
+from core import SCRIPT
+app = App.build(load_config(), data_dir=Path(sys.argv[1]), engine=sys.argv[2])
+conversation = app.conversation()
+times = []
+for i in range(int(sys.argv[3])):
+    t0 = time.perf_counter()
+    conversation.handle(SCRIPT[i % len(SCRIPT)])
+    times.append((time.perf_counter() - t0) * 1000)
+app.close()
+print(json.dumps(times))
+"""
+"""One of 8 processes: a conversation of the same user, its turn latencies as JSON."""
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -119,6 +139,18 @@ def main() -> int:
             capture_output=True, text=True, env=env, check=True, cwd=REPO,
         )  # fmt: skip
         results["rss_mb_after_start"] = round(int(rss.stdout.strip()) / 1024, 1)
+
+        # 8 assistants of one user on one data directory at once (8 devices, or 8 processes)
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", CONCURRENT, str(Path(tmp) / "data"), args.engine, str(args.turns // 8)],
+                stdout=subprocess.PIPE, text=True, env=env, cwd=REPO,
+            )  # fmt: skip
+            for _ in range(8)
+        ]
+        concurrent = [ms for p in procs for ms in json.loads(p.communicate()[0])]
+        results["turn_ms_p50_8_processes"] = round(percentile(concurrent, 0.5), 1)
+        results["turn_ms_p95_8_processes"] = round(percentile(concurrent, 0.95), 1)
 
         # embedded training time alone, on an empty cache
         from assistant.nlu.embedded import EmbeddedEngine

@@ -1,18 +1,22 @@
-"""Benchmark of skill isolation: added latency per skill call, and memory per skill process.
+"""Benchmark of skill isolation: worker start, added latency per call and memory per skill, with and without the sandbox.
 
-    .venv/bin/python bench/isolation.py [--calls 300]
+    .venv/bin/python bench/isolation.py [--calls 300] [--starts 10]
 
-Installs the example recipes skill into a temporary folder, then calls the same handler in-process
-and in its worker process. Prints a table and writes bench/results/isolation.json.
+Installs the example recipes skill into a temporary folder, then calls its handler in this process
+(the baseline: what a built-in pays) and in its worker, unsandboxed and in bubblewrap. Prints a
+table and writes bench/results/isolation.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -26,9 +30,38 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def tree_rss_mb(pid: int) -> float:
+    """RSS of a process and all its descendants (bwrap's two processes and the worker)."""
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        total += rss_mb(current)
+        for task in Path(f"/proc/{current}/task").iterdir():
+            children = (task / "children").read_text().split()
+            todo += [int(c) for c in children]
+    return total
+
+
+def landlock_abi() -> int:
+    """The kernel's Landlock ABI version (0: none), read with the landlock_create_ruleset syscall."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    version = libc.syscall(444, None, 0, 1)  # LANDLOCK_CREATE_RULESET_VERSION
+    return max(0, version)
+
+
+def timed(fn: Callable[[], object], runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return times
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=300)
+    parser.add_argument("--starts", type=int, default=10)
     args = parser.parse_args()
     site = Path(tempfile.mkdtemp()) / "site"
     subprocess.run(
@@ -36,45 +69,89 @@ def main() -> int:
         check=True,
     )  # fmt: skip
     sys.path.insert(0, str(site))
-    from assistant.app import App
-    from assistant.config import load_config
+    import assistant.skills.isolation as isolation
     from assistant.nlu.parse import Entity
-    from assistant.sdk import Request
-    from assistant.skills.state import SkillStates
+    from assistant.sdk import CAPABILITIES, Context, Conversation, Request, ShopInfo
+    from assistant.skills.capabilities import CartAccess, CatalogAccess, OrdersAccess
+    from assistant.skills.registry import discover
+    from assistant.skills.sandbox import bwrap_available
+    from assistant.store import Catalog, Database, Orders, Recommender, ensure_demo
     from bench.core import machine, percentile, print_table, save
 
-    results: dict[str, object] = {}
-    # a real call: catalogue searches and basket writes, each a round trip to the core when isolated
-    request = Request("add_recipe", "add what I need for pancakes", 1.0, (Entity("dish", "pancakes", 0, 1),))
-    for isolation in ("none", "third-party"):
-        config = load_config(REPO / "config.yml")
-        config.dialogue.isolation = isolation
-        with tempfile.TemporaryDirectory() as tmp:
-            SkillStates(Path(tmp)).set("recipes", True)
-            app = App.build(config, data_dir=Path(tmp))
-            loaded = app.dispatcher.by_name["recipes"]
-            ctx = app.conversation().context(loaded)
+    results: dict[str, object] = {"machine": machine(), "landlock_abi": landlock_abi()}
+    sandbox = bwrap_available()
+    results["sandbox"] = "bubblewrap" if sandbox is None else f"none ({sandbox})"
+    loaded = next(s for s in discover()[0] if s.name == "recipes")
+    shop = ShopInfo("GBP", True, None, "Home", 1, 10, 3)
+    pancakes = Request("add_recipe", "add what I need for pancakes", 1.0, (Entity("dish", "pancakes", 0, 1),))
+    unknown = Request("add_recipe", "add what I need for haggis", 1.0, (Entity("dish", "haggis", 0, 1),))
+    requests = {"round_trip": unknown, "recipe": pancakes}
+    """round_trip: one call, no capability use; recipe: 5 searches, 5 basket writes, one basket read."""
 
-            def call(loaded=loaded, ctx=ctx, app=app):
-                return app.dispatcher.call(loaded, loaded.intents["add_recipe"], request, None, ctx, 10.0)
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = Path(tmp)
+        db = Database(data_dir)
+        ensure_demo(db, "me")
+        orders = Orders(db, "me")
+        caps = {
+            "catalog": CatalogAccess(Catalog(db)),
+            "cart": CartAccess(orders),
+            "orders": OrdersAccess(orders, Recommender(db, orders)),
+        }
 
-            reply = call()  # warm up (and start the worker)
-            assert reply.speech.startswith("For pancakes"), reply.speech
-            times = []
-            for _ in range(args.calls):
+        # the baseline: the same class in this process, as a built-in runs
+        import recipes_skill
+
+        skill = recipes_skill.RecipesSkill(recipes_skill.Settings())
+        ctx = Context("recipes", loaded.permissions, {k: caps[k] for k in CAPABILITIES if k in caps}, Conversation(), {}, shop, [])  # fmt: skip
+        for kind, request in requests.items():
+            times = timed(lambda r=request: (skill.add_recipe(ctx, r), orders.clear_cart()), args.calls)
+            results[f"in_process_{kind}_ms_p50"] = round(percentile(times, 0.5), 3)
+            results[f"in_process_{kind}_ms_p95"] = round(percentile(times, 0.95), 3)
+
+        modes = [("unsandboxed", True)] + ([("sandboxed", False)] if sandbox is None else [])
+        for mode, unsandboxed in modes:
+            if unsandboxed:  # as on a machine without bubblewrap, with skills_unsandboxed: true
+                isolation.bwrap_available = lambda: "measured without the sandbox"
+            else:
+                isolation.bwrap_available = bwrap_available
+            starts = []
+            for _ in range(args.starts):
+                worker = isolation.SkillWorker(loaded, data_dir, allow_unsandboxed=unsandboxed)
                 t0 = time.perf_counter()
+                worker.start()
+                starts.append((time.perf_counter() - t0) * 1000)
+                worker.stop()
+            results[f"{mode}_start_ms_median"] = round(statistics.median(starts), 1)
+            worker = isolation.SkillWorker(loaded, data_dir, allow_unsandboxed=unsandboxed)
+            worker.start()
+            for kind, request in requests.items():
+
+                def call(r: Request = request, w: isolation.SkillWorker = worker) -> None:
+                    w.call("add_recipe", r, None, Conversation(), shop, [], caps, 10.0)
+                    orders.clear_cart()
+
                 call()
-                times.append((time.perf_counter() - t0) * 1000)
-            results[f"{isolation}_call_ms_p50"] = round(percentile(times, 0.5), 3)
-            results[f"{isolation}_call_ms_p95"] = round(percentile(times, 0.95), 3)
-            executor = app.dispatcher.executors.get("recipes")
-            worker = getattr(executor, "worker", None)
-            if worker is not None and worker._proc is not None:
-                results["worker_rss_mb"] = round(rss_mb(worker._proc.pid), 1)
-            app.close()
-    results["added_ms_p50"] = round(results["third-party_call_ms_p50"] - results["none_call_ms_p50"], 3)
-    results["added_ms_p95"] = round(results["third-party_call_ms_p95"] - results["none_call_ms_p95"], 3)
-    results["machine"] = machine()
+                times = timed(call, args.calls)
+                results[f"{mode}_{kind}_ms_p50"] = round(percentile(times, 0.5), 3)
+                results[f"{mode}_{kind}_ms_p95"] = round(percentile(times, 0.95), 3)
+                added = percentile(times, 0.5) - results[f"in_process_{kind}_ms_p50"]  # type: ignore[operator]
+                results[f"{mode}_{kind}_added_ms_p50"] = round(added, 3)
+            assert worker.pid is not None
+            results[f"{mode}_worker_rss_mb"] = round(tree_rss_mb(worker.pid), 1)
+            worker.stop()
+        isolation.bwrap_available = bwrap_available
+        if sandbox is None:
+            plain = timed(lambda: subprocess.run(["true"], check=True), 20)
+            boxed = timed(
+                lambda: subprocess.run(
+                    ["bwrap", "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "--proc", "/proc", "true"],
+                    check=True,
+                ),
+                20,
+            )
+            results["bwrap_alone_added_ms_median"] = round(statistics.median(boxed) - statistics.median(plain), 2)
+        db.close()
     print_table(results)
     save("isolation", results)
     return 0

@@ -52,6 +52,8 @@ else
   step "./.venv is up to date"
 fi
 
+scripts/install-sandbox.sh
+
 if [ "$WANT_VOICE" = 1 ]; then
   if [ -x scripts/install-voice.sh ]; then
     if [ "$WANT_TEST" = 1 ]; then scripts/install-voice.sh --test; else scripts/install-voice.sh; fi

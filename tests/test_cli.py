@@ -100,3 +100,20 @@ def test_catalog_import_reports_bad_rows(tmp_path):
     proc = run("catalog", "import", str(csv), data_dir=tmp_path / "data")
     assert proc.returncode == 0
     assert "Imported 1 products" in proc.stdout and f"{csv}:3" in proc.stderr
+
+
+@pytest.mark.slow
+def test_household_members_have_their_own_basket_and_purchase_code(tmp_path):
+    assert run("users", "add", "tom", data_dir=tmp_path).returncode == 0
+    assert "already exists" in run("users", "add", "tom", data_dir=tmp_path).stderr
+    assert run("users", "set-code", "tom", "12", data_dir=tmp_path).returncode != 0  # too short to be a code
+    assert run("users", "set-code", "tom", "2580", data_dir=tmp_path).returncode == 0
+    users = json.loads(run("users", "list", "--json", data_dir=tmp_path).stdout)["users"]
+    assert {"name": "tom", "purchase_code": True} in users
+    proc = run("chat", "--json", "--user", "tom", stdin="add bananas to my basket\ncheck out\nyes\n2 5 8 0\n",
+               data_dir=tmp_path)  # fmt: skip
+    replies = [json.loads(line)["reply"] for line in proc.stdout.splitlines()]
+    assert "purchase code" in replies[2] and "is placed" in replies[3], replies
+    # the configured user's basket and new orders are untouched
+    proc = run("chat", "--json", stdin="what's in my basket\n", data_dir=tmp_path)
+    assert "empty" in json.loads(proc.stdout.splitlines()[0])["reply"].lower()

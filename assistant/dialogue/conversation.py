@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -21,7 +22,9 @@ from assistant.nlu.embedded import clean
 from assistant.nlu.parse import Entity, IntentScore, Parse
 from assistant.purchase import PlaceResult, Refusal, when
 from assistant.sdk import Context, Reply, Request, ShopInfo
+from assistant.skills.access_log import AccessLogReader
 from assistant.skills.capabilities import CartAccess, CatalogAccess, OrdersAccess, PrivacyAccess, ProfileAccess
+from assistant.skills.isolation import Recorder
 from assistant.skills.registry import LoadedSkill
 from assistant.store import Orders, Quote, Recommender
 
@@ -102,12 +105,13 @@ class Conversation:
                 "orders": OrdersAccess(orders, Recommender(self.app.db, orders)),
                 "profile": ProfileAccess(member.name, self.app.config.shop.delivery_address),
                 "privacy": PrivacyAccess(orders, self._forget),
+                "access_log": AccessLogReader(self.app.access_log, member.name),
             },
         )
 
     def _forget(self) -> None:
         self.session = Session(last_reply=self.session.last_reply)
-        self.app.forget_skills_data()
+        self.app.forget_skills_data(self.member.name if self.member else "")
 
     # -- one turn -----------------------------------------------------------------------------
     def handle(self, text: str, parse: Parse | None = None) -> Turn:
@@ -128,6 +132,9 @@ class Conversation:
             except StoreError as exc:  # busy, full, corrupt, read-only: say so, keep running
                 log.error("turn failed: %s", exc)
                 reply, skill = Reply(_spoken(exc)), None
+            except sqlite3.Error as exc:  # one the store did not name: the same, said plainly
+                log.error("turn failed: the database: %s", exc)
+                reply, skill = Reply(_spoken(StoreError(str(exc)))), None
             except AssistantError as exc:
                 log.error("turn failed: %s", exc)
                 reply, skill = Reply("Sorry, something went wrong on my side, so I couldn't do that."), None
@@ -166,7 +173,13 @@ class Conversation:
             answer = read_answer(request)
             if answer is Answer.YES:
                 session.confirm = None
-                return self._confirmed(pending, request)
+                try:
+                    return self._confirmed(pending, request)
+                except (StoreError, sqlite3.Error) as exc:  # nothing happened: the question stands
+                    log.error("turn failed: %s", exc)
+                    session.confirm = pending
+                    spoken = _spoken(exc if isinstance(exc, StoreError) else StoreError(str(exc)))
+                    return Reply(f"{spoken} {pending.question}".strip(), expect="confirm"), pending.skill
             if answer is Answer.NO:
                 session.confirm = None
                 return self._denied(pending, request)
@@ -217,7 +230,7 @@ class Conversation:
             offered = Request(intent, offered.text, offered.confidence, offered.entities, confirmed=True)
             return self._call(target, intent, offered)
         loaded = dispatcher.by_name.get(pending.skill)
-        handler = loaded.cls.confirm_handlers("confirm").get(pending.action) if loaded else None
+        handler = loaded.confirm_actions.get(pending.action) if loaded else None
         if loaded is None or handler is None:
             return Reply("Okay."), pending.skill
         return self._call(loaded, request.intent, request, method=handler, data=pending.data)
@@ -226,7 +239,7 @@ class Conversation:
         if pending.quote is not None:
             self.app.gate.cancel(pending.quote.token)
         loaded = self.app.dispatcher.by_name.get(pending.skill)
-        handler = loaded.cls.confirm_handlers("deny").get(pending.action) if loaded else None
+        handler = loaded.deny_actions.get(pending.action) if loaded else None
         if loaded is not None and handler is not None:
             return self._call(loaded, request.intent, request, method=handler, data=pending.data)
         if pending.quote is not None:
@@ -283,12 +296,12 @@ class Conversation:
             return self._ask_purchase(
                 Reply("Your basket changed since I read it out.", purchase=None), pending.skill, pending, quote
             )
-        return Reply("Sorry, that checkout has expired. Say check out to start again.")
+        return Reply(result.speech or "Sorry, that checkout has expired. Say check out to start again.")
 
     def _propose(self, reply: Reply, skill: str) -> str:
         """A skill proposed a purchase: the gate prices it and the core asks, naming the real total."""
         loaded = self.app.dispatcher.by_name.get(skill)
-        if loaded is None or "orders.place" not in loaded.cls.permissions:
+        if loaded is None or "orders.place" not in loaded.permissions:
             log.error("skill '%s' proposed a purchase without the 'orders.place' permission", skill)
             return f"Sorry, the {skill} skill had a problem, so I couldn't do that. Everything else still works."
         assert self._account is not None and reply.purchase is not None
@@ -319,10 +332,13 @@ class Conversation:
             shop.max_quantity,
             self.app.config.dialogue.items_read,
         )
+        capabilities = self._account.capabilities if self._account else {"catalog": CatalogAccess(self.app.catalog)}
+        if not loaded.builtin:  # the log of what others did is for the built-in privacy skill only
+            capabilities = {k: v for k, v in capabilities.items() if k != "access_log"}
         return Context(
             loaded.name,
-            frozenset(loaded.cls.permissions),
-            self._account.capabilities if self._account else {"catalog": CatalogAccess(self.app.catalog)},
+            frozenset(loaded.permissions),
+            capabilities,
             self.session.conversation,
             self.session.memory.setdefault(loaded.name, {}),
             info,
@@ -340,7 +356,7 @@ class Conversation:
         data: dict | None = None,
     ) -> tuple[Reply, str | None]:
         """Run a handler with a time limit; any failure becomes a short apology naming the skill."""
-        if self._account is None and ACCOUNT_PERMISSIONS & set(loaded.cls.permissions):
+        if self._account is None and ACCOUNT_PERMISSIONS & set(loaded.permissions):
             return self._ask_who(loaded, intent, request)
         self.session.calling = (intent, request)
         name = method or loaded.intents[intent]
@@ -352,6 +368,7 @@ class Conversation:
                 data if method else None,
                 self.context(loaded),
                 self.app.config.dialogue.skill_timeout,
+                None if loaded.builtin else self._recorder(loaded),
             )
         except StoreError:
             raise
@@ -360,6 +377,15 @@ class Conversation:
             return self.app.skill_failed(loaded), loaded.name
         self.app.skill_succeeded(loaded)
         return reply, loaded.name
+
+    def _recorder(self, loaded: LoadedSkill) -> Recorder:
+        """Puts each capability call of a third-party skill on the record, for the user to ask about."""
+        user = self.member.name if self.member else ""
+
+        def record(capability: str, method: str, args: tuple, kwargs: dict, result: object) -> None:
+            self.app.access_log.record_call(loaded.name, capability, method, args, kwargs, result, user)
+
+        return record
 
     def _ask_who(self, loaded: LoadedSkill, intent: str, request: Request) -> tuple[Reply, str | None]:
         members = self.app.household.members()

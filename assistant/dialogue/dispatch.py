@@ -9,14 +9,15 @@ late answer is thrown away with its writes, so "Sorry, I couldn't do that" is tr
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from assistant.errors import AssistantError, PermissionDenied, SkillCrashed, SkillTimedOut, StoreError
+from assistant.errors import AssistantError, SkillCrashed, SkillTimedOut, StoreError
 from assistant.sdk import Context, Reply, Request
-from assistant.skills.isolation import SkillWorker
+from assistant.skills.isolation import Recorder, SkillWorker
 from assistant.skills.registry import LoadedSkill
 from assistant.skills.state import SkillStates
 from assistant.store import Database
@@ -25,12 +26,17 @@ log = logging.getLogger(__name__)
 
 FAILURES_BEFORE_DISABLE = 3
 """A third-party skill that fails this many times in a row is switched off."""
+BUSY_SHARE = 0.8
+"""Of a skill's time limit, how long its call waits for a store another writer holds; then the user
+hears that the database is busy (the truth) rather than that the skill failed."""
 
 
 class Executor(Protocol):
     """Runs one handler of one skill and returns its reply, or raises a SkillError."""
 
-    def call(self, method: str, request: Request, data: dict | None, ctx: Context, timeout: float) -> Any: ...
+    def call(
+        self, method: str, request: Request, data: dict | None, ctx: Context, timeout: float, record: Recorder | None
+    ) -> Any: ...
 
     def stop(self) -> None: ...
 
@@ -53,14 +59,17 @@ class InThread:
         self.loaded = loaded
         self.db = db
 
-    def call(self, method: str, request: Request, data: dict | None, ctx: Context, timeout: float) -> Any:
+    def call(
+        self, method: str, request: Request, data: dict | None, ctx: Context, timeout: float, record: Recorder | None
+    ) -> Any:
         fn = getattr(self.loaded.skill, method)
         state = _CallState(threading.Lock())
         result: dict[str, Any] = {}
 
         def run() -> None:
             try:
-                with self.db.transaction():
+                # wait for a busy store only while the user would still hear the answer
+                with self.db.transaction(busy_timeout=timeout * BUSY_SHARE):
                     reply = fn(ctx, request, data) if data is not None else fn(ctx, request)
                     with state.lock:
                         if state.abandoned:
@@ -103,11 +112,15 @@ class InWorker:
         self.db = db
         self._lock = threading.Lock()  # one call at a time down one worker's pipe
 
-    def call(self, method: str, request: Request, data: dict | None, ctx: Context, timeout: float) -> Any:
-        with self._lock, self.db.transaction():
+    def call(
+        self, method: str, request: Request, data: dict | None, ctx: Context, timeout: float, record: Recorder | None
+    ) -> Any:
+        with self._lock, self.db.transaction(busy_timeout=timeout * BUSY_SHARE):
             # the worker's capability calls run here, in this transaction: a timeout raises and
             # rolls them back with it
-            return self.worker.call(method, request, data, ctx.conversation, ctx.shop, ctx.skills, ctx._caps, timeout)
+            return self.worker.call(
+                method, request, data, ctx.conversation, ctx.shop, ctx.skills, ctx._caps, timeout, record
+            )
 
     def stop(self) -> None:
         self.worker.stop()
@@ -116,7 +129,15 @@ class InWorker:
 class Dispatcher:
     """The enabled skills: who handles which intent, and the one way to call a handler."""
 
-    def __init__(self, skills: list[LoadedSkill], disabled: list[LoadedSkill], db: Database, isolation: str) -> None:
+    def __init__(
+        self,
+        skills: list[LoadedSkill],
+        disabled: list[LoadedSkill],
+        db: Database,
+        isolation: str,
+        *,
+        allow_unsandboxed: bool = False,
+    ) -> None:
         self.db = db
         self.states = SkillStates(db.data_dir)
         self.skills = list(skills)
@@ -125,11 +146,9 @@ class Dispatcher:
         self.executors: dict[str, Executor] = {}
         self._lock = threading.Lock()
         for loaded in self.skills:
-            in_worker = loaded.target and (isolation == "all" or (isolation == "third-party" and not loaded.builtin))
-            if in_worker:
-                worker = SkillWorker(
-                    loaded.name, loaded.target, loaded.settings, frozenset(loaded.cls.permissions), [db.data_dir]
-                )
+            # third-party code never runs in this process, whatever the setting says
+            if not loaded.builtin or (isolation == "all" and loaded.target):
+                worker = SkillWorker(loaded, db.data_dir, allow_unsandboxed=allow_unsandboxed)
                 worker.start_in_background()
                 self.executors[loaded.name] = InWorker(worker, db)
             else:
@@ -159,21 +178,29 @@ class Dispatcher:
         return [s.nlu_file for s in self.skills if s.nlu_file]
 
     def described(self) -> list[tuple[str, str]]:
-        return [(s.name, s.cls.description) for s in self.skills if s.cls.description]
+        return [(s.name, s.description) for s in self.skills if s.description]
 
     def call(
-        self, loaded: LoadedSkill, method: str, request: Request, data: dict | None, ctx: Context, timeout: float
+        self,
+        loaded: LoadedSkill,
+        method: str,
+        request: Request,
+        data: dict | None,
+        ctx: Context,
+        timeout: float,
+        record: Recorder | None = None,
     ) -> Reply:
-        """Run a handler; a skill's failure raises SkillError naming it (a store failure, StoreError)."""
+        """Run a handler; a skill's failure raises SkillError naming it (a store failure, StoreError).
+        ``record`` hears of each capability call the skill makes (the access log)."""
         executor = self.executors.get(loaded.name)
         if executor is None:
             raise SkillCrashed(f"skill '{loaded.name}' is switched off")
         try:
-            reply = executor.call(method, request, data, ctx, timeout)
-        except (StoreError, SkillTimedOut, SkillCrashed, PermissionDenied):
-            raise
+            reply = executor.call(method, request, data, ctx, timeout, record)
         except AssistantError:
             raise
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"{self.db.path}: {exc}") from exc
         except Exception as exc:  # noqa: BLE001 - a skill's own bug
             raise SkillCrashed(f"skill '{loaded.name}' failed: {type(exc).__name__}: {exc}") from exc
         if not isinstance(reply, Reply) or not isinstance(reply.speech, str):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 from assistant.config import REPO_ROOT, NluSettings
 from assistant.errors import EngineNotAvailable
 from assistant.nlu.data import TrainingData, load_files
 from assistant.nlu.parse import Entity, IntentScore, NluEngine, Parse
+from assistant.plugins import load_target
 
 __all__ = [
     "ENGINES",
@@ -43,11 +43,7 @@ def create_engine(name: str, settings: NluSettings | None = None) -> NluEngine:
     target = ENGINES.get(name)
     if target is None:
         raise EngineNotAvailable(f"unknown NLU engine {name!r}; choose one of: {', '.join(ENGINES)}")
-    module_name, _, cls_name = target.partition(":")
-    try:
-        cls = getattr(importlib.import_module(module_name), cls_name)
-    except ImportError as exc:
-        raise EngineNotAvailable(f"NLU engine {name!r} cannot be loaded: {exc}") from exc
+    cls = load_target(target, f"NLU engine {name!r}")
     if name == "rasa":
         rasa = (settings or NluSettings()).rasa
         return cls(pipeline=rasa.pipeline, epochs=rasa.epochs, venv=rasa.venv)

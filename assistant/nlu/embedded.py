@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import pickle
 import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import sklearn_crfsuite
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -15,9 +15,13 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, make_pipeline
 
 from assistant.errors import TrainingDataError
-from assistant.nlu.data import TrainingData
+from assistant.nlu.cache import remove_stale_temporaries, write_atomically
+from assistant.nlu.data import Span, TrainingData
 from assistant.nlu.parse import Entity, IntentScore, Parse
+from assistant.nlu.text import Token, clean, tokenize
 from assistant.nlu.values import normalise
+
+__all__ = ["EmbeddedEngine", "clean"]  # clean stays importable from here for older callers
 
 log = logging.getLogger(__name__)
 
@@ -84,21 +88,13 @@ _CURRENCY_WORDS = set(
         "€",
     ]
 )
-_TOKEN = re.compile(r"\d+(?:[.,]\d+)?p?|[^\W\d_]+(?:'[^\W\d_]+)?|[£$€%]")
-MODEL_VERSION = 4
-MAX_CHARS = 500
-"""Longer texts are cut: nobody says more than this in one turn."""
+MODEL_VERSION = 5
+EXTRACTOR = "EmbeddedCRFEntityExtractor"
 
 
-def clean(text: str) -> str:
-    """Lower-case, strip control characters and collapse spaces (as a recogniser would give it)."""
-    text = unicodedata.normalize("NFKC", text)
-    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
-    return " ".join(text.split())[:MAX_CHARS]
-
-
-def tokenize(text: str) -> list[tuple[str, int, int]]:
-    return [(m.group(0), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+def _intent_text(text: str) -> str:
+    """What the intent classifier reads: case, control characters and spacing do not matter to it."""
+    return clean(text).lower()
 
 
 def _singular(word: str) -> str:
@@ -116,7 +112,7 @@ def _phrase_index(phrases: dict[str, str]) -> dict[tuple[str, ...], str]:
     """Tokenised phrase -> feature name, for lookup tables and synonyms."""
     index: dict[tuple[str, ...], str] = {}
     for phrase, name in phrases.items():
-        toks = tuple(t.lower() for t, _, _ in tokenize(phrase))
+        toks = tuple(t.norm for t in tokenize(phrase))
         if toks:
             index[toks] = name
     return index
@@ -126,7 +122,8 @@ def _phrase_index(phrases: dict[str, str]) -> dict[tuple[str, ...], str]:
 class _Model:
     version: int
     fingerprint: str
-    intents: object
+    intents: Any
+    """The intent classifier (a scikit-learn pipeline with predict_proba)."""
     crf: sklearn_crfsuite.CRF | None
     phrases: dict[tuple[str, ...], str]
     max_phrase: int
@@ -134,6 +131,32 @@ class _Model:
     synonyms: dict[str, str]
     vocab: dict[str, set[str]]
     """Lookup name -> the single words of its phrases (singular), to recognise unseen products."""
+    selector: Any = None
+    """Retrieval intents: a classifier over the full keys (``faq/ask_price``), or the one key there is."""
+    retrieval_intents: tuple[str, ...] = ()
+
+
+def _classifier() -> Any:
+    return make_pipeline(
+        FeatureUnion(
+            [
+                ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"(?u)\b\w+\b")),
+                ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2)),
+            ]
+        ),
+        LogisticRegression(C=50.0, max_iter=3000, class_weight="balanced"),
+    )
+
+
+def _label(span: Span) -> str:
+    """The tagger's label for an entity: its type, role and group in one string."""
+    return span.entity + (f"#{span.role}" if span.role else "") + (f"@{span.group}" if span.group else "")
+
+
+def _unlabel(label: str) -> tuple[str, str | None, str | None]:
+    rest, _, group = label.partition("@")
+    entity, _, role = rest.partition("#")
+    return entity, role or None, group or None
 
 
 class EmbeddedEngine:
@@ -151,7 +174,9 @@ class EmbeddedEngine:
                 "training data needs at least two intents; found " + ", ".join(data.intents or ["none"])
             )
         fingerprint = data.fingerprint(extra=("embedded", MODEL_VERSION))
-        path = Path(cache_dir) / "embedded" / f"{fingerprint}.pkl"
+        folder = Path(cache_dir) / "embedded"
+        path = folder / f"{fingerprint}.pkl"
+        remove_stale_temporaries(folder)
         if path.exists():
             try:
                 with path.open("rb") as fh:
@@ -162,15 +187,12 @@ class EmbeddedEngine:
                     return
             except Exception as exc:  # a corrupt cache is rebuilt, not fatal
                 log.warning("ignoring unreadable NLU cache %s: %s", path, exc)
-        self._model = self._fit(data, fingerprint)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        with tmp.open("wb") as fh:
-            pickle.dump(self._model, fh)
-        tmp.replace(path)
+        self._model = self.fit(data, fingerprint)
+        write_atomically(path, pickle.dumps(self._model))
         log.info("trained NLU model %s", path)
 
-    def _fit(self, data: TrainingData, fingerprint: str) -> _Model:
+    def fit(self, data: TrainingData, fingerprint: str = "") -> _Model:
+        """Train without touching any cache (cross-validation trains many throwaway models)."""
         phrases: dict[str, str] = {}
         for name, values in data.lookups.items():
             for value in values:
@@ -178,7 +200,6 @@ class EmbeddedEngine:
         for surface in data.synonyms:
             phrases.setdefault(surface, "synonym")
         index = _phrase_index(phrases)
-        regexes = {name: [re.compile(p, re.I) for p in pats] for name, pats in data.regexes.items()}
         model = _Model(
             version=MODEL_VERSION,
             fingerprint=fingerprint,
@@ -186,68 +207,59 @@ class EmbeddedEngine:
             crf=None,
             phrases=index,
             max_phrase=max((len(k) for k in index), default=0),
-            regexes=regexes,
+            regexes={name: [re.compile(p, re.I) for p in pats] for name, pats in data.regexes.items()},
             synonyms={k.lower(): v for k, v in data.synonyms.items()},
             vocab={
-                name: {_singular(w.lower()) for v in values for w, _, _ in tokenize(v) if len(w) > 2}
+                name: {_singular(t.norm) for v in values for t in tokenize(v) if len(t.text) > 2}
                 for name, values in data.lookups.items()
             },
+            retrieval_intents=tuple(data.retrieval_intents),
         )
-        texts = [clean(e.text).lower() for e in data.examples]
-        labels = [e.intent for e in data.examples]
-        classifier = make_pipeline(
-            FeatureUnion(
-                [
-                    (
-                        "words",
-                        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"(?u)\b\w+\b"),
-                    ),
-                    (
-                        "chars",
-                        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2),
-                    ),
-                ]
-            ),
-            LogisticRegression(C=50.0, max_iter=3000, class_weight="balanced"),
+        model.intents = _classifier().fit(
+            [_intent_text(e.text) for e in data.examples], [e.intent for e in data.examples]
         )
-        classifier.fit(texts, labels)
-        model.intents = classifier
+        retrieval = [e for e in data.examples if e.response_key]
+        keys = sorted({e.response_key for e in retrieval if e.response_key})
+        if len(keys) == 1:
+            model.selector = keys[0]
+        elif keys:
+            model.selector = _classifier().fit(
+                [_intent_text(e.text) for e in retrieval], [e.response_key for e in retrieval]
+            )
 
         sequences, tags = [], []
         for example in data.examples:
-            toks = tokenize(example.text)
+            edges = frozenset(b for s in example.entities for b in (s.start, s.end))
+            toks = tokenize(example.text, edges)
             if not toks:
                 continue
             sequences.append(self._features(example.text, toks, model))
             tags.append(self._bio(toks, example.entities))
         if any(t != "O" for seq in tags for t in seq):
             crf = sklearn_crfsuite.CRF(
-                algorithm="lbfgs",
-                c1=0.05,
-                c2=0.05,
-                max_iterations=150,
-                all_possible_transitions=True,
+                algorithm="lbfgs", c1=0.05, c2=0.05, max_iterations=150, all_possible_transitions=True
             )
             crf.fit(sequences, tags)
             model.crf = crf
         return model
 
     @staticmethod
-    def _bio(toks: list[tuple[str, int, int]], spans) -> list[str]:
-        out = []
-        for _, start, end in toks:
+    def _bio(toks: list[Token], spans: tuple[Span, ...]) -> list[str]:
+        out: list[str] = []
+        for tok in toks:
             label = "O"
             for span in spans:
-                if start >= span.start and end <= span.end:
-                    kind = span.entity + (f"#{span.role}" if span.role else "")
-                    label = ("B-" if start == span.start or not out or not out[-1].endswith(kind) else "I-") + kind
+                if tok.start >= span.start and tok.end <= span.end:
+                    kind = _label(span)
+                    first = tok.start == span.start or not out or out[-1][2:] != kind
+                    label = ("B-" if first else "I-") + kind
                     break
             out.append(label)
         return out
 
     @staticmethod
-    def _features(text: str, toks: list[tuple[str, int, int]], model: _Model) -> list[dict[str, object]]:
-        words = [t.lower() for t, _, _ in toks]
+    def _features(text: str, toks: list[Token], model: _Model) -> list[dict[str, object]]:
+        words = [t.norm for t in toks]
         marks: list[set[str]] = [set() for _ in toks]
         # lookup-table and synonym phrases, longest match first
         i = 0
@@ -263,8 +275,8 @@ class EmbeddedEngine:
         for name, patterns in model.regexes.items():
             for pattern in patterns:
                 for match in pattern.finditer(text):
-                    for j, (_, start, end) in enumerate(toks):
-                        if start >= match.start() and end <= match.end():
+                    for j, tok in enumerate(toks):
+                        if tok.start >= match.start() and tok.end <= match.end():
                             marks[j].add(f"regex:{name}")
         for j, word in enumerate(words):
             if word in _NUMBER_WORDS or word[:1].isdigit():
@@ -278,6 +290,7 @@ class EmbeddedEngine:
                     marks[j].add(f"vocab:{name}")
         feats = []
         for j, word in enumerate(words):
+            raw = toks[j].text
             f: dict[str, object] = {
                 "bias": 1.0,
                 "w": word,
@@ -287,6 +300,9 @@ class EmbeddedEngine:
                 "digit": word[:1].isdigit(),
                 "cur": word in "£$€",
                 "len": min(len(word), 8),
+                "title": raw[:1].isupper(),
+                "upper": raw.isupper() and len(raw) > 1,
+                "glued": j > 0 and toks[j - 1].end == toks[j].start,
             }
             for mark in marks[j]:
                 f[mark] = True
@@ -303,14 +319,18 @@ class EmbeddedEngine:
         return feats
 
     # -- parsing ------------------------------------------------------------------------------
+    def load(self, model: _Model) -> None:
+        self._model = model
+
     def parse(self, text: str) -> Parse:
+        """Rasa's /model/parse: ``text`` echoed as given, entity offsets into it, values as written."""
         model = self._model
         if model is None:
             raise RuntimeError("parse() before train()")
-        text = clean(text)
-        low = text.lower()
+        selector = self._select(text, model) if model.retrieval_intents else None
+        low = _intent_text(text)
         if not any(ch.isalnum() for ch in low):
-            return Parse(text=text, intent=IntentScore("out_of_scope", 0.0))
+            return Parse(text=text, intent=IntentScore("out_of_scope", 0.0), response_selector=selector)
         probs = model.intents.predict_proba([low])[0]
         classes = model.intents.classes_
         ranking = sorted(
@@ -318,7 +338,31 @@ class EmbeddedEngine:
             key=lambda s: -s.confidence,
         )
         entities = self._entities(text, model)
-        return Parse(text=text, intent=ranking[0], ranking=ranking[:10], entities=entities)
+        return Parse(text=text, intent=ranking[0], ranking=ranking[:10], entities=entities, response_selector=selector)
+
+    @staticmethod
+    def _select(text: str, model: _Model) -> dict[str, Any]:
+        """Rasa's ResponseSelector output (its "default" selector over every retrieval intent)."""
+        if isinstance(model.selector, str):
+            ranking = [(model.selector, 1.0)]
+        else:
+            probs = model.selector.predict_proba([_intent_text(text)])[0]
+            ranking = sorted(zip(model.selector.classes_, probs, strict=True), key=lambda kv: -kv[1])[:10]
+        key, confidence = ranking[0]
+        return {
+            "all_retrieval_intents": list(model.retrieval_intents),
+            "default": {
+                "response": {
+                    # the answer texts live in the dialogue's responses, which NLU data does not
+                    # carry; Rasa answers with the key itself in that case, and so do we
+                    "responses": [{"text": str(key)}],
+                    "confidence": round(float(confidence), 4),
+                    "intent_response_key": str(key),
+                    "utter_action": f"utter_{key}",
+                },
+                "ranking": [{"confidence": round(float(p), 4), "intent_response_key": str(k)} for k, p in ranking],
+            },
+        }
 
     def _entities(self, text: str, model: _Model) -> list[Entity]:
         toks = tokenize(text)
@@ -334,12 +378,12 @@ class EmbeddedEngine:
         def flush() -> None:
             if not current:
                 return
-            start, end = toks[current[0]][1], toks[current[-1]][2]
+            start, end = toks[current[0]].start, toks[current[-1]].end
             literal = text[start:end]
-            entity, _, role = kind.partition("#")
+            entity, role, group = _unlabel(kind)
             conf = min(marginals[i].get(labels[i], 0.0) for i in current)
             value = model.synonyms.get(literal.lower()) or normalise(entity, literal)
-            found.append(Entity(entity, value, start, end, conf, role or None, literal))
+            found.append(Entity(entity, value, start, end, conf, role, literal, group, EXTRACTOR))
 
         for i, label in enumerate(labels):
             if label == "O":

@@ -27,17 +27,27 @@ class Entity:
     """Optional role, e.g. ``from`` / ``to``."""
     text: str = ""
     """The literal text span."""
+    group: str | None = None
+    """Optional group, e.g. ``1`` for the entities of one pizza in "a large pepperoni and a small margherita"."""
+    extractor: str = ""
+    """The component that found it (Rasa's ``extractor`` key)."""
 
     def to_rasa(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "entity": self.entity,
-            "value": self.value,
             "start": self.start,
             "end": self.end,
+            "confidence_entity": round(self.confidence, 4),
+            # the key this project's `nlu parse --json` always had, kept beside Rasa's
             "confidence": round(self.confidence, 4),
         }
         if self.role:
             out["role"] = self.role
+        if self.group:
+            out["group"] = self.group
+        out["value"] = self.value
+        if self.extractor:
+            out["extractor"] = self.extractor
         return out
 
 
@@ -55,6 +65,14 @@ class Parse:
     intent: IntentScore
     ranking: list[IntentScore] = field(default_factory=list)
     entities: list[Entity] = field(default_factory=list)
+    response_selector: dict[str, Any] | None = None
+    """Rasa's ``response_selector`` (the full retrieval intent, e.g. ``faq/ask_price``), when the data has one."""
+
+    @property
+    def retrieval_intent(self) -> str | None:
+        """The full retrieval intent chosen for this text (``faq/ask_price``), if any."""
+        selected = (self.response_selector or {}).get("default", {}).get("response", {})
+        return selected.get("intent_response_key")
 
     def entity(self, name: str, role: str | None = None) -> Entity | None:
         for ent in self.entities:
@@ -63,12 +81,15 @@ class Parse:
         return None
 
     def to_rasa(self) -> dict[str, Any]:
-        return {
+        out = {
             "text": self.text,
             "intent": {"name": self.intent.name, "confidence": round(self.intent.confidence, 4)},
             "intent_ranking": [{"name": s.name, "confidence": round(s.confidence, 4)} for s in self.ranking],
             "entities": [e.to_rasa() for e in self.entities],
         }
+        if self.response_selector is not None:
+            out["response_selector"] = self.response_selector
+        return out
 
     @classmethod
     def from_rasa(cls, obj: dict[str, Any]) -> Parse:
@@ -86,9 +107,12 @@ class Parse:
                     confidence=float(e.get("confidence_entity", e.get("confidence", 1.0)) or 1.0),
                     role=e.get("role"),
                     text=obj.get("text", "")[int(e.get("start", 0)) : int(e.get("end", 0))],
+                    group=e.get("group"),
+                    extractor=e.get("extractor", ""),
                 )
                 for e in obj.get("entities") or []
             ],
+            response_selector=obj.get("response_selector"),
         )
 
     def as_dict(self) -> dict[str, Any]:

@@ -13,10 +13,12 @@ import json
 import logging
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -28,6 +30,7 @@ import yaml
 
 from assistant.config import REPO_ROOT
 from assistant.errors import EngineNotAvailable, TrainingDataError
+from assistant.nlu.cache import TEMP_PREFIX, remove_stale_temporaries
 from assistant.nlu.data import TrainingData
 from assistant.nlu.parse import IntentScore, Parse
 
@@ -63,16 +66,35 @@ def _annotate(text: str, spans) -> str:
     for span in sorted(spans, key=lambda s: s.start):
         literal = text[span.start : span.end]
         out.append(text[pos : span.start])
-        if span.role or span.value != literal:
-            meta = {"entity": span.entity, "value": span.value}
+        if span.role or span.group or span.value != literal:
+            meta = {"entity": span.entity}
+            if span.value != literal:
+                meta["value"] = span.value
             if span.role:
                 meta["role"] = span.role
+            if span.group:
+                meta["group"] = span.group
             out.append(f"[{literal}]{json.dumps(meta)}")
         else:
             out.append(f"[{literal}]({span.entity})")
         pos = span.end
     out.append(text[pos:])
     return "".join(out)
+
+
+def with_response_selector(pipeline: list[dict[str, Any]], data: TrainingData, epochs: int) -> list[dict[str, Any]]:
+    """Rasa answers retrieval intents (``faq/ask_price``) only with a ResponseSelector in the pipeline.
+
+    It goes after the intent classifier, as Rasa 3.6's docs place it; a pipeline that has one
+    already is left as written.
+    """
+    if not data.retrieval_intents or any(c.get("name") == "ResponseSelector" for c in pipeline):
+        return pipeline
+    names = [c.get("name") for c in pipeline]
+    at = names.index("DIETClassifier") + 1 if "DIETClassifier" in names else len(pipeline)
+    if "FallbackClassifier" in names[:at]:
+        at = names.index("FallbackClassifier")
+    return [*pipeline[:at], {"name": "ResponseSelector", "epochs": epochs}, *pipeline[at:]]
 
 
 class _Block(str):
@@ -98,12 +120,16 @@ def export_project(
     (out_dir / "data").mkdir(parents=True, exist_ok=True)
     by_intent: dict[str, list[str]] = defaultdict(list)
     roles: dict[str, set[str]] = defaultdict(set)
+    groups: dict[str, set[str]] = defaultdict(set)
     for example in data.examples:
-        by_intent[example.intent].append(_annotate(example.text, example.entities))
+        # a retrieval intent is written whole (faq/ask_price); Rasa splits it itself
+        by_intent[example.full_intent].append(_annotate(example.text, example.entities))
         for span in example.entities:
             roles[span.entity]
             if span.role:
                 roles[span.entity].add(span.role)
+            if span.group:
+                groups[span.entity].add(span.group)
     nlu: list[dict[str, Any]] = [
         {"intent": name, "examples": _block(texts)} for name, texts in sorted(by_intent.items())
     ]
@@ -116,17 +142,20 @@ def export_project(
     nlu += [{"regex": name, "examples": _block(patterns)} for name, patterns in sorted(data.regexes.items())]
     dump = lambda obj: yaml.safe_dump(obj, sort_keys=False, allow_unicode=True, width=1000)  # noqa: E731
     (out_dir / "data" / "nlu.yml").write_text(dump({"version": "3.1", "nlu": nlu}), encoding="utf-8")
-    entities = [{name: {"roles": sorted(r)}} if r else name for name, r in sorted(roles.items())]
+    entities: list[Any] = []
+    for name, r in sorted(roles.items()):
+        details = {k: sorted(v) for k, v in (("roles", r), ("groups", groups[name])) if v}
+        entities.append({name: details} if details else name)
     for name in sorted(set(data.lookups) | set(data.regexes)):
         if name not in roles:
             entities.append(name)
-    domain = {"version": "3.1", "intents": sorted(by_intent), "entities": entities}
+    domain = {"version": "3.1", "intents": data.intents, "entities": entities}
     (out_dir / "domain.yml").write_text(dump(domain), encoding="utf-8")
     config = {
         "recipe": "default.v1",
         "language": "en",
         "assistant_id": "shopper",
-        "pipeline": pipeline or default_pipeline(epochs),
+        "pipeline": with_response_selector(pipeline or default_pipeline(epochs), data, epochs),
         "policies": [],
     }
     (out_dir / "config.yml").write_text(dump(config), encoding="utf-8")
@@ -230,23 +259,44 @@ class RasaEngine:
         self.workdir = Path(cache_dir) / "rasa" / fingerprint
         model = self.workdir / "models" / f"nlu-{fingerprint}.tar.gz"
         if not model.exists():
-            export_project(data, self.workdir, self.pipeline)
-            log.info("training Rasa NLU in %s", self.workdir)
+            self._train_into(data, model)
+        self.model = model
+        self.start()
+
+    def _train_into(self, data: TrainingData, model: Path) -> None:
+        """Train in a folder of this process's own, then rename the model into place.
+
+        Two assistants starting at once on an empty cache both train, and neither sees the
+        other's half-written project or model; the last rename wins with identical content.
+        """
+        assert self.workdir is not None
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(self.workdir)
+        work = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=self.workdir))
+        try:
+            export_project(data, work, self.pipeline, self.epochs)
+            log.info("training Rasa NLU in %s", work)
             print(
                 f"Training Rasa NLU ({len(data.examples)} examples, {self.epochs} epochs); this takes a few minutes...",
                 file=sys.stderr,
             )
-            train_log = self.workdir / "train.log"
+            train_log = work / "train.log"
             with train_log.open("wb") as fh:
                 proc = subprocess.Popen(
                     [str(self.venv / "bin" / "rasa"), "train", "nlu", "--config", "config.yml", "--nlu", "data/nlu.yml", "--domain", "domain.yml", "--out", "models", "--fixed-model-name", model.name.removesuffix(".tar.gz")],
-                    cwd=self.workdir, env=self._env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                    cwd=work, env=self._env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 )  # fmt: skip
                 _follow_training(proc, fh)
-            if proc.returncode != 0 or not model.exists():
+            trained = work / "models" / model.name
+            if proc.returncode != 0 or not trained.exists():
+                shutil.copyfile(train_log, self.workdir / "train.log")
                 raise TrainingDataError(f"rasa train nlu failed in {self.workdir}: {_tail(train_log)}")
-        self.model = model
-        self.start()
+            model.parent.mkdir(parents=True, exist_ok=True)
+            for name in ("config.yml", "domain.yml", "train.log"):
+                os.replace(work / name, self.workdir / name)
+            os.replace(trained, model)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
 
     # -- serving ------------------------------------------------------------------------------
     def start(self) -> None:

@@ -1,196 +1,165 @@
-"""Runs a skill in its own process, so a hang can be killed and a crash, exit or leak stays there.
+"""The assistant's side of a skill worker: starts it in its sandbox, calls it over the wire, kills it on a timeout.
 
-The skill's context in the worker holds proxies: each capability call crosses a pipe to the core,
-which checks the permission again (the worker is not trusted) and runs it on the real store.
+Everything the worker sends is validated here (assistant/skills/wire.py); capability calls are
+checked against the manifest's permissions here, because the worker is not trusted; its stdout and
+stderr go to the log (bounded), never to the user's terminal.
 """
 
 from __future__ import annotations
 
-import importlib
+import collections
+import contextlib
 import logging
 import os
+import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
-from dataclasses import dataclass
-from multiprocessing.connection import Connection
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import SkillCrashed, SkillTimedOut
+from pydantic import ValidationError
+
+from assistant.errors import PermissionDenied, SkillCrashed, SkillError, SkillTimedOut
+from assistant.sdk import CAPABILITIES, Purchase, Reply
+from assistant.skills.registry import LoadedSkill, third_party_folders
+from assistant.skills.sandbox import Limits, bwrap_available, sandbox_args, storage_dir, worker_command, worker_env
+from assistant.skills.wire import (
+    CapabilityCall,
+    Channel,
+    Done,
+    Failed,
+    Fatal,
+    FromWorker,
+    ProductRef,
+    PurchaseLines,
+    Ready,
+    WireError,
+    WireReply,
+    encode,
+)
+from assistant.store.catalog import Product
+from assistant.store.orders import Line
 
 log = logging.getLogger(__name__)
 
-CAPABILITY_PERMISSION = {
-    "catalog": "catalog.read",
-    "cart": "cart.write",
-    "orders": "orders.read",
-    "checkout": "orders.place",
-    "profile": "profile.read",
-    "privacy": "profile.erase",
-}
-MEMORY_LIMIT_MB = 768
+OUTPUT_KEPT = 64 * 1024
+"""Bytes of a worker's stdout/stderr kept for the log; the rest is dropped."""
+START_TIMEOUT = 20.0
 
 
-@dataclass
-class _RemoteError:
-    kind: str
-    message: str
+Recorder = Callable[[str, str, tuple, dict, Any], None]
+"""Told of each capability call a worker makes: capability, method, args, kwargs, result or exception."""
 
 
-# -- inside the worker ------------------------------------------------------------------------
-class _Proxy:
-    def __init__(self, conn: Connection, capability: str) -> None:
-        self._conn = conn
-        self._capability = capability
-
-    def __getattr__(self, method: str) -> Any:
-        if method.startswith("_"):
-            raise AttributeError(method)
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            self._conn.send(("cap", self._capability, method, args, kwargs))
-            kind, value = self._conn.recv()
-            if kind == "raise":
-                from assistant.errors import PermissionDenied
-
-                raise (PermissionDenied(value) if value.startswith("permission:") else RuntimeError(value))
-            return value
-
-        return call
-
-
-def _guard(granted: frozenset[str], protected: list[str]) -> None:
-    """An audit hook: no sockets without 'network', no opening the store's files at all."""
-
-    protected_paths = [os.path.realpath(p) for p in protected]
-
-    def hook(event: str, args: tuple) -> None:
-        if (
-            event in ("socket.connect", "socket.bind", "socket.sendto", "socket.getaddrinfo")
-            and "network" not in granted
-        ):
-            raise PermissionError(f"this skill has no 'network' permission ({event})")
-        if event in ("open", "sqlite3.connect", "os.remove", "os.rename", "shutil.rmtree") and args:
-            target = args[0]
-            if isinstance(target, (str, bytes, os.PathLike)):
-                path = os.path.realpath(os.fsdecode(target))
-                if any(path == p or path.startswith(p + os.sep) for p in protected_paths):
-                    raise PermissionError(f"skills may not open the assistant's data ({path})")
-
-    sys.addaudithook(hook)
-
-
-def _worker(conn: Connection) -> None:
-    """The worker's main loop: set up from the first message, then one handler call per message."""
-    _exit_with_parent()
-    target, settings, granted, protected, memory_mb = conn.recv()
-    try:
-        import resource
-
-        limit = memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    except (ImportError, ValueError, OSError):
-        pass
-    from assistant.sdk import Context, Reply, ShopInfo  # noqa: F401 - unpickling needs them
-
-    module_name, _, attr = target.partition(":")
-    try:
-        cls = getattr(importlib.import_module(module_name), attr)
-        skill = cls(cls.Settings.model_validate(settings))
-    except BaseException as exc:  # noqa: BLE001 - reported to the core by name
-        conn.send(("fatal", f"{type(exc).__name__}: {exc}"))
-        return
-    _guard(frozenset(granted), protected)
-    proxies = {name: _Proxy(conn, name) for name in CAPABILITY_PERMISSION}
-    memory: dict[str, Any] = {}
-    conn.send(("ready", None))
-    while True:
-        try:
-            message = conn.recv()
-        except (EOFError, OSError):
-            return
-        _, method, request, data, conversation, shop, skills = message
-        ctx = Context(cls.name, frozenset(granted), proxies, conversation, memory, shop, skills)
-        try:
-            fn = getattr(skill, method)
-            reply = fn(ctx, request, data) if data is not None else fn(ctx, request)
-            conn.send(("done", reply))
-        except SystemExit as exc:
-            conn.send(("error", "SystemExit", f"the skill called sys.exit({exc.code})"))
-        except MemoryError:
-            memory.clear()
-            conn.send(("error", "MemoryError", f"the skill ran out of its {memory_mb} MB memory limit"))
-        except BaseException as exc:  # noqa: BLE001
-            conn.send(("error", type(exc).__name__, str(exc)))
-
-
-def _exit_with_parent() -> None:
-    """In the worker: exit as soon as the assistant is gone, so a hung skill is never orphaned.
-
-    (PR_SET_PDEATHSIG would fire when the *thread* that started the worker ends, not the process.)
-    """
-    parent = os.getppid()
-
-    def watch() -> None:
-        while True:
-            time.sleep(0.5)
-            if os.getppid() != parent:
-                os._exit(1)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-
-
-# -- in the core ------------------------------------------------------------------------------
 class SkillWorker:
-    """One skill's process; started on first use, restarted after it is killed."""
+    """One third-party skill's sandboxed process; started on first use, restarted after it is killed."""
 
     def __init__(
         self,
-        name: str,
-        target: str,
-        settings: dict,
-        granted: frozenset[str],
-        protected: list[Path],
-        memory_mb: int = MEMORY_LIMIT_MB,
+        loaded: LoadedSkill,
+        data_dir: Path,
+        *,
+        allow_unsandboxed: bool = False,
+        limits: Limits | None = None,
+        hide: Sequence[Path] | None = None,
     ) -> None:
-        self.name = name
-        self.target = target
-        self.settings = settings
-        self.granted = granted
-        self.protected = [str(p) for p in protected]
-        self.memory_mb = memory_mb
+        """``allow_unsandboxed`` is config.yml's ``skills_unsandboxed``: without bubblewrap the skill
+        runs with only rlimits and a clean environment, instead of being refused. ``hide`` lists other
+        skills' package folders the sandbox covers up (default: every installed third-party skill's)."""
+        self.loaded = loaded
+        self.name = loaded.name
+        self.granted = frozenset(loaded.permissions)
+        self.storage = storage_dir(data_dir, loaded.name)
+        self.allow_unsandboxed = allow_unsandboxed
+        self.limits = limits or Limits()
+        self.hide = list(hide) if hide is not None else None
+        self.sandboxed = False
         self._proc: subprocess.Popen | None = None
-        self._conn: Connection | None = None
+        self._channel: Channel | None = None
         self._starting: threading.Thread | None = None
+        self._output: collections.deque[bytes] = collections.deque()
+        self._output_size = 0
+        self._output_lock = threading.Lock()
 
-    def start(self, timeout: float = 20.0) -> None:
-        """Start the worker: a fresh interpreter (not a fork of this one) connected by a socket pair."""
+    # -- life -----------------------------------------------------------------------------------
+    def command(self, fd: int) -> list[str]:
+        """The full command line: bwrap's arguments then the worker, or the worker alone if allowed."""
+        reason = bwrap_available()
+        if reason is None:
+            self.sandboxed = True
+            if self.hide is None:
+                self.hide = third_party_folders()
+            return sandbox_args(self.loaded, self.granted, self.storage, hide=self.hide) + worker_command(
+                self.loaded, fd
+            )
+        if not self.allow_unsandboxed:
+            raise SkillError(
+                f"skill '{self.name}' is not started: {reason}. Third-party skills run only in the sandbox "
+                "unless config.yml says skills_unsandboxed: true (see docs/skills.md)"
+            )
+        log.warning("skill '%s' runs WITHOUT a sandbox (skills_unsandboxed: true): %s", self.name, reason)
+        self.sandboxed = False
+        return worker_command(self.loaded, fd)
+
+    def start(self, timeout: float = START_TIMEOUT) -> None:
+        """Start the worker in its sandbox and wait until it has checked the skill against its manifest."""
+        self.storage.mkdir(parents=True, exist_ok=True)
         ours, theirs = socket.socketpair()
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "assistant.skills.isolation", str(theirs.fileno())],
-            pass_fds=(theirs.fileno(),),
-            env=env,
-            stdin=subprocess.DEVNULL,
-        )
-        theirs.close()
-        conn = Connection(ours.detach())
-        conn.send((self.target, self.settings, sorted(self.granted), self.protected, self.memory_mb))
-        if not conn.poll(timeout):
-            proc.kill()
-            raise SkillCrashed(f"skill '{self.name}' did not start within {timeout:.0f} s")
         try:
-            kind, detail = conn.recv()
-        except EOFError:
-            proc.wait()
-            raise SkillCrashed(f"skill '{self.name}' exited while starting (exit code {proc.returncode})") from None
-        if kind != "ready":
-            proc.kill()
-            raise SkillCrashed(f"skill '{self.name}' failed to start: {detail}")
-        self._proc, self._conn = proc, conn
+            command = self.command(theirs.fileno())
+            proc = subprocess.Popen(
+                command,
+                pass_fds=(theirs.fileno(),),
+                env=worker_env(self.loaded, self.storage),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                cwd=self.storage,
+                start_new_session=True,  # its own process group: stop() kills everything it started
+            )
+        finally:
+            theirs.close()
+        threading.Thread(target=self._drain, args=(proc,), name=f"output-{self.name}", daemon=True).start()
+        channel = Channel(ours)
+        self._proc, self._channel = proc, channel
+        manifest = {
+            "name": self.name,
+            "version": self.loaded.version,
+            "permissions": sorted(self.granted),
+            "intents": self.loaded.intents,
+            "confirm": self.loaded.confirm_actions,
+            "deny": self.loaded.deny_actions,
+            "nlu": False,
+        }
+        try:
+            channel.send(
+                {
+                    "type": "start",
+                    "target": self.loaded.target,
+                    "settings": self.loaded.settings,
+                    "manifest": manifest,
+                    "storage": str(self.storage),
+                    "limits": asdict(self.limits),
+                    "sandboxed": self.sandboxed,
+                }
+            )
+            first = self._receive(timeout)
+        except (OSError, EOFError, WireError, ValidationError) as exc:
+            self.stop()
+            raise SkillCrashed(f"skill '{self.name}' failed to start ({type(exc).__name__}){self._tail()}") from None
+        if first is None:
+            self.stop()
+            raise SkillCrashed(f"skill '{self.name}' did not start within {timeout:.0f} s")
+        if isinstance(first, Fatal):
+            self.stop()
+            raise SkillCrashed(f"skill '{self.name}' is refused: {first.message}")
+        if not isinstance(first, Ready):
+            self.stop()
+            raise SkillCrashed(f"skill '{self.name}' sent {first.type!r} before it was ready")
 
     def start_in_background(self) -> None:
         """Start now without waiting, so the user's first request to this skill is not slowed."""
@@ -198,7 +167,7 @@ class SkillWorker:
         def run() -> None:
             try:
                 self.start()
-            except Exception as exc:  # noqa: BLE001 - the first call retries and reports it
+            except SkillError as exc:  # the first call retries and reports it
                 log.warning("%s", exc)
 
         self._starting = threading.Thread(target=run, name=f"start-{self.name}", daemon=True)
@@ -207,90 +176,197 @@ class SkillWorker:
     def alive(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
     def stop(self) -> None:
-        if self._proc is not None:
-            self._proc.kill()
-            self._proc.wait(5)
-        if self._conn is not None:
-            self._conn.close()
-        self._proc = self._conn = None
+        """Kill the worker and everything it started (its process group; in the sandbox, its PID namespace)."""
+        proc, channel = self._proc, self._channel
+        self._proc = self._channel = None
+        if proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                log.error("skill '%s': its worker %s did not die", self.name, proc.pid)
+        if channel is not None:
+            channel.close()
+
+    # -- output ---------------------------------------------------------------------------------
+    def _drain(self, proc: subprocess.Popen) -> None:
+        """The worker's stdout and stderr, to the log and a bounded tail; never to the user's terminal."""
+        assert proc.stdout is not None
+        logged = 0
+        for line in iter(proc.stdout.readline, b""):
+            with self._output_lock:
+                self._output.append(line[:OUTPUT_KEPT])
+                self._output_size += len(self._output[-1])
+                while self._output_size > OUTPUT_KEPT:
+                    self._output_size -= len(self._output.popleft())
+            if logged < OUTPUT_KEPT:
+                log.debug("skill '%s' printed: %s", self.name, line[:1000].decode("utf-8", "replace").rstrip())
+                logged += len(line)
+        proc.stdout.close()
+
+    def output(self) -> str:
+        """The last 64 KB the worker printed (for the log and for tests)."""
+        with self._output_lock:
+            return b"".join(self._output).decode("utf-8", "replace")
+
+    def _tail(self) -> str:
+        time.sleep(0.05)  # let the drain thread read what the dying worker printed
+        lines = self.output().strip().splitlines()
+        return f": {lines[-1][:300]}" if lines else ""
+
+    # -- calls ----------------------------------------------------------------------------------
+    def _receive(self, timeout: float) -> Any:
+        assert self._channel is not None
+        message = self._channel.receive(timeout)
+        return None if message is None else FromWorker.validate_python(message)
 
     def call(
         self,
         method: str,
         request: Any,
-        data: Any,
+        data: dict | None,
         conversation: Any,
         shop: Any,
         skills: Any,
         capabilities: dict[str, Any],
         timeout: float,
-    ) -> Any:
-        """Run one handler; capability calls are served from here. Raises SkillTimedOut/SkillCrashed."""
+        record: Recorder | None = None,
+    ) -> Reply:
+        """Run one handler in the worker; capability calls are served from here (each one given to
+        ``record``, for the access log). Raises SkillTimedOut/SkillCrashed."""
         if self._starting is not None:
             self._starting.join()
             self._starting = None
         if not self.alive():
-            try:
-                self.start()
-            except (OSError, EOFError) as exc:
-                self.stop()
-                raise SkillCrashed(f"skill '{self.name}' could not start: {exc}") from None
+            self.stop()
+            self.start()
         deadline = time.monotonic() + timeout
-        assert self._conn is not None
-        conn = self._conn
+        assert self._channel is not None
         try:
-            conn.send(("call", method, request, data, conversation, shop, skills))
+            self._channel.send(
+                {
+                    "type": "call",
+                    "method": method,
+                    "request": encode(request),
+                    "data": encode(data),
+                    "conversation": encode(conversation),
+                    "shop": encode(shop),
+                    "skills": encode([list(s) for s in skills]),
+                }
+            )
             while True:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or not conn.poll(remaining):
+                message = self._receive(max(0.0, deadline - time.monotonic()))
+                if message is None:
                     self.stop()
                     raise SkillTimedOut(f"skill '{self.name}' did not answer within {timeout:.1f} s; it was stopped")
-                message = conn.recv()
-                kind = message[0]
-                if kind == "done":
-                    return message[1]
-                if kind == "error":
-                    err = _RemoteError(message[1], message[2])
-                    if err.kind in ("SystemExit", "MemoryError"):
-                        self.stop()  # start afresh next time
-                    raise _as_exception(err)
-                if kind == "cap":
-                    conn.send(self._serve(capabilities, *message[1:]))
+                if isinstance(message, CapabilityCall):
+                    self._channel.send(self._serve(capabilities, message, record))
                     continue
+                if isinstance(message, Done):
+                    return self._reply(message.reply, capabilities)
+                if isinstance(message, Failed):
+                    if message.kind in ("SystemExit", "MemoryError"):
+                        self.stop()  # start afresh next time
+                    if message.kind == "PermissionDenied":
+                        raise PermissionDenied(message.message)
+                    raise SkillCrashed(f"skill '{self.name}' failed: {message.kind}: {message.message}")
                 self.stop()
-                raise SkillCrashed(f"skill '{self.name}' sent an unexpected message")
-        except (EOFError, BrokenPipeError, ConnectionResetError, OSError) as exc:
+                raise SkillCrashed(f"skill '{self.name}' sent {message.type!r} during a call")
+        except ValidationError as exc:
             self.stop()
-            raise SkillCrashed(f"skill '{self.name}' process died ({type(exc).__name__})") from None
+            raise SkillCrashed(f"skill '{self.name}' sent an invalid message: {_first(exc)}") from None
+        except WireError as exc:
+            self.stop()
+            raise SkillCrashed(f"skill '{self.name}' broke the protocol: {exc}") from None
+        except (EOFError, OSError) as exc:
+            self.stop()
+            raise SkillCrashed(f"skill '{self.name}' process died ({type(exc).__name__}){self._tail()}") from None
 
-    def _serve(
-        self, capabilities: dict[str, Any], capability: str, method: str, args: tuple, kwargs: dict
-    ) -> tuple[str, Any]:
-        permission = CAPABILITY_PERMISSION.get(capability)
+    def _serve(self, capabilities: dict[str, Any], call: CapabilityCall, record: Recorder | None) -> dict[str, Any]:
+        """A capability call from the worker: the permission is checked here, arguments re-read from the store."""
+        permission = CAPABILITIES.get(call.capability)
         if permission is None or permission not in self.granted:
-            return (
-                "raise",
-                f"permission: skill '{self.name}' used {capability} without the '{permission}' permission",
-            )
-        target = capabilities[capability]
-        if method.startswith("_") or not callable(getattr(target, method, None)):
-            return ("raise", f"{capability} has no method {method!r}")
+            return {
+                "type": "raise",
+                "kind": "permission",
+                "message": f"skill '{self.name}' used {call.capability} without the '{permission}' permission",
+            }
+        target = capabilities.get(call.capability)
+        if target is None or not callable(getattr(target, call.method, None)):
+            return {"type": "raise", "kind": "error", "message": f"{call.capability} has no method {call.method!r}"}
         try:
-            return ("ret", getattr(target, method)(*args, **kwargs))
-        except Exception as exc:  # noqa: BLE001 - the skill hears about it, the core lives on
-            return ("raise", f"{type(exc).__name__}: {exc}")
+            catalog = capabilities.get("catalog")
+            args = [_argument(a, catalog) for a in call.args]
+            kwargs = {k: _argument(v, catalog) for k, v in call.kwargs.items()}
+            try:
+                value = getattr(target, call.method)(*args, **kwargs)
+            except Exception as exc:
+                if record is not None:
+                    record(call.capability, call.method, tuple(args), kwargs, exc)
+                raise
+            if record is not None:
+                record(call.capability, call.method, tuple(args), kwargs, value)
+            return {"type": "return", "value": encode(value)}
+        except (TypeError, ValueError, LookupError, WireError) as exc:  # the skill's bad call, not the store's
+            return {"type": "raise", "kind": "error", "message": f"{type(exc).__name__}: {exc}"[:500]}
+
+    def _reply(self, wire: WireReply, capabilities: dict[str, Any]) -> Reply:
+        catalog = capabilities.get("catalog")
+        purchase = None
+        if wire.purchase is not None:
+            lines = wire.purchase.lines if isinstance(wire.purchase, PurchaseLines) else None
+            purchase = Purchase(None if lines is None else tuple((int(p), int(q)) for p, q in lines))
+        try:
+            items = None if wire.items is None else tuple(_product(ref, catalog) for ref in wire.items)
+            focus = None if wire.focus is None else _product(wire.focus, catalog)
+        except LookupError as exc:
+            self.stop()  # whatever else it sent after this reply is not to be read as the next one
+            raise SkillCrashed(f"skill '{self.name}' sent an invalid reply: {exc}") from None
+        return Reply(
+            wire.speech,
+            wire.display,
+            items,
+            wire.listed,
+            focus,
+            wire.expect,
+            wire.action,
+            dict(wire.data),
+            wire.slot,
+            purchase,
+            wire.end,
+        )
 
 
-def _as_exception(err: _RemoteError) -> Exception:
-    from assistant.errors import PermissionDenied
-
-    if err.kind == "PermissionDenied":
-        return PermissionDenied(err.message)
-    exc = RuntimeError(f"{err.kind}: {err.message}")
-    exc.remote_kind = err.kind  # type: ignore[attr-defined]
-    return exc
+def _product(ref: ProductRef, catalog: Any) -> Product:
+    """The store's own product for a reference from a worker: its price is the store's, not the skill's."""
+    product = catalog.by_sku(ref.sku) if catalog is not None else None
+    if product is None or product.id != ref.id:
+        raise LookupError(f"no product {ref.id} with sku {ref.sku!r}")
+    return product
 
 
-if __name__ == "__main__":
-    _worker(Connection(int(sys.argv[1])))
+def _argument(value: Any, catalog: Any) -> Any:
+    """A capability argument from a worker: plain data, with product references resolved from the store."""
+    if isinstance(value, list):
+        return [_argument(v, catalog) for v in value]
+    if not isinstance(value, dict):
+        return value
+    kind = value.get("__type__")
+    if kind is None:
+        return {k: _argument(v, catalog) for k, v in value.items()}
+    if kind == "Product" and set(value) == {"__type__", "id", "sku"}:
+        return _product(ProductRef(id=value["id"], sku=value["sku"]), catalog)
+    if kind == "Line" and set(value) == {"__type__", "product", "quantity"} and isinstance(value["quantity"], int):
+        return Line(_argument(value["product"], catalog), value["quantity"])
+    raise WireError(f"a capability argument of type {kind!r} is not allowed")
+
+
+def _first(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    return f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"

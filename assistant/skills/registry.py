@@ -1,8 +1,11 @@
-"""Finds skills by entry-point group, validates each, and reports a broken one by name."""
+"""Finds skills by entry-point group and reads their manifests as data; imports only the built-ins.
+
+A third-party skill's module is imported only inside its sandbox (assistant/skills/worker.py), so
+listing, enabling or disabling it never runs its code.
+"""
 
 from __future__ import annotations
 
-import inspect
 import logging
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
@@ -12,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from assistant.errors import SkillError
 from assistant.sdk import PERMISSIONS, SDK_VERSION, Skill
+from assistant.skills.manifest import ManifestFile, mismatch, read_manifest
 
 log = logging.getLogger(__name__)
 
@@ -22,16 +26,28 @@ CORE_DIST = "shopper-assistant"
 @dataclass
 class LoadedSkill:
     name: str
-    skill: Skill
-    cls: type[Skill]
+    skill: Skill | None
+    """The instance, for a built-in only (it runs in the assistant's process); None for a third-party skill."""
+    cls: type[Skill] | None
+    """The class, for a built-in only."""
     source: str
     """The distribution that installed it."""
     builtin: bool
     nlu_file: Path | None
     intents: dict[str, str] = field(default_factory=dict)
+    """Intent -> handler method name, from the manifest."""
     target: str = ""
-    """'module:Class', to load it again in a worker process."""
+    """'module:Class', to load it in a worker process."""
     settings: dict = field(default_factory=dict)
+    version: str = "0.1.0"
+    description: str = ""
+    permissions: frozenset[str] = frozenset()
+    confirm_actions: dict[str, str] = field(default_factory=dict)
+    """Action -> @on_confirm handler name."""
+    deny_actions: dict[str, str] = field(default_factory=dict)
+    """Action -> @on_deny handler name."""
+    package_dir: Path | None = None
+    """The skill's top-level package folder: the only code of it its sandbox can read."""
 
 
 @dataclass
@@ -41,69 +57,134 @@ class SkillProblem:
     error: str
 
 
-def _nlu_path(cls: type[Skill]) -> Path | None:
-    if not cls.nlu:
-        return None
-    module_file = inspect.getsourcefile(cls)
-    if module_file is None:
-        return None
-    path = Path(module_file).parent / cls.nlu
-    if not path.exists():
-        raise SkillError(f"skill '{cls.name}': its NLU file {path} does not exist")
-    return path
+def check_settings(name: str, declared: dict, given: dict) -> dict:
+    """config.yml's `skills.NAME` against the manifest's settings: unknown keys and wrong types stop here."""
+    for key, value in (given or {}).items():
+        if key not in declared:
+            known = ", ".join(sorted(declared)) or "none"
+            raise SkillError(f"config.yml: skills.{name}.{key}: unknown setting (this skill has: {known})")
+        default = declared[key]
+        if default is not None and value is not None and not _same_kind(default, value):
+            raise SkillError(
+                f"config.yml: skills.{name}.{key}: expected {type(default).__name__}, got {type(value).__name__}"
+            )
+    return dict(given or {})
 
 
-def validate(cls: object, entry: str, settings: dict) -> tuple[type[Skill], BaseModel]:
-    if not (inspect.isclass(cls) and issubclass(cls, Skill)):
-        raise SkillError(f"skill entry point '{entry}' is not an assistant.sdk.Skill subclass")
-    if not cls.name or not cls.name.replace("_", "").replace("-", "").isalnum():
-        raise SkillError(f"skill entry point '{entry}' needs a simple 'name' (letters, digits, - or _)")
-    if SDK_VERSION not in cls.sdk_versions:
+def _same_kind(default: object, value: object) -> bool:
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(default, bool) and isinstance(value, bool)
+    if isinstance(default, (int, float)):
+        return isinstance(value, (int, float))
+    return isinstance(value, type(default))
+
+
+def _validate(found: ManifestFile, entry: str, source: str) -> Path | None:
+    manifest = found.manifest
+    if SDK_VERSION not in manifest.sdk_versions:
         raise SkillError(
-            f"skill '{cls.name}' supports SDK versions {list(cls.sdk_versions)}, this assistant has SDK {SDK_VERSION}"
+            f"skill '{manifest.name}' supports SDK versions {manifest.sdk_versions}, this assistant has SDK {SDK_VERSION}"
         )
-    unknown = set(cls.permissions) - set(PERMISSIONS)
+    unknown = set(manifest.permissions) - set(PERMISSIONS)
     if unknown:
-        raise SkillError(f"skill '{cls.name}' asks for unknown permissions: {', '.join(sorted(unknown))}")
-    if not cls.intent_handlers():
-        raise SkillError(f"skill '{cls.name}' declares no @intent handlers")
+        raise SkillError(f"skill '{manifest.name}' asks for unknown permissions: {', '.join(sorted(unknown))}")
+    if not manifest.intents:
+        raise SkillError(f"skill '{manifest.name}' ({source}) declares no intents in {found.path}")
+    if not manifest.nlu:
+        return None
+    nlu = found.path.parent / manifest.nlu
+    if not nlu.is_file() or found.path.parent.resolve() not in nlu.resolve().parents:
+        raise SkillError(f"skill '{manifest.name}': its NLU file {nlu} does not exist in its package")
+    return nlu
+
+
+def _load_builtin(ep: EntryPoint, found: ManifestFile, settings: dict) -> tuple[type[Skill], Skill]:
+    """Built-ins are the assistant's own code: imported here, and held to their manifest like any skill."""
+    cls = ep.load()
+    problem = mismatch(cls, found.manifest)
+    if problem:
+        raise SkillError(f"built-in skill '{ep.name}': {problem}")
     try:
-        parsed = cls.Settings.model_validate(settings or {})
+        parsed: BaseModel = cls.Settings.model_validate(settings or {})
     except ValidationError as exc:
         err = exc.errors()[0]
         key = ".".join(str(p) for p in err["loc"])
         raise SkillError(f"config.yml: skills.{cls.name}.{key}: {err['msg']}") from None
-    return cls, parsed
+    return cls, cls(parsed)
 
 
 def discover(
     settings: dict[str, dict] | None = None, entries: list[EntryPoint] | None = None
 ) -> tuple[list[LoadedSkill], list[SkillProblem]]:
-    """Load every skill installed under the entry-point group; broken ones are reported, not fatal."""
+    """Every skill installed under the entry-point group; broken ones are reported by name, not fatal."""
     settings = settings or {}
+    found = sorted(entries if entries is not None else entry_points(group=GROUP), key=lambda e: e.name)
+    # built-ins first, so a third-party skill can never take a built-in's name or intents
+    found.sort(key=lambda ep: (ep.dist is None or ep.dist.name != CORE_DIST, ep.name))
     loaded: list[LoadedSkill] = []
     problems: list[SkillProblem] = []
-    seen: set[str] = set()
-    for ep in sorted(entries if entries is not None else entry_points(group=GROUP), key=lambda e: e.name):
+    builtin_intents: set[str] = set()
+    by_name: dict[str, LoadedSkill] = {}
+    for ep in found:
         source = ep.dist.name if ep.dist else "?"
+        builtin = source == CORE_DIST
         try:
-            obj = ep.load()
-            cls, parsed = validate(obj, ep.name, settings.get(getattr(obj, "name", ep.name), {}))
-            if cls.name in seen:
-                raise SkillError(f"skill '{cls.name}' is installed twice (again by {source})")
-            nlu = _nlu_path(cls)
-            skill = cls(parsed)
+            manifest_file = read_manifest(ep)
+            manifest = manifest_file.manifest
+            nlu = _validate(manifest_file, ep.name, source)
+            owner = by_name.get(manifest.name)
+            if owner is not None:
+                kind = "a built-in skill" if owner.builtin else f"the skill from {owner.source}"
+                raise SkillError(f"skill '{manifest.name}' from {source} is refused: the name belongs to {kind}")
+            stolen = sorted(set(manifest.intents) & builtin_intents) if not builtin else []
+            if stolen:
+                raise SkillError(
+                    f"skill '{manifest.name}' from {source} is refused: intents {', '.join(stolen)} belong to built-in skills"
+                )
+            own = check_settings(manifest.name, manifest.settings, settings.get(manifest.name, {}))
+            cls, skill = _load_builtin(ep, manifest_file, own) if builtin else (None, None)
         except SkillError as exc:
             problems.append(SkillProblem(ep.name, source, str(exc)))
             log.error("%s", exc)
             continue
-        except Exception as exc:  # an import error or a crash in the skill's __init__
+        except Exception as exc:  # a built-in that fails to import: the assistant's own bug, reported
             message = f"skill '{ep.name}' ({source}) failed to load: {type(exc).__name__}: {exc}"
             problems.append(SkillProblem(ep.name, source, message))
             log.error("%s", message)
             continue
-        seen.add(cls.name)
-        builtin = source == CORE_DIST
-        own = settings.get(cls.name, {})
-        loaded.append(LoadedSkill(cls.name, skill, cls, source, builtin, nlu, cls.intent_handlers(), ep.value, own))
+        if builtin:
+            builtin_intents |= set(manifest.intents)
+        skill_entry = LoadedSkill(
+            manifest.name,
+            skill,
+            cls,
+            source,
+            builtin,
+            nlu,
+            dict(manifest.intents),
+            ep.value,
+            own,
+            version=manifest.version,
+            description=manifest.description,
+            permissions=frozenset(manifest.permissions),
+            confirm_actions=dict(manifest.confirm),
+            deny_actions=dict(manifest.deny),
+            package_dir=manifest_file.package_dir,
+        )
+        by_name[manifest.name] = skill_entry
+        loaded.append(skill_entry)
+    loaded.sort(key=lambda s: s.name)
     return loaded, problems
+
+
+def third_party_folders() -> list[Path]:
+    """Every installed third-party skill's package folder (from metadata only), for sandboxes to cover up."""
+    folders = []
+    for ep in entry_points(group=GROUP):
+        if ep.dist is not None and ep.dist.name == CORE_DIST:
+            continue
+        try:
+            folders.append(read_manifest(ep).package_dir)
+        except SkillError:
+            continue
+    return sorted(set(folders))

@@ -26,7 +26,19 @@ dependencies = []
 packages = ["{module}"]
 
 [tool.setuptools.package-data]
-{module} = ["nlu.yml"]
+{module} = ["nlu.yml", "skill.toml"]
+"""
+
+MANIFEST = """\
+# What the assistant reads about this skill without running any of its code. Keep it in step
+# with the class: the assistant refuses a skill whose class and manifest disagree.
+[skills.{name}]
+version = "0.1.0"
+description = "give {words} tips"
+sdk_versions = [1]
+permissions = []  # add e.g. "catalog.read" here and in the class to search products
+nlu = "nlu.yml"
+intents = {{ "{intent}" = "tip" }}  # intent -> the method that handles it
 """
 
 MODULE = '''\
@@ -110,6 +122,7 @@ def scaffold(name: str, where: Path) -> Path:
     (root / "pyproject.toml").write_text(PYPROJECT.format(**fields))
     (root / module / "__init__.py").write_text(MODULE.format(**fields))
     (root / module / "nlu.yml").write_text(NLU.format(**fields))
+    (root / module / "skill.toml").write_text(MANIFEST.format(**fields))
     (root / "tests" / f"test_{module}.py").write_text(TEST.format(**fields))
     (root / "README.md").write_text(README.format(**fields))
     return root

@@ -1,6 +1,6 @@
 """The SQLite store: catalogue, baskets, orders, recommendation signals."""
 
-from assistant.store.catalog import Catalog, Product
+from assistant.store.catalog import Catalog, ImportReport, Product
 from assistant.store.db import Database, default_data_dir
 from assistant.store.demo import ensure_demo
 from assistant.store.orders import Line, Order, Orders, Quote
@@ -9,6 +9,7 @@ from assistant.store.recommend import Recommender, Suggestion
 __all__ = [
     "Catalog",
     "Database",
+    "ImportReport",
     "Line",
     "Order",
     "Orders",

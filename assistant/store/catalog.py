@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import math
 import re
+import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -153,81 +156,163 @@ class Catalog:
         return [Product.from_row(row) for _, row in scored[:limit]]
 
     # -- import -------------------------------------------------------------------------------
-    def import_file(self, path: Path) -> tuple[int, list[str]]:
-        """Load a CSV or JSON catalogue. Returns (rows imported, problems by line). All-or-nothing
-        for the good rows: a crash part-way leaves the catalogue as it was."""
-        path = Path(path)
-        try:
-            rows = list(self._read_rows(path))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError, csv.Error) as exc:
-            raise StoreError(f"{path}: cannot read catalogue: {exc}") from exc
-        good, problems = [], []
-        seen: set[str] = set()
-        for where, raw in rows:
-            try:
-                item = self._validate(raw)
-                if item["sku"] in seen:
-                    raise ImportRowError(f"duplicate sku {item['sku']!r}")
-                seen.add(item["sku"])
-                good.append(item)
-            except ImportRowError as exc:
-                problems.append(f"{path}:{where}: {exc}")
+    def import_file(self, path: Path) -> ImportReport:
+        """Load a CSV or JSON catalogue; a product whose SKU is already in the shop is updated, and
+        counted so. All-or-nothing for the good rows: a crash part-way leaves the catalogue as it was."""
+        items, problems = read_catalogue(path)
         with self.db.transaction() as tx:
-            for item in good:
-                tx.execute(
-                    "INSERT INTO products(sku, name, brand, category, size, price_pence, description) "
-                    "VALUES (:sku, :name, :brand, :category, :size, :price_pence, :description) "
-                    "ON CONFLICT(sku) DO UPDATE SET name=excluded.name, brand=excluded.brand, "
-                    "category=excluded.category, size=excluded.size, price_pence=excluded.price_pence, "
-                    "description=excluded.description",
-                    item,
-                )
+            report = upsert_products(tx, items, problems)
         for problem in problems:
             log.warning("skipped %s", problem)
-        return len(good), problems
+        if report.updated_skus:
+            log.warning(
+                "%s: replaced %d products already in the shop (same SKU): %s",
+                path,
+                report.updated,
+                ", ".join(report.updated_skus[:10]) + (" ..." if report.updated > 10 else ""),
+            )
+        return report
 
-    @staticmethod
-    def _read_rows(path: Path):
-        if path.suffix.lower() == ".json":
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if isinstance(data, dict):
-                data = data.get("products", [])
-            if not isinstance(data, list):
-                raise json.JSONDecodeError("expected a list of products", "", 0)
-            for i, item in enumerate(data, start=1):
-                yield f"item {i}", item
-        elif path.suffix.lower() == ".csv":
-            with path.open(encoding="utf-8-sig", newline="") as fh:
-                reader = csv.DictReader(fh)
-                for row in reader:
-                    yield f"{reader.line_num}", row
-        else:
-            raise OSError(0, "expected a .csv or .json file")
 
-    @staticmethod
-    def _validate(raw: Any) -> dict[str, Any]:
-        if not isinstance(raw, dict):
-            raise ImportRowError("not a product record")
+@dataclass(frozen=True)
+class ImportReport:
+    """What a catalogue import did, for the user to check."""
 
-        def text(key: str, required: bool = True) -> str:
-            value = raw.get(key)
-            value = "" if value is None else str(value).strip()
-            if required and not value:
-                raise ImportRowError(f"missing {key}")
-            return value
+    created: int
+    updated: int
+    """Products whose SKU was already in the shop, now replaced by the file's row."""
+    unchanged: int
+    problems: tuple[str, ...]
+    """One line per skipped row, naming the file and line."""
+    updated_skus: tuple[str, ...] = ()
 
-        category = text("category").lower()
-        if category not in CATEGORIES:
-            raise ImportRowError(f"category {category!r} is not one of: {', '.join(CATEGORIES)}")
-        price_raw = text("price").lstrip("£$€")
+    @property
+    def skipped(self) -> int:
+        return len(self.problems)
+
+    @property
+    def imported(self) -> int:
+        return self.created + self.updated + self.unchanged
+
+
+REQUIRED_COLUMNS = ("sku", "name", "category", "price")
+MAX_PRICE = 100_000
+FIELDS = ("sku", "name", "brand", "category", "size", "price_pence", "description")
+
+
+def read_catalogue(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    """The file's valid products and one line per bad row; StoreError naming the file if it is unusable."""
+    path = Path(path)
+    try:
+        rows = list(_read_rows(path))
+    except UnicodeDecodeError as exc:
+        raise StoreError(
+            f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at position {exc.start}); save it as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot read catalogue: {exc.strerror or exc}") from exc
+    except (json.JSONDecodeError, csv.Error) as exc:
+        raise StoreError(f"{path}: cannot read catalogue: {exc}") from exc
+    except RecursionError:
+        raise StoreError(f"{path}: cannot read catalogue: nested too deeply to be a list of products") from None
+    if not rows:
+        raise StoreError(f"{path}: no products in the file")
+    good, problems = [], []
+    seen: set[str] = set()
+    for where, raw in rows:
         try:
-            price = float(price_raw)
-        except ValueError:
-            raise ImportRowError(f"price {price_raw!r} is not a number") from None
-        if not 0 < price < 100_000:
-            raise ImportRowError(f"price {price_raw!r} must be above 0")
-        return {
-            "sku": text("sku"), "name": text("name"), "brand": text("brand", False),
-            "category": category, "size": text("size", False), "price_pence": round(price * 100),
-            "description": text("description", False).lower(),
-        }  # fmt: skip
+            item = _validate(raw)
+            if item["sku"] in seen:
+                raise ImportRowError(f"duplicate sku {item['sku']!r}")
+            seen.add(item["sku"])
+            good.append(item)
+        except ImportRowError as exc:
+            problems.append(f"{path}:{where}: {exc}")
+    return good, problems
+
+
+def upsert_products(tx: sqlite3.Connection, items: list[dict[str, Any]], problems: list[str]) -> ImportReport:
+    """Write products inside the caller's transaction; count what was new, replaced or the same."""
+    created = unchanged = 0
+    updated: list[str] = []
+    for item in items:
+        row = tx.execute(f"SELECT {', '.join(FIELDS)} FROM products WHERE sku = ?", (item["sku"],)).fetchone()  # noqa: S608
+        if row is None:
+            created += 1
+        elif tuple(row) == tuple(item[f] for f in FIELDS):
+            unchanged += 1
+            continue
+        else:
+            updated.append(item["sku"])
+        tx.execute(
+            "INSERT INTO products(sku, name, brand, category, size, price_pence, description) "
+            "VALUES (:sku, :name, :brand, :category, :size, :price_pence, :description) "
+            "ON CONFLICT(sku) DO UPDATE SET name=excluded.name, brand=excluded.brand, "
+            "category=excluded.category, size=excluded.size, price_pence=excluded.price_pence, "
+            "description=excluded.description",
+            item,
+        )
+    return ImportReport(created, len(updated), unchanged, tuple(problems), tuple(updated))
+
+
+def _read_rows(path: Path) -> Iterator[tuple[str, Any]]:
+    if path.suffix.lower() == ".json":
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(data, dict):
+            data = data.get("products", [])
+        if not isinstance(data, list):
+            raise StoreError(f"{path}: cannot read catalogue: expected a list of products")
+        for i, item in enumerate(data, start=1):
+            yield f"item {i}", item
+    elif path.suffix.lower() == ".csv":
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            reader = csv.DictReader(fh)
+            if reader.fieldnames is None:
+                raise StoreError(f"{path}: no products in the file (it is empty)")
+            columns = {(name or "").strip().lower() for name in reader.fieldnames}
+            if missing := [c for c in REQUIRED_COLUMNS if c not in columns]:
+                raise StoreError(
+                    f"{path}: the first line is not a header naming the columns "
+                    f"{', '.join(REQUIRED_COLUMNS)} (missing {', '.join(missing)})"
+                )
+            for row in reader:
+                yield f"{reader.line_num}", {(k or "").strip().lower(): v for k, v in row.items()}
+    else:
+        raise StoreError(f"{path}: cannot read catalogue: expected a .csv or .json file")
+
+
+def _validate(raw: Any) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise ImportRowError("not a product record")
+
+    def text(key: str, required: bool = True) -> str:
+        value = raw.get(key)
+        if isinstance(value, (dict, list)):
+            raise ImportRowError(f"{key} is a {type(value).__name__}, not a value")
+        value = "" if value is None else str(value).strip()
+        if required and not value:
+            raise ImportRowError(f"missing {key}")
+        return value
+
+    category = text("category").lower()
+    if category not in CATEGORIES:
+        raise ImportRowError(f"category {category!r} is not one of: {', '.join(CATEGORIES)}")
+    price_raw = text("price").lstrip("£$€")
+    try:
+        price = float(price_raw)
+    except ValueError:
+        raise ImportRowError(f"price {price_raw!r} is not a number") from None
+    if not math.isfinite(price):
+        raise ImportRowError(f"price {price_raw!r} is not an amount of money")
+    if price <= 0:
+        raise ImportRowError(f"price {price_raw!r} must be above 0")
+    if price >= MAX_PRICE:
+        raise ImportRowError(f"price {price_raw!r} must be below {MAX_PRICE:,}")
+    pence = round(price * 100)
+    if pence < 1:
+        raise ImportRowError(f"price {price_raw!r} is less than the smallest coin (0.01)")
+    return {
+        "sku": text("sku"), "name": text("name"), "brand": text("brand", False),
+        "category": category, "size": text("size", False), "price_pence": pence,
+        "description": text("description", False).lower(),
+    }  # fmt: skip

@@ -7,17 +7,18 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import platformdirs
 
-from assistant.errors import StoreError
+from assistant.errors import StoreBusy, StoreCorrupt, StoreError, StoreFull, StoreReadOnly
 
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
-BUSY_TIMEOUT = 10.0
+BUSY_TIMEOUT = 5.0
 """Seconds a write waits for another writer (another device, process or conversation) to finish."""
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -58,12 +59,35 @@ CREATE TABLE IF NOT EXISTS cart_items (
     added_at TEXT NOT NULL DEFAULT (datetime('now')),
     PRIMARY KEY (user_id, product_id)
 );
-CREATE TABLE IF NOT EXISTS checkouts (
+-- the checkout tokens of the first schema; quotes replaced them
+DROP TABLE IF EXISTS checkouts;
+CREATE TABLE IF NOT EXISTS basket_versions (
+    user_id INTEGER PRIMARY KEY REFERENCES users(id),
+    version INTEGER NOT NULL
+);
+-- every basket write, from any code path or process, moves the version on, so a quote can tell
+CREATE TRIGGER IF NOT EXISTS cart_items_version_ai AFTER INSERT ON cart_items BEGIN
+    INSERT INTO basket_versions(user_id, version) VALUES (new.user_id, 1)
+    ON CONFLICT(user_id) DO UPDATE SET version = version + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS cart_items_version_au AFTER UPDATE ON cart_items BEGIN
+    INSERT INTO basket_versions(user_id, version) VALUES (new.user_id, 1)
+    ON CONFLICT(user_id) DO UPDATE SET version = version + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS cart_items_version_ad AFTER DELETE ON cart_items BEGIN
+    INSERT INTO basket_versions(user_id, version) VALUES (old.user_id, 1)
+    ON CONFLICT(user_id) DO UPDATE SET version = version + 1;
+END;
+CREATE TABLE IF NOT EXISTS quotes (
     token TEXT PRIMARY KEY,
     user_id INTEGER NOT NULL REFERENCES users(id),
-    lines TEXT NOT NULL,
+    conversation TEXT NOT NULL,
+    lines TEXT NOT NULL, -- JSON [[product_id, quantity, price_pence], ...]
     total_pence INTEGER NOT NULL,
-    created_at TEXT NOT NULL DEFAULT (datetime('now')),
+    basket_version INTEGER,
+    created_at REAL NOT NULL,
+    expires_at REAL NOT NULL,
+    state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'placed', 'cancelled', 'changed')),
     order_id INTEGER REFERENCES orders(id)
 );
 CREATE TABLE IF NOT EXISTS orders (
@@ -102,6 +126,47 @@ CREATE TABLE IF NOT EXISTS transcripts (
 """
 
 
+def classify(exc: sqlite3.Error, path: Path) -> StoreError:
+    """One line naming the file, with the advice that fits the cause (never 'move it away' for a permission)."""
+    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+    text = str(exc)
+    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in text:
+        return StoreBusy(f"{path}: the database stayed busy (locked by another program or device); try again")
+    if code == sqlite3.SQLITE_FULL or "disk is full" in text:
+        return StoreFull(f"{path}: the disk is full; free some space and try again")
+    if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB) or "malformed" in text or "not a database" in text:
+        return StoreCorrupt(f"{path}: the database is damaged ({text}); move it away to start afresh")
+    if code == sqlite3.SQLITE_READONLY or "readonly" in text:
+        return StoreReadOnly(f"{path}: is read-only; check its permissions and those of its folder")
+    if code == sqlite3.SQLITE_CANTOPEN:
+        return StoreError(f"{path}: cannot open the database; check that its folder exists and can be written")
+    if code == sqlite3.SQLITE_IOERR:
+        return StoreError(f"{path}: the disk reported an error ({text}); check the disk and its free space")
+    return StoreError(f"{path}: database error: {text}")
+
+
+def _retry_while_locked(step: Callable[[], None]) -> None:
+    """Run an idempotent set-up step until no other process holds the file, up to the busy timeout.
+
+    Eight processes opening a new file at once: switching it to WAL failed 'database is locked' at
+    once, without the busy handler waiting, in one of them."""
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    while True:
+        try:
+            step()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def _prepare(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+
+
 def default_data_dir() -> Path:
     env = os.environ.get("ASSISTANT_DATA_DIR")
     return Path(env) if env else Path(platformdirs.user_data_dir("shopper-assistant", appauthor=False))
@@ -120,19 +185,20 @@ class Database:
         except OSError as exc:
             raise StoreError(f"{self.data_dir}: cannot create the data directory: {exc.strerror}") from exc
         if not os.access(self.data_dir, os.W_OK):
-            raise StoreError(f"{self.data_dir}: the data directory is not writable")
+            raise StoreReadOnly(f"{self.data_dir}: the data directory is read-only; check its permissions")
         # one connection per thread: the hub runs many conversations at once, and a sqlite3
         # connection shared between threads interleaves their transactions
         self._local = threading.local()
         self._opened: list[sqlite3.Connection] = []
         self._opened_lock = threading.Lock()
         try:
-            self.conn.executescript(SCHEMA)
-            self.conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(
-                f"{self.path}: not a usable assistant database ({exc}); move it away to start afresh"
-            ) from exc
+            _retry_while_locked(self._create_schema)
+        except sqlite3.Error as exc:
+            raise classify(exc, self.path) from exc
+
+    def _create_schema(self) -> None:
+        self.conn.executescript(SCHEMA)
+        self.conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -142,13 +208,9 @@ class Database:
             try:
                 conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT)
                 conn.row_factory = sqlite3.Row
-                conn.execute("PRAGMA foreign_keys = ON")
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.execute("PRAGMA synchronous = FULL")
-            except sqlite3.DatabaseError as exc:
-                raise StoreError(
-                    f"{self.path}: not a usable assistant database ({exc}); move it away to start afresh"
-                ) from exc
+                _retry_while_locked(lambda: _prepare(conn))
+            except sqlite3.Error as exc:
+                raise classify(exc, self.path) from exc
             self._local.conn = conn
             self._local.depth = 0
             with self._opened_lock:
@@ -156,43 +218,54 @@ class Database:
         return conn
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self, busy_timeout: float | None = None) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception: nothing is half-written.
 
         Nested (a skill's write inside a turn's transaction) it is a savepoint of the outer one, so
-        the turn commits or rolls back as a whole."""
+        the turn commits or rolls back as a whole. A database error becomes the StoreError subclass
+        that names its cause."""
         conn = self.conn
         depth = self._local.depth
-        if depth:
-            name = f"sp{depth}"
-            conn.execute(f"SAVEPOINT {name}")
-            self._local.depth += 1
+        try:
+            if depth:
+                name = f"sp{depth}"
+                conn.execute(f"SAVEPOINT {name}")
+                self._local.depth += 1
+                try:
+                    yield conn
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute(f"ROLLBACK TO {name}")
+                        conn.execute(f"RELEASE {name}")
+                    raise
+                else:
+                    conn.execute(f"RELEASE {name}")
+                finally:
+                    self._local.depth -= 1
+                return
+            # wait at most this long for another writer (a skill call waits only until its deadline)
+            conn.execute(f"PRAGMA busy_timeout = {int((busy_timeout or BUSY_TIMEOUT) * 1000)}")
+            conn.execute("BEGIN IMMEDIATE")
+            self._local.depth = 1
             try:
                 yield conn
             except BaseException:
-                conn.execute(f"ROLLBACK TO {name}")
-                conn.execute(f"RELEASE {name}")
+                # SQLite rolls back by itself on some errors (a full disk); a second ROLLBACK would hide the first
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 raise
             else:
-                conn.execute(f"RELEASE {name}")
+                conn.execute("COMMIT")
             finally:
-                self._local.depth -= 1
-            return
-        conn.execute("BEGIN IMMEDIATE")
-        self._local.depth = 1
-        try:
-            yield conn
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        else:
-            conn.execute("COMMIT")
-        finally:
-            self._local.depth = 0
+                self._local.depth = 0
+        except sqlite3.Error as exc:
+            raise classify(exc, self.path) from exc
 
     def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
-        return self.conn.execute(sql, params).fetchall()
+        try:
+            return self.conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise classify(exc, self.path) from exc
 
     def meta(self, key: str) -> str | None:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import logging
 import random
+import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from assistant.store.catalog import Catalog
+from assistant.store.catalog import read_catalogue, upsert_products
 from assistant.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -21,59 +22,70 @@ SHOPPERS = 300
 
 
 def ensure_demo(db: Database, user: str) -> bool:
-    """Load the demo shop into an empty database, once. Returns True if it loaded it now."""
-    if db.meta("demo_loaded") or Catalog(db).count():
+    """Load the demo shop into an empty database, once. Returns True if it loaded it now.
+
+    The check and the whole load are one write transaction, so processes starting together on an
+    empty data directory load it exactly once, and a failure (a full disk) leaves no half-loaded shop."""
+    if db.meta("demo_loaded"):
         return False
-    log.info("loading the demo shop into %s", db.path)
-    imported, problems = Catalog(db).import_file(CATALOG_FILE)
+    items, problems = read_catalogue(CATALOG_FILE)
+    history = json.loads(HISTORY_FILE.read_text(encoding="utf-8"))
+    with db.transaction() as tx:
+        # a shop's own catalogue (products without the demo's mark) is never mixed with the demo
+        if (
+            tx.execute("SELECT 1 FROM meta WHERE key = 'demo_loaded'").fetchone()
+            or tx.execute("SELECT 1 FROM products LIMIT 1").fetchone()
+        ):
+            return False
+        log.info("loading the demo shop into %s", db.path)
+        report = upsert_products(tx, items, problems)
+        _load_history(tx, user, history)
+        tx.execute("INSERT OR REPLACE INTO meta VALUES ('demo_loaded', ?)", (datetime.now().isoformat(),))
     if problems:
         log.warning("demo catalogue had %d bad rows", len(problems))
-    history = json.loads(HISTORY_FILE.read_text(encoding="utf-8"))
-    ids = {r["sku"]: (r["id"], r["price_pence"]) for r in db.query("SELECT id, sku, price_pence FROM products")}
+    log.info("demo shop: %d products, demo user %r with %d orders", report.created, user, len(history["user_orders"]))
+    return True
+
+
+def _load_history(tx: sqlite3.Connection, user: str, history: dict) -> None:
+    """The demo user's past orders and 300 other shoppers' orders, from a fixed seed."""
+    ids = {r["sku"]: (r["id"], r["price_pence"]) for r in tx.execute("SELECT id, sku, price_pence FROM products")}
     rng = random.Random(20261124)
     now = datetime.now().replace(microsecond=0)
-    user_id = db.user_id(user)
+    tx.execute("INSERT OR IGNORE INTO users(name) VALUES (?)", (user,))
+    user_id = tx.execute("SELECT id FROM users WHERE name = ?", (user,)).fetchone()[0]
     bundles = history["bundles"]
     weights = [b.get("weight", 1) for b in bundles]
     by_category: dict[str, list[str]] = {}
-    for row in db.query("SELECT sku, category FROM products"):
+    for row in tx.execute("SELECT sku, category FROM products"):
         by_category.setdefault(row["category"], []).append(row["sku"])
-    with db.transaction() as tx:
-        tx.execute("INSERT OR IGNORE INTO sqlite_sequence(name, seq) VALUES ('orders', 1000)")
-        for spec in history["user_orders"]:
-            _insert_order(
-                tx,
-                user_id,
-                now - timedelta(days=spec["days_ago"]),
-                [(ln["sku"], ln["quantity"]) for ln in spec["lines"]],
-                ids,
-            )
-        for n in range(SHOPPERS):
-            tx.execute("INSERT OR IGNORE INTO users(name) VALUES (?)", (f"shopper-{n:03d}",))
-            shopper = tx.execute("SELECT id FROM users WHERE name = ?", (f"shopper-{n:03d}",)).fetchone()[0]
-            habits = rng.choices(bundles, weights=weights, k=rng.randint(1, 3))
-            for _ in range(rng.randint(1, 4)):
-                lines: dict[str, int] = {}
-                for bundle in habits:
-                    picked = [s for s in bundle["skus"] if rng.random() < 0.75]
-                    for sku in picked:
-                        lines[sku] = rng.randint(1, 2)
-                # some noise from the same categories, as real baskets have
-                for sku in list(lines)[:2]:
-                    category = next((c for c, skus in by_category.items() if sku in skus), None)
-                    if category and rng.random() < 0.4:
-                        lines[rng.choice(by_category[category])] = 1
-                if lines:
-                    when = now - timedelta(days=rng.randint(4, 200), hours=rng.randint(0, 23))
-                    _insert_order(tx, shopper, when, list(lines.items()), ids)
-        tx.execute("INSERT OR REPLACE INTO meta VALUES ('demo_loaded', ?)", (now.isoformat(),))
-    log.info(
-        "demo shop: %d products, demo user %r with %d orders",
-        imported,
-        user,
-        len(history["user_orders"]),
-    )
-    return True
+    tx.execute("INSERT OR IGNORE INTO sqlite_sequence(name, seq) VALUES ('orders', 1000)")
+    for spec in history["user_orders"]:
+        _insert_order(
+            tx,
+            user_id,
+            now - timedelta(days=spec["days_ago"]),
+            [(ln["sku"], ln["quantity"]) for ln in spec["lines"]],
+            ids,
+        )
+    for n in range(SHOPPERS):
+        tx.execute("INSERT OR IGNORE INTO users(name) VALUES (?)", (f"shopper-{n:03d}",))
+        shopper = tx.execute("SELECT id FROM users WHERE name = ?", (f"shopper-{n:03d}",)).fetchone()[0]
+        habits = rng.choices(bundles, weights=weights, k=rng.randint(1, 3))
+        for _ in range(rng.randint(1, 4)):
+            lines: dict[str, int] = {}
+            for bundle in habits:
+                picked = [s for s in bundle["skus"] if rng.random() < 0.75]
+                for sku in picked:
+                    lines[sku] = rng.randint(1, 2)
+            # some noise from the same categories, as real baskets have
+            for sku in list(lines)[:2]:
+                category = next((c for c, skus in by_category.items() if sku in skus), None)
+                if category and rng.random() < 0.4:
+                    lines[rng.choice(by_category[category])] = 1
+            if lines:
+                when = now - timedelta(days=rng.randint(4, 200), hours=rng.randint(0, 23))
+                _insert_order(tx, shopper, when, list(lines.items()), ids)
 
 
 def _insert_order(

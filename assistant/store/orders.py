@@ -1,11 +1,15 @@
-"""Baskets and orders. Checkout is two steps with a token, so a repeated yes or a crash never orders twice."""
+"""Baskets and orders, and the store's half of checkout: quotes with single-use tokens, settled once."""
 
 from __future__ import annotations
 
 import json
 import secrets
+import sqlite3
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 
 from assistant.store.catalog import Product
 from assistant.store.db import Database
@@ -21,13 +25,37 @@ class Line:
         return self.product.price_pence * self.quantity
 
 
+STALE_QUOTE_SECONDS = 24 * 3600
+
+
+class Outcome(StrEnum):
+    """What became of a yes to a quote."""
+
+    PLACED = "placed"
+    ALREADY_PLACED = "already_placed"
+    """This token was placed before: the order id is the earlier order's."""
+    CHANGED = "changed"
+    """The basket or a price changed since the quote (maybe ordered from another device): re-quote."""
+    EXPIRED = "expired"
+    DECLINED = "declined"
+    """The user said no to this quote; it can never be placed."""
+    UNKNOWN = "unknown"
+    """No such token for this user and conversation."""
+
+
 @dataclass(frozen=True)
 class Quote:
-    """A basket priced for checkout; placing it needs this token and nothing else."""
+    """Lines priced by the store for checkout; placing them needs this token."""
 
     token: str
     lines: tuple[Line, ...]
     total_pence: int
+    conversation: str = ""
+    """The conversation the question is asked in; the token is good only there."""
+    basket_version: int | None = None
+    """The basket's version when priced; None for lines that are not the basket (a reorder)."""
+    expires_at: float = 0.0
+    """Seconds since the epoch after which the token cannot be placed."""
 
     @property
     def items(self) -> int:
@@ -43,8 +71,6 @@ class Order:
     deliver_on: date | None
     address: str
     lines: tuple[Line, ...] = field(default_factory=tuple)
-    already_placed: bool = False
-    """True when this token had been placed before: the caller asked twice."""
 
     @property
     def items(self) -> int:
@@ -117,65 +143,107 @@ class Orders:
             tx.execute("DELETE FROM cart_items WHERE user_id = ?", (self.user_id,))
 
     # -- checkout -----------------------------------------------------------------------------
-    def quote(self, lines: list[Line] | None = None) -> Quote | None:
-        """Price the basket (or the given lines, for a reorder) and record a checkout token."""
-        lines = list(lines if lines is not None else self.cart())
-        if not lines:
-            return None
-        token = secrets.token_hex(8)
+    def basket(self) -> tuple[list[Line], int]:
+        """The basket and its version, read in one statement so the two agree."""
+        rows = self.db.query(
+            "SELECT p.*, c.quantity, "
+            "(SELECT version FROM basket_versions v WHERE v.user_id = c.user_id) AS basket_version "
+            "FROM cart_items c JOIN products p ON p.id = c.product_id "
+            "WHERE c.user_id = ? ORDER BY c.added_at, p.id",
+            (self.user_id,),
+        )
+        version = int(rows[0]["basket_version"] or 0) if rows else self.basket_version()
+        return [Line(Product.from_row(r), r["quantity"]) for r in rows], version
+
+    def basket_version(self) -> int:
+        row = self.db.conn.execute("SELECT version FROM basket_versions WHERE user_id = ?", (self.user_id,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def record_quote(
+        self, lines: Sequence[Line], *, conversation: str, basket_version: int | None, expires_at: float
+    ) -> Quote:
+        """Store a single-use token for exactly these lines at these prices."""
+        token = secrets.token_urlsafe(16)
         total = sum(line.total_pence for line in lines)
         payload = json.dumps([[ln.product.id, ln.quantity, ln.product.price_pence] for ln in lines])
-        from_cart = lines == self.cart()
         with self.db.transaction() as tx:
+            # quotes nobody can place any more are kept a day (a late yes still hears why), then dropped
             tx.execute(
-                "INSERT INTO checkouts(token, user_id, lines, total_pence) VALUES (?, ?, ?, ?)",
-                (
-                    token,
-                    self.user_id,
-                    json.dumps({"lines": json.loads(payload), "from_cart": from_cart}),
-                    total,
-                ),
+                "DELETE FROM quotes WHERE user_id = ? AND state != 'placed' AND expires_at < ?",
+                (self.user_id, time.time() - STALE_QUOTE_SECONDS),
             )
-        return Quote(token, tuple(lines), total)
+            tx.execute(
+                "INSERT INTO quotes(token, user_id, conversation, lines, total_pence, basket_version, "
+                "created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (token, self.user_id, conversation, payload, total, basket_version, time.time(), expires_at),
+            )
+        return Quote(token, tuple(lines), total, conversation, basket_version, expires_at)
 
-    def place(self, token: str, address: str, delivery_days: int = 1) -> Order | None:
-        """Place the order a quote describes, exactly once. Returns None for an unknown token."""
+    def settle(
+        self, token: str, *, conversation: str, address: str, delivery_days: int = 1, now: float | None = None
+    ) -> tuple[Outcome, int | None]:
+        """Order exactly the quoted lines, in one transaction, if the quote still stands.
+
+        Returns the outcome and the order id (for PLACED and ALREADY_PLACED)."""
+        now = time.time() if now is None else now
         with self.db.transaction() as tx:
-            row = tx.execute(
-                "SELECT * FROM checkouts WHERE token = ? AND user_id = ?", (token, self.user_id)
-            ).fetchone()
-            if row is None:
-                return None
-            if row["order_id"] is not None:
-                existing = row["order_id"]
-                placed = True
-            else:
-                spec = json.loads(row["lines"])
-                now = datetime.now().replace(microsecond=0)
-                deliver = (now + timedelta(days=delivery_days)).date()
-                cur = tx.execute(
-                    "INSERT INTO orders(user_id, token, total_pence, address, placed_at, deliver_on) VALUES (?, ?, ?, ?, ?, ?)",
-                    (
-                        self.user_id,
-                        token,
-                        row["total_pence"],
-                        address,
-                        now.isoformat(sep=" "),
-                        deliver.isoformat(),
-                    ),
-                )
-                existing = cur.lastrowid
-                tx.executemany(
-                    "INSERT INTO order_lines(order_id, product_id, quantity, price_pence) VALUES (?, ?, ?, ?)",
-                    [(existing, pid, qty, price) for pid, qty, price in spec["lines"]],
-                )
-                tx.execute("UPDATE checkouts SET order_id = ? WHERE token = ?", (existing, token))
-                if spec.get("from_cart"):
-                    tx.execute("DELETE FROM cart_items WHERE user_id = ?", (self.user_id,))
-                placed = False
-        order = self.get(existing)
-        assert order is not None
-        return Order(**{**order.__dict__, "already_placed": placed})
+            row = tx.execute("SELECT * FROM quotes WHERE token = ?", (token,)).fetchone()
+            if row is None or row["user_id"] != self.user_id or row["conversation"] != conversation:
+                return Outcome.UNKNOWN, None
+            if row["state"] == "placed":
+                return Outcome.ALREADY_PLACED, row["order_id"]
+            if row["state"] == "cancelled":
+                return Outcome.DECLINED, None
+            if now >= row["expires_at"]:
+                return Outcome.EXPIRED, None
+            lines = [(int(pid), int(qty), int(price)) for pid, qty, price in json.loads(row["lines"])]
+            if row["state"] == "changed" or not self._still_stands(tx, lines, row["basket_version"]):
+                # a quote that no longer stands never comes back, even if the basket or price does
+                tx.execute("UPDATE quotes SET state = 'changed' WHERE token = ?", (token,))
+                return Outcome.CHANGED, None
+            placed_at = datetime.fromtimestamp(now).replace(microsecond=0)
+            deliver = (placed_at + timedelta(days=delivery_days)).date()
+            order_id = tx.execute(
+                "INSERT INTO orders(user_id, token, total_pence, address, placed_at, deliver_on) VALUES (?, ?, ?, ?, ?, ?)",
+                (self.user_id, token, row["total_pence"], address, placed_at.isoformat(sep=" "), deliver.isoformat()),
+            ).lastrowid
+            tx.executemany(
+                "INSERT INTO order_lines(order_id, product_id, quantity, price_pence) VALUES (?, ?, ?, ?)",
+                [(order_id, pid, qty, price) for pid, qty, price in lines],
+            )
+            if row["basket_version"] is not None:
+                # exactly the quoted quantities leave the basket; nothing else does
+                for pid, qty, _ in lines:
+                    tx.execute(
+                        "DELETE FROM cart_items WHERE user_id = ? AND product_id = ? AND quantity <= ?",
+                        (self.user_id, pid, qty),
+                    )
+                    tx.execute(
+                        "UPDATE cart_items SET quantity = quantity - ? WHERE user_id = ? AND product_id = ?",
+                        (qty, self.user_id, pid),
+                    )
+            tx.execute("UPDATE quotes SET state = 'placed', order_id = ? WHERE token = ?", (order_id, token))
+        return Outcome.PLACED, order_id
+
+    def _still_stands(self, tx: sqlite3.Connection, lines: list[tuple[int, int, int]], version: int | None) -> bool:
+        """Same prices now, and (for a basket quote) the basket untouched since it was read."""
+        ids = [pid for pid, _, _ in lines]
+        marks = ",".join("?" * len(ids))
+        prices = dict(tx.execute(f"SELECT id, price_pence FROM products WHERE id IN ({marks})", ids).fetchall())  # noqa: S608
+        if any(prices.get(pid) != price for pid, _, price in lines):
+            return False
+        if version is None:
+            return True
+        row = tx.execute("SELECT version FROM basket_versions WHERE user_id = ?", (self.user_id,)).fetchone()
+        if (int(row[0]) if row else 0) != version:
+            return False  # changed here or on another device, or already ordered from there
+        held = dict(
+            tx.execute(
+                f"SELECT product_id, quantity FROM cart_items WHERE user_id = ? AND product_id IN ({marks})",  # noqa: S608
+                (self.user_id, *ids),
+            ).fetchall()
+        )
+        return all(held.get(pid, 0) >= qty for pid, qty, _ in lines)
 
     # -- history ------------------------------------------------------------------------------
     def get(self, order_id: int) -> Order | None:
@@ -227,7 +295,16 @@ class Orders:
                 "DELETE FROM order_lines WHERE order_id IN (SELECT id FROM orders WHERE user_id = ?)",
                 (self.user_id,),
             )
-            tx.execute("DELETE FROM checkouts WHERE user_id = ?", (self.user_id,))
+            tx.execute("DELETE FROM quotes WHERE user_id = ?", (self.user_id,))
             tx.execute("DELETE FROM orders WHERE user_id = ?", (self.user_id,))
             for table in ("cart_items", "suggestions", "transcripts"):
                 tx.execute(f"DELETE FROM {table} WHERE user_id = ?", (self.user_id,))  # noqa: S608
+
+
+def cancel_quote(db: Database, token: str) -> bool:
+    """The user said no (or moved on): the token can never place an order. False if it was not open.
+
+    The token is a 128-bit secret that only the conversation that asked holds."""
+    with db.transaction() as tx:
+        cur = tx.execute("UPDATE quotes SET state = 'cancelled' WHERE token = ? AND state = 'open'", (token,))
+    return cur.rowcount == 1

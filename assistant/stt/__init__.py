@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +11,7 @@ import numpy as np
 
 from assistant.config import SttSettings
 from assistant.errors import EngineNotAvailable
+from assistant.plugins import load_target
 
 log = logging.getLogger(__name__)
 
@@ -83,9 +83,8 @@ def create_recognizer(
         target = ENGINES.get(name or "")
         if target is None:
             raise EngineNotAvailable(f"unknown speech engine {name!r}; choose one of: {', '.join(ENGINES)}")
-        module, _, cls_name = target.partition(":")
         try:
-            cls = getattr(importlib.import_module(module), cls_name)
+            cls = load_target(target, f"speech engine {name!r}")
             return cls(settings, phrases or [])
         except (ImportError, EngineNotAvailable) as exc:
             errors.append(f"{name}: {exc}")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Protocol
 
 import numpy as np
 
 from assistant.config import TtsSettings
 from assistant.errors import EngineNotAvailable
+from assistant.plugins import load_target
 
 ENGINES = {
     "pyttsx3": "assistant.tts.pyttsx3:Pyttsx3Synthesizer",
@@ -25,11 +25,5 @@ def create_synthesizer(settings: TtsSettings) -> Synthesizer:
     target = ENGINES.get(settings.engine)
     if target is None:
         raise EngineNotAvailable(f"unknown TTS engine {settings.engine!r}; choose one of: {', '.join(ENGINES)}")
-    module, _, name = target.partition(":")
-    try:
-        cls = getattr(importlib.import_module(module), name)
-    except ImportError as exc:
-        raise EngineNotAvailable(
-            f"TTS engine {settings.engine!r} is not installed ({exc}); run scripts/install-voice.sh"
-        ) from exc
+    cls = load_target(target, f"TTS engine {settings.engine!r} (run scripts/install-voice.sh)")
     return cls(settings)

@@ -43,7 +43,7 @@ def test_prices(said, value):
     assert price_value(said) == value
 
 
-def test_normalise_keeps_products_as_said():
-    assert normalise("product", " Oat Milk ") == "oat milk"
+def test_normalise_keeps_products_as_written():
+    assert normalise("product", " Oat Milk ") == "Oat Milk"  # as written, like Rasa
     assert normalise("price", "two fifty") == "2.50"
     assert normalise("quantity", "lots") == "lots"

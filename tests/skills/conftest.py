@@ -10,12 +10,16 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-PACKAGES = [REPO / "examples" / "recipes-skill", REPO / "tests" / "fixtures" / "misbehaving-skill"]
+PACKAGES = [
+    REPO / "examples" / "recipes-skill",
+    REPO / "tests" / "fixtures" / "misbehaving-skill",
+    *sorted((REPO / "tests" / "fixtures" / "hostile").iterdir()),
+]
 
 
 @pytest.fixture(scope="session")
 def skill_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """pip-installs the example and the misbehaving skill packages (offline, no build isolation)."""
+    """pip-installs the example, the misbehaving and the hostile skill packages (offline, no build isolation)."""
     site = tmp_path_factory.mktemp("site")
     cmd = [
         sys.executable,

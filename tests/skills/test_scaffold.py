@@ -31,6 +31,7 @@ def test_scaffold_install_enable_answer(tmp_path: Path):
     assert proc.returncode == 0, proc.stderr
     package = tmp_path / "pantry-skill"
     assert (package / "pyproject.toml").exists() and (package / "pantry_skill" / "nlu.yml").exists()
+    assert (package / "pantry_skill" / "skill.toml").exists()
 
     site = tmp_path / "site"
     subprocess.run(

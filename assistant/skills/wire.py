@@ -1,0 +1,226 @@
+"""The plain-data wire between the assistant and a skill worker: newline-delimited JSON, checked by pydantic.
+
+Nothing from a worker is unpickled or trusted: the host validates every message against the models
+below (unknown fields, wrong types, oversized text are errors), and products come back as references
+(id, sku) that the host re-reads from its own store, so a skill cannot forge a price.
+"""
+
+from __future__ import annotations
+
+import json
+import select
+import socket
+import time
+from dataclasses import fields, is_dataclass
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter
+
+from assistant.nlu.parse import Entity
+from assistant.sdk import Conversation, Request, ShopInfo
+from assistant.store.catalog import Product
+from assistant.store.orders import Line, Order
+from assistant.store.recommend import Suggestion
+
+MAX_MESSAGE = 1024 * 1024
+"""Bytes in one message; a longer line from a worker is a broken worker."""
+MAX_SPEECH = 600
+"""Characters a reply may speak (about 40 seconds of speech)."""
+MAX_DISPLAY = 4000
+
+
+class WireError(Exception):
+    """A message that is not valid JSON, too long, or not what the protocol allows."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+# -- worker -> host: every one of these is validated on the host ----------------------------------
+class ProductRef(_Strict):
+    """A product named by the skill; the host reads the product itself from the store."""
+
+    id: int
+    sku: str = Field(max_length=64)
+
+
+class PurchaseLines(_Strict):
+    lines: list[Annotated[list[int], Field(min_length=2, max_length=2)]] = Field(min_length=1, max_length=100)
+    """[product id, quantity] pairs (lists: the models validate parsed JSON strictly)."""
+
+
+class PurchaseBasket(_Strict):
+    basket: Literal[True]
+
+
+class WireReply(_Strict):
+    speech: str = Field(max_length=MAX_SPEECH)
+    display: str | None = Field(None, max_length=MAX_DISPLAY)
+    items: list[ProductRef] | None = Field(None, max_length=100)
+    listed: int | None = Field(None, ge=0, le=100)
+    focus: ProductRef | None = None
+    expect: Literal["none", "answer", "confirm", "slot"] = "none"
+    action: str | None = Field(None, max_length=200)
+    data: dict[str, JsonValue] = {}
+    slot: str | None = Field(None, max_length=64)
+    purchase: PurchaseLines | PurchaseBasket | None = None
+    end: bool = False
+
+
+class Ready(_Strict):
+    type: Literal["ready"]
+
+
+class Fatal(_Strict):
+    type: Literal["fatal"]
+    message: str = Field(max_length=2000)
+
+
+class Done(_Strict):
+    type: Literal["done"]
+    reply: WireReply
+
+
+class Failed(_Strict):
+    type: Literal["error"]
+    kind: str = Field(max_length=100)
+    message: str = Field(max_length=2000)
+
+
+class CapabilityCall(_Strict):
+    type: Literal["cap"]
+    capability: str = Field(max_length=40)
+    method: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
+    args: list[JsonValue] = Field(max_length=20)
+    kwargs: dict[str, JsonValue] = Field(max_length=20)
+
+
+FromWorker = TypeAdapter(Annotated[Ready | Fatal | Done | Failed | CapabilityCall, Field(discriminator="type")])
+
+
+# -- values: tagged plain data for dataclasses, decoded into the SDK's types in the worker ---------
+_TYPES: dict[str, type] = {
+    t.__name__: t for t in (Product, Line, Order, Suggestion, Entity, Request, Conversation, ShopInfo)
+}
+
+
+def encode(value: Any) -> JsonValue:
+    """A capability's return value (or the conversation) as plain data; dataclasses keep their type name."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if is_dataclass(value) and not isinstance(value, type):
+        out: dict[str, JsonValue] = {"__type__": type(value).__name__}
+        out.update({f.name: encode(getattr(value, f.name)) for f in fields(value)})
+        return out
+    if isinstance(value, datetime):
+        return {"__type__": "datetime", "iso": value.isoformat()}
+    if isinstance(value, date):
+        return {"__type__": "date", "iso": value.isoformat()}
+    if isinstance(value, tuple):
+        return {"__type__": "tuple", "items": [encode(v) for v in value]}
+    if isinstance(value, (list, set, frozenset)):
+        return [encode(v) for v in value]
+    if isinstance(value, dict):
+        if all(isinstance(k, str) for k in value):
+            return {k: encode(v) for k, v in value.items()}
+        return {"__type__": "dict", "items": [[encode(k), encode(v)] for k, v in value.items()]}
+    raise WireError(f"cannot send a {type(value).__name__} over the wire")
+
+
+def decode(value: Any) -> Any:
+    """The inverse of ``encode``, in the worker."""
+    if isinstance(value, list):
+        return [decode(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    kind = value.get("__type__")
+    if kind is None:
+        return {k: decode(v) for k, v in value.items()}
+    if kind == "datetime":
+        return datetime.fromisoformat(value["iso"])
+    if kind == "date":
+        return date.fromisoformat(value["iso"])
+    if kind == "tuple":
+        return tuple(decode(v) for v in value["items"])
+    if kind == "dict":
+        return {_hashable(decode(k)): decode(v) for k, v in value["items"]}
+    cls = _TYPES.get(kind)
+    if cls is None:
+        raise WireError(f"unknown type {kind!r} on the wire")
+    return cls(**{k: decode(v) for k, v in value.items() if k != "__type__"})
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def product_ref(product: Product) -> dict[str, JsonValue]:
+    """How the worker names a product to the host: by id and sku, never by its price."""
+    return {"__type__": "Product", "id": product.id, "sku": product.sku}
+
+
+def encode_argument(value: Any) -> JsonValue:
+    """A capability call's argument, in the worker: products as references, sets as lists."""
+    if isinstance(value, Product):
+        return product_ref(value)
+    if isinstance(value, Line):
+        return {"__type__": "Line", "product": product_ref(value.product), "quantity": value.quantity}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [encode_argument(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): encode_argument(v) for k, v in value.items()}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise WireError(f"a capability cannot take a {type(value).__name__}")
+
+
+# -- framing ----------------------------------------------------------------------------------
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+class Channel:
+    """One end of the socket pair: a JSON object per line, each at most MAX_MESSAGE bytes."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self._buffer = bytearray()
+
+    def send(self, message: dict[str, Any]) -> None:
+        data = json.dumps(message, separators=(",", ":"), allow_nan=False).encode("utf-8")
+        self.sock.sendall(data + b"\n")
+
+    def receive(self, timeout: float | None = None) -> dict[str, Any] | None:
+        """The next message; None when ``timeout`` passes first. Raises EOFError when the peer is gone."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            end = self._buffer.find(b"\n")
+            if end >= 0:
+                line = bytes(self._buffer[:end])
+                del self._buffer[: end + 1]
+                return self._parse(line)
+            if len(self._buffer) > MAX_MESSAGE:
+                raise WireError(f"a message longer than {MAX_MESSAGE} bytes")
+            if deadline is not None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not select.select([self.sock], [], [], remaining)[0]:
+                    return None
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError("the other end closed the connection")
+            self._buffer += chunk
+
+    @staticmethod
+    def _parse(line: bytes) -> dict[str, Any]:
+        try:
+            message = json.loads(line.decode("utf-8"), parse_constant=_no_constants)
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            raise WireError(f"not JSON ({type(exc).__name__})") from None
+        if not isinstance(message, dict):
+            raise WireError("a message must be a JSON object")
+        return message
+
+    def close(self) -> None:
+        self.sock.close()

@@ -1,0 +1,85 @@
+"""Where there is no sandbox, third-party skills are refused unless the user opts in; in it, a skill sees only itself."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.errors import SkillError
+from assistant.sdk import Conversation, Request, ShopInfo
+from assistant.skills.isolation import SkillWorker
+from assistant.skills.registry import LoadedSkill, discover
+from assistant.skills.sandbox import bwrap_available, sandbox_args
+
+SHOP = ShopInfo("GBP", True, None, "Home", 1, 10, 3)
+
+
+@pytest.fixture
+def skills(with_skills: Path) -> dict[str, LoadedSkill]:
+    return {s.name: s for s in discover()[0]}
+
+
+@pytest.fixture
+def no_bwrap(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))  # as on a machine without bubblewrap
+    bwrap_available.cache_clear()
+    yield
+    bwrap_available.cache_clear()
+
+
+def _call(worker: SkillWorker, intent: str) -> str:
+    method = worker.loaded.intents[intent]
+    return worker.call(method, Request(intent, "{}"), None, Conversation(), SHOP, [], {}, 5.0).speech
+
+
+def test_built_in_skills_match_their_manifests(skills):
+    _, problems = discover()
+    assert [p for p in problems if p.source == "shopper-assistant"] == []
+    builtin = {n for n, s in skills.items() if s.builtin}
+    assert {"cart", "conversation", "orders", "privacy", "recommend", "search"} <= builtin
+    assert skills["cart"].skill is not None and skills["recipes"].skill is None  # only built-ins are imported
+
+
+def test_without_a_sandbox_a_third_party_skill_is_refused_in_one_line(skills, tmp_path, no_bwrap):
+    worker = SkillWorker(skills["shouter"], tmp_path)
+    with pytest.raises(SkillError) as refused:
+        _call(worker, "shout")
+    message = str(refused.value)
+    assert "'shouter'" in message and "skills_unsandboxed: true" in message and "\n" not in message
+    assert not worker.alive()
+
+
+def test_the_user_may_opt_in_to_running_it_unsandboxed(skills, tmp_path, no_bwrap, caplog):
+    worker = SkillWorker(skills["shouter"], tmp_path, allow_unsandboxed=True)
+    try:
+        assert _call(worker, "shout") == "I shouted."
+        assert "WITHOUT a sandbox" in caplog.text  # said loudly, in the log
+        assert "JUNK-IN-CALL" in worker.output()  # its output is still captured, not printed
+    finally:
+        worker.stop()
+
+
+@pytest.mark.skipif(bwrap_available() is not None, reason="no sandbox here")
+def test_a_skill_sees_no_other_skill_code(skills, tmp_path):
+    worker = SkillWorker(skills["snoop"], tmp_path)
+    try:
+        seen = _call(worker, "neighbours").split()
+    finally:
+        worker.stop()
+    assert "hostile_secrets" in seen
+    assert not {"hostile_db", "recipes_skill", "misbehaving_skill"} & set(seen)
+
+
+def test_other_skills_in_the_shared_site_packages_are_covered(skills, tmp_path):
+    import yaml
+
+    # a skill pip-installed into the assistant's own site-packages, which the sandbox binds read-only
+    other = Path(yaml.__file__).parent
+    args = sandbox_args(skills["snoop"], frozenset(), tmp_path, hide=[other, skills["snoop"].package_dir])
+    assert str(other.parent) in args  # the shared folder is bound...
+    covered = [args[i + 1] for i, a in enumerate(args) if a == "--tmpfs"]
+    assert str(other) in covered  # ...with the other skill's folder covered by an empty one
+    assert str(skills["snoop"].package_dir) not in covered
+    assert args[args.index("--bind") + 1] == str(tmp_path)  # and the one writable folder is its storage

@@ -513,6 +513,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_wyoming(args: argparse.Namespace) -> int:
+    from assistant.wyoming.info import SERVICES
+    from assistant.wyoming.server import parse_uri, serve
+
+    parse_uri(args.uri)  # a bad address is reported before the model loads
+    services = tuple(s.strip() for s in args.services.split(",") if s.strip())
+    unknown = sorted(set(services) - set(SERVICES))
+    if unknown:
+        raise AssistantError(f"unknown Wyoming service(s) {', '.join(unknown)}; choose from: {', '.join(SERVICES)}")
+    print("Starting the assistant's Wyoming services (loading the speech models)...", file=sys.stderr)
+    app = _app(args)
+    try:
+
+        def ready(address: str) -> None:
+            print(f"Wyoming services ({', '.join(services)}) on {address}", file=sys.stderr, flush=True)
+
+        serve(app, args.uri, services, satellites=not args.no_satellites, ready=ready, audio_idle_s=args.audio_timeout)
+    finally:
+        app.close()
+    return 0
+
+
 def _pairing(args: argparse.Namespace):
     from assistant.hub.pairing import Pairing
 
@@ -559,6 +581,38 @@ def cmd_devices_list(args: argparse.Namespace) -> int:
 def cmd_devices_revoke(args: argparse.Namespace) -> int:
     _pairing(args).revoke(args.name)
     print(f"'{args.name}' can no longer use the hub.")
+    return 0
+
+
+def _satellites(args: argparse.Namespace):
+    from assistant.wyoming.satellites import Satellites
+
+    household = _household(args)
+    return Satellites(household.db, household)
+
+
+def cmd_satellites_add(args: argparse.Namespace) -> int:
+    entry = _satellites(args).add(args.name, args.uri, args.user)
+    owner = f"speaks for {entry.user}" if entry.user else "belongs to the household: it asks who's ordering"
+    print(f"Added satellite {entry.name} at {entry.uri} ({owner}). A running 'assistant wyoming' picks it up.")
+    return 0
+
+
+def cmd_satellites_list(args: argparse.Namespace) -> int:
+    entries = _satellites(args).list()
+    if args.json:
+        _emit({"satellites": [e.to_json() for e in entries]})
+        return 0
+    for e in entries:
+        print(f"{e.name}  {e.uri}  ({e.user or 'household'})")
+    if not entries:
+        print("No satellites. Add one with: assistant satellites add NAME tcp://HOST:10700")
+    return 0
+
+
+def cmd_satellites_remove(args: argparse.Namespace) -> int:
+    _satellites(args).remove(args.name)
+    print(f"Removed satellite {args.name}.")
     return 0
 
 
@@ -697,6 +751,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("code", nargs="?", help="4 to 8 digits (asked for when left out)")
     p.add_argument("--clear", action="store_true", help="remove the code")
     p.set_defaults(func=cmd_users_set_code)
+    p = sub.add_parser(
+        "wyoming", parents=[common, engine], help="serve speech, voices and the shop over Wyoming (Home Assistant)"
+    )
+    p.add_argument("--uri", default="tcp://0.0.0.0:10700", help="where to listen (default: tcp://0.0.0.0:10700)")
+    p.add_argument(
+        "--services",
+        default="asr,tts,handle,intent",
+        help="what to offer (default: asr,tts,handle,intent; Home Assistant prefers intent over handle when both are offered)",
+    )
+    p.add_argument("--no-satellites", action="store_true", help="don't connect to the registered satellites")
+    p.add_argument(
+        "--audio-timeout", type=float, default=10.0, help="seconds a client may pause mid-utterance (default: 10)"
+    )
+    p.set_defaults(func=cmd_wyoming)
+    satellites = sub.add_parser("satellites", help="Pi satellites (wyoming-satellite) the hub drives").add_subparsers(
+        dest="satellites_command", required=True
+    )
+    p = satellites.add_parser("add", parents=[common], help="register a satellite by its Wyoming address")
+    p.add_argument("name", help="a name for the room or device, e.g. kitchen")
+    p.add_argument("uri", help="tcp://HOST:PORT, as given to wyoming-satellite --uri")
+    p.add_argument("--user", help="the member it speaks for (default: the household, which asks who's ordering)")
+    p.set_defaults(func=cmd_satellites_add)
+    p = satellites.add_parser("list", parents=[common], help="the registered satellites")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_satellites_list)
+    p = satellites.add_parser("remove", parents=[common], help="forget a satellite")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_satellites_remove)
     p = skills.add_parser("new", help="scaffold a pip-installable skill package")
     p.add_argument("name")
     p.add_argument("--dir", help="where to create it (default: here)")

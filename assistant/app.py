@@ -26,9 +26,10 @@ from assistant.nlu.parse import IntentScore, Parse
 from assistant.purchase import PurchaseGate
 from assistant.sdk import Reply
 from assistant.skills.access_log import AccessLog
+from assistant.skills.consent import BUILTIN_ONLY
 from assistant.skills.consent import check as check_consent
 from assistant.skills.registry import LoadedSkill, SkillProblem, discover
-from assistant.skills.state import SkillStates
+from assistant.skills.state import SkillStates, forget_uninstalled
 from assistant.skills.vetting import GuardedEngine, ThirdPartySkillData, merge_third_party
 from assistant.store import Catalog, Database, Line, Order, Orders, Recommender, Suggestion, ensure_demo
 
@@ -96,10 +97,14 @@ class App:
         ensure_demo(db, config.user)
         installed, problems = skills or discover(config.skills)
         states = SkillStates(db.data_dir)
+        forget_uninstalled(states, db.data_dir / "skills", {s.name for s in installed} | {p.name for p in problems})
         enabled: list[LoadedSkill] = []
         for loaded in installed:
             consent = check_consent(states, loaded.name, loaded.version, loaded.permissions, loaded.builtin)
-            if consent.allowed:
+            if not loaded.builtin and loaded.permissions & BUILTIN_ONLY:
+                log.error("skill '%s' asks for %s, which only built-in skills get; it is refused", loaded.name,
+                          ", ".join(sorted(loaded.permissions & BUILTIN_ONLY)))  # fmt: skip
+            elif consent.allowed:
                 enabled.append(loaded)
             elif consent.held:
                 log.warning("skill '%s' is %s", loaded.name, consent.status)
@@ -152,6 +157,8 @@ class App:
         data.lookups.setdefault("brand", []).extend(b.lower() for b in self.catalog.brands())
         # and the products it sells give the tagger a vocabulary of product words
         data.lookups.setdefault("product", []).extend(self.catalog.product_names())
+        # and skills are named in questions about them ("what did the recipes skill see?")
+        data.lookups.setdefault("skill", []).extend(s.name for s in self.dispatcher.skills + self.dispatcher.disabled)
         return data
 
     def shop_phrases(self) -> list[str]:

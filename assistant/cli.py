@@ -363,8 +363,10 @@ def cmd_listen(args: argparse.Namespace) -> int:
             except KeyboardInterrupt:
                 print(file=sys.stderr)
             return 0
-        turns = voice.from_wav(Path(args.wav), speak=bool(args.reply_wav))
-        for spoken in turns:
+        turns = []
+        for spoken in voice.from_wav(Path(args.wav), speak=bool(args.reply_wav)):
+            if args.reply_wav:
+                turns.append(spoken)
             if args.json:
                 _emit(spoken.to_json())
             else:
@@ -487,6 +489,133 @@ def cmd_users_set_code(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from assistant.hub.limits import Limits
+    from assistant.hub.server import check_bind, serve
+
+    if not args.certfile:  # refuse an unsafe address before the slow start, not after it
+        check_bind(args.host, args.certfile, args.keyfile, paired=1)
+    print("Starting the hub (the first start trains the language model)...", file=sys.stderr)
+    app = _app(args)
+    try:
+        serve(
+            app,
+            args.host,
+            args.port,
+            certfile=args.certfile,
+            keyfile=args.keyfile,
+            browser_user=args.user,
+            limits=Limits(rate_per_s=args.rate_limit, burst=max(40, int(args.rate_limit * 2))),
+            announce=lambda line: print(line, flush=True),
+        )
+    finally:
+        app.close()
+    return 0
+
+
+def cmd_wyoming(args: argparse.Namespace) -> int:
+    from assistant.wyoming.info import SERVICES
+    from assistant.wyoming.server import parse_uri, serve
+
+    parse_uri(args.uri)  # a bad address is reported before the model loads
+    services = tuple(s.strip() for s in args.services.split(",") if s.strip())
+    unknown = sorted(set(services) - set(SERVICES))
+    if unknown:
+        raise AssistantError(f"unknown Wyoming service(s) {', '.join(unknown)}; choose from: {', '.join(SERVICES)}")
+    print("Starting the assistant's Wyoming services (loading the speech models)...", file=sys.stderr)
+    app = _app(args)
+    try:
+
+        def ready(address: str) -> None:
+            print(f"Wyoming services ({', '.join(services)}) on {address}", file=sys.stderr, flush=True)
+
+        serve(app, args.uri, services, satellites=not args.no_satellites, ready=ready, audio_idle_s=args.audio_timeout)
+    finally:
+        app.close()
+    return 0
+
+
+def _pairing(args: argparse.Namespace):
+    from assistant.hub.pairing import Pairing
+
+    household = _household(args)
+    return Pairing(household.db, household)
+
+
+def cmd_devices_pair(args: argparse.Namespace) -> int:
+    pairing = _pairing(args)
+    owner = args.user or ("the household" if args.household else None)
+    user = None if args.household else (args.user or _config(args).user)
+    if args.code:
+        code = pairing.pairing_code(args.name, user)
+        print(f"One-time pairing code for '{args.name}' (10 minutes): {code}")
+        print(f"Open http://HUB:PORT/#pair={code} on the device, or type the code into the page.")
+    else:
+        token = pairing.pair(args.name, user)
+        print(f"Token for '{args.name}' (shown once; send it as 'Authorization: Bearer ...'): {token}")
+    print(f"'{args.name}' speaks for {owner or user}.")
+    return 0
+
+
+def cmd_devices_list(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    devices = _pairing(args).devices()
+    if args.json:
+        _emit(
+            {
+                "devices": [
+                    {"name": d.name, "user": d.user, "created": d.created, "last_used": d.last_used} for d in devices
+                ]
+            }
+        )
+        return 0
+    for d in devices:
+        used = dt.datetime.fromtimestamp(d.last_used).strftime("%Y-%m-%d %H:%M") if d.last_used else "never"
+        print(f"{d.name}  ({d.user or 'household'})  last used: {used}")
+    if not devices:
+        print("No paired devices. Pair one with: assistant devices pair NAME")
+    return 0
+
+
+def cmd_devices_revoke(args: argparse.Namespace) -> int:
+    _pairing(args).revoke(args.name)
+    print(f"'{args.name}' can no longer use the hub.")
+    return 0
+
+
+def _satellites(args: argparse.Namespace):
+    from assistant.wyoming.satellites import Satellites
+
+    household = _household(args)
+    return Satellites(household.db, household)
+
+
+def cmd_satellites_add(args: argparse.Namespace) -> int:
+    entry = _satellites(args).add(args.name, args.uri, args.user)
+    owner = f"speaks for {entry.user}" if entry.user else "belongs to the household: it asks who's ordering"
+    print(f"Added satellite {entry.name} at {entry.uri} ({owner}). A running 'assistant wyoming' picks it up.")
+    return 0
+
+
+def cmd_satellites_list(args: argparse.Namespace) -> int:
+    entries = _satellites(args).list()
+    if args.json:
+        _emit({"satellites": [e.to_json() for e in entries]})
+        return 0
+    for e in entries:
+        print(f"{e.name}  {e.uri}  ({e.user or 'household'})")
+    if not entries:
+        print("No satellites. Add one with: assistant satellites add NAME tcp://HOST:10700")
+    return 0
+
+
+def cmd_satellites_remove(args: argparse.Namespace) -> int:
+    _satellites(args).remove(args.name)
+    print(f"Removed satellite {args.name}.")
+    return 0
+
+
 # -- wiring -----------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
@@ -554,8 +683,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("text", nargs="+")
     p.add_argument("--out", help="write a WAV file instead of playing")
     p.set_defaults(func=cmd_say)
-    p = sub.add_parser("devices", parents=[common], help="list sound devices")
+    p = sub.add_parser("devices", parents=[common], help="list sound devices; pair, list and revoke hub devices")
     p.set_defaults(func=cmd_devices)
+    hub_devices = p.add_subparsers(dest="devices_command")
+    d = hub_devices.add_parser("pair", parents=[common], help="let a device (phone, app, satellite) use the hub")
+    d.add_argument("name")
+    d.add_argument("--user", help="the household member it speaks for (default: config.yml's user)")
+    d.add_argument("--household", action="store_true", help="a shared device: it asks who's ordering")
+    d.add_argument("--code", action="store_true", help="print a one-time pairing code for the page instead")
+    d.set_defaults(func=cmd_devices_pair)
+    d = hub_devices.add_parser("list", parents=[common], help="paired devices")
+    d.add_argument("--json", action="store_true")
+    d.set_defaults(func=cmd_devices_list)
+    d = hub_devices.add_parser("revoke", parents=[common], help="take a device's token away")
+    d.add_argument("name")
+    d.set_defaults(func=cmd_devices_revoke)
+    p = sub.add_parser("serve", parents=[common, engine], help="run the hub: HTTP/WebSocket API and the page")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--certfile", help="TLS certificate (needed for any address but loopback)")
+    p.add_argument("--keyfile", help="TLS private key")
+    p.add_argument("--user", help="whom the one-time browser link speaks for (default: config.yml's user)")
+    p.add_argument("--rate-limit", type=float, default=20.0, help="requests per second per device (default: 20)")
+    p.set_defaults(func=cmd_serve)
     models = sub.add_parser("models", help="install and list Vosk speech models").add_subparsers(
         dest="models_command", required=True
     )
@@ -601,6 +751,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("code", nargs="?", help="4 to 8 digits (asked for when left out)")
     p.add_argument("--clear", action="store_true", help="remove the code")
     p.set_defaults(func=cmd_users_set_code)
+    p = sub.add_parser(
+        "wyoming", parents=[common, engine], help="serve speech, voices and the shop over Wyoming (Home Assistant)"
+    )
+    p.add_argument("--uri", default="tcp://0.0.0.0:10700", help="where to listen (default: tcp://0.0.0.0:10700)")
+    p.add_argument(
+        "--services",
+        default="asr,tts,handle,intent",
+        help="what to offer (default: asr,tts,handle,intent; Home Assistant prefers intent over handle when both are offered)",
+    )
+    p.add_argument("--no-satellites", action="store_true", help="don't connect to the registered satellites")
+    p.add_argument(
+        "--audio-timeout", type=float, default=10.0, help="seconds a client may pause mid-utterance (default: 10)"
+    )
+    p.set_defaults(func=cmd_wyoming)
+    satellites = sub.add_parser("satellites", help="Pi satellites (wyoming-satellite) the hub drives").add_subparsers(
+        dest="satellites_command", required=True
+    )
+    p = satellites.add_parser("add", parents=[common], help="register a satellite by its Wyoming address")
+    p.add_argument("name", help="a name for the room or device, e.g. kitchen")
+    p.add_argument("uri", help="tcp://HOST:PORT, as given to wyoming-satellite --uri")
+    p.add_argument("--user", help="the member it speaks for (default: the household, which asks who's ordering)")
+    p.set_defaults(func=cmd_satellites_add)
+    p = satellites.add_parser("list", parents=[common], help="the registered satellites")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_satellites_list)
+    p = satellites.add_parser("remove", parents=[common], help="forget a satellite")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_satellites_remove)
     p = skills.add_parser("new", help="scaffold a pip-installable skill package")
     p.add_argument("name")
     p.add_argument("--dir", help="where to create it (default: here)")

@@ -60,12 +60,22 @@ if [ "$WANT_VOICE" = 1 ]; then
   fi
 fi
 
+if [ "$WANT_TEST" = 1 ] && [ -x scripts/install-satellite.sh ]; then
+  scripts/install-satellite.sh   # the real wyoming-satellite program the Wyoming tests drive
+fi
+
 if [ "$WANT_RASA" = 1 ]; then
   if [ -x scripts/install-rasa.sh ]; then
     scripts/install-rasa.sh
   fi
 else
   step "Skipping Rasa (--no-rasa): engine 'embedded' is used; run scripts/install-rasa.sh later to add it"
+fi
+
+if [ "$WANT_TEST" = 1 ] && ! command -v chromium >/dev/null; then
+  step "Installing Debian's Chromium (the companion page's browser tests)"
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get install -y chromium >/dev/null 2>&1 || { $SUDO apt-get update >/dev/null && $SUDO apt-get install -y chromium >/dev/null; }
 fi
 
 step "Training the language model (cached after the first time)"

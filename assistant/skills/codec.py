@@ -16,9 +16,7 @@ from typing import Any
 
 from assistant.nlu.parse import Entity
 from assistant.sdk import Conversation, Request, ShopInfo
-from assistant.store.catalog import Product
-from assistant.store.orders import Line, Order
-from assistant.store.recommend import Suggestion
+from assistant.sdk.types import Line, Order, Product, Suggestion
 
 MAX_MESSAGE = 1024 * 1024
 """Bytes in one message; a longer line from a worker is a broken worker."""

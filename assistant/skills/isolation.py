@@ -16,7 +16,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from pydantic import ValidationError
 
 from assistant.errors import PermissionDenied, SkillCrashed, SkillError, SkillTimedOut
 from assistant.sdk import CAPABILITIES, Purchase, Reply
+from assistant.sdk.types import Line, Product
 from assistant.skills.codec import Channel, WireError, encode
 from assistant.skills.registry import LoadedSkill, third_party_folders
 from assistant.skills.sandbox import Limits, bwrap_available, sandbox_args, storage_dir, worker_command, worker_env
@@ -39,14 +40,16 @@ from assistant.skills.wire import (
     Ready,
     WireReply,
 )
-from assistant.store.catalog import Product
-from assistant.store.orders import Line
 
 log = logging.getLogger(__name__)
 
 OUTPUT_KEPT = 64 * 1024
 """Bytes of a worker's stdout/stderr kept for the log; the rest is dropped."""
 START_TIMEOUT = 20.0
+
+
+Recorder = Callable[[str, str, tuple, dict, Any], None]
+"""Told of each capability call a worker makes: capability, method, args, kwargs, result or exception."""
 
 
 class SkillWorker:
@@ -238,8 +241,10 @@ class SkillWorker:
         skills: Any,
         capabilities: dict[str, Any],
         timeout: float,
+        record: Recorder | None = None,
     ) -> Reply:
-        """Run one handler in the worker; capability calls are served from here. Raises SkillTimedOut/SkillCrashed."""
+        """Run one handler in the worker; capability calls are served from here (each one given to
+        ``record``, for the access log). Raises SkillTimedOut/SkillCrashed."""
         if self._starting is not None:
             self._starting.join()
             self._starting = None
@@ -266,7 +271,7 @@ class SkillWorker:
                     self.stop()
                     raise SkillTimedOut(f"skill '{self.name}' did not answer within {timeout:.1f} s; it was stopped")
                 if isinstance(message, CapabilityCall):
-                    self._channel.send(self._serve(capabilities, message))
+                    self._channel.send(self._serve(capabilities, message, record))
                     continue
                 if isinstance(message, Done):
                     return self._reply(message.reply, capabilities)
@@ -288,7 +293,7 @@ class SkillWorker:
             self.stop()
             raise SkillCrashed(f"skill '{self.name}' process died ({type(exc).__name__}){self._tail()}") from None
 
-    def _serve(self, capabilities: dict[str, Any], call: CapabilityCall) -> dict[str, Any]:
+    def _serve(self, capabilities: dict[str, Any], call: CapabilityCall, record: Recorder | None) -> dict[str, Any]:
         """A capability call from the worker: the permission is checked here, arguments re-read from the store."""
         permission = CAPABILITIES.get(call.capability)
         if permission is None or permission not in self.granted:
@@ -304,7 +309,14 @@ class SkillWorker:
             catalog = self.catalog or capabilities.get("catalog")
             args = [_argument(a, catalog) for a in call.args]
             kwargs = {k: _argument(v, catalog) for k, v in call.kwargs.items()}
-            value = getattr(target, call.method)(*args, **kwargs)
+            try:
+                value = getattr(target, call.method)(*args, **kwargs)
+            except Exception as exc:
+                if record is not None:
+                    record(call.capability, call.method, tuple(args), kwargs, exc)
+                raise
+            if record is not None:
+                record(call.capability, call.method, tuple(args), kwargs, value)
             return {"type": "return", "value": encode(value)}
         except (TypeError, ValueError, LookupError, WireError) as exc:  # the skill's bad call, not the store's
             return {"type": "raise", "kind": "error", "message": f"{type(exc).__name__}: {exc}"[:500]}

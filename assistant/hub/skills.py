@@ -1,0 +1,103 @@
+"""GET/POST /v1/skills: what each skill may do, and switching skills on (after consent) or off."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Response, status
+from starlette.concurrency import run_in_threadpool
+
+from assistant.hub.deps import DeviceDep, HubDep
+from assistant.hub.models import SkillChange, SkillChangeOut, SkillOut, SkillsOut
+from assistant.nlu import load_training_data
+from assistant.skills import consent
+from assistant.skills.registry import LoadedSkill
+from assistant.skills.state import SkillStates
+
+router = APIRouter(prefix="/v1", tags=["skills"])
+ACCESSES_SHOWN = 5
+
+
+def _plain(loaded: LoadedSkill) -> list[str]:
+    return [consent.plain_words(p) for p in sorted(loaded.permissions)]
+
+
+@router.get("/skills")
+async def list_skills(hub: HubDep, device: DeviceDep) -> SkillsOut:
+    states = SkillStates(hub.app.db.data_dir)
+    dispatcher = hub.app.dispatcher
+    log = hub.access_log
+    user = device.user or ""
+    out = []
+    for loaded, enabled in [(s, True) for s in dispatcher.skills] + [(s, False) for s in dispatcher.disabled]:
+        if enabled:
+            state = "on"
+        else:
+            verdict = consent.check(states, loaded.name, loaded.version, loaded.permissions, loaded.builtin)
+            state = "enabled; starts with the next start of the hub" if verdict.allowed else verdict.status
+        out.append(
+            SkillOut(
+                name=loaded.name,
+                version=loaded.version,
+                description=loaded.description,
+                builtin=loaded.builtin,
+                enabled=enabled,
+                permissions=_plain(loaded),
+                status=state,
+                accessed=[
+                    f"{a.at:%Y-%m-%d %H:%M} {a.summary}"
+                    for a in log.entries(loaded.name, user=user or None, limit=ACCESSES_SHOWN)
+                ],
+            )
+        )
+    return SkillsOut(skills=sorted(out, key=lambda s: (not s.builtin, s.name)))
+
+
+@router.post("/skills", responses={202: {"model": SkillChangeOut, "description": "consent needed"}})
+async def change_skill(change: SkillChange, hub: HubDep, device: DeviceDep, response: Response) -> SkillChangeOut:
+    """Disabling is immediate. Enabling answers 202 with the permissions in plain words and a consent
+    token; the same request with that token enables the skill."""
+    dispatcher = hub.app.dispatcher
+    loaded = next((s for s in dispatcher.skills + dispatcher.disabled if s.name == change.name), None)
+    if loaded is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no skill named '{change.name}' is installed")
+    states = SkillStates(hub.app.db.data_dir)
+    if not change.enabled:
+        dispatcher.disable(loaded.name, "disabled by you")
+        states.set(loaded.name, False, "disabled by you")
+        return SkillChangeOut(name=loaded.name, enabled=False, done=True, message=f"'{loaded.name}' is off.")
+    permissions = frozenset(loaded.permissions)
+    if consent.check(states, loaded.name, loaded.version, permissions, loaded.builtin).allowed:
+        return SkillChangeOut(name=loaded.name, enabled=True, done=True, message=f"'{loaded.name}' is already on.")
+    if not loaded.builtin:
+        refused = await run_in_threadpool(_refusal, hub, loaded)
+        if refused:
+            raise HTTPException(status.HTTP_409_CONFLICT, refused)
+    action = f"enable:{loaded.name}"
+    if not hub.confirmations.take(device.name, action, change.consent):
+        response.status_code = status.HTTP_202_ACCEPTED
+        return SkillChangeOut(
+            name=loaded.name,
+            enabled=False,
+            done=False,
+            permissions=_plain(loaded) or ["nothing: it needs no permissions"],
+            consent=hub.confirmations.issue(device.name, action),
+            message=f"'{loaded.name}' {loaded.version} asks to do the above. Send the consent token to agree.",
+        )
+    states.grant(loaded.name, loaded.version, permissions)
+    return SkillChangeOut(
+        name=loaded.name,
+        enabled=True,
+        done=True,
+        permissions=_plain(loaded),
+        message=f"'{loaded.name}' is enabled; it starts answering when the hub next starts (its phrases are learned then).",
+    )
+
+
+def _refusal(hub, loaded: LoadedSkill) -> str | None:  # noqa: ANN001 - the Hub
+    """Why a third-party skill may not be enabled at all (as `assistant skills enable` checks), or None."""
+    installed = hub.app.dispatcher.skills + hub.app.dispatcher.disabled
+    builtins = [s for s in installed if s.builtin]
+    return consent.refusal(
+        loaded.name, loaded.source, frozenset(loaded.permissions), intents=loaded.intents, nlu_file=loaded.nlu_file,
+        builtins={s.name for s in builtins},
+        builtin_data=load_training_data([s.nlu_file for s in builtins if s.nlu_file]),
+    )  # fmt: skip

@@ -8,7 +8,9 @@ stderr go to the log (bounded), never to the user's terminal.
 from __future__ import annotations
 
 import collections
+import concurrent.futures
 import contextlib
+import functools
 import logging
 import os
 import signal
@@ -42,6 +44,11 @@ from assistant.skills.wire import (
 )
 
 log = logging.getLogger(__name__)
+
+_SPAWNER = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="skill-spawner")
+"""Every worker is started from this one long-lived thread: bwrap's --die-with-parent is the
+kernel's PR_SET_PDEATHSIG, which fires when the *thread* that started bwrap ends. Started from
+start_in_background's short-lived thread, a worker was killed 0.5 s after it was ready."""
 
 OUTPUT_KEPT = 64 * 1024
 """Bytes of a worker's stdout/stderr kept for the log; the rest is dropped."""
@@ -113,7 +120,8 @@ class SkillWorker:
         ours, theirs = socket.socketpair()
         try:
             command = self.command(theirs.fileno())
-            proc = subprocess.Popen(
+            popen = functools.partial(
+                subprocess.Popen,
                 command,
                 pass_fds=(theirs.fileno(),),
                 env=worker_env(self.loaded, self.storage),
@@ -123,6 +131,7 @@ class SkillWorker:
                 cwd=self.storage,
                 start_new_session=True,  # its own process group: stop() kills everything it started
             )
+            proc = _SPAWNER.submit(popen).result()
         finally:
             theirs.close()
         threading.Thread(target=self._drain, args=(proc,), name=f"output-{self.name}", daemon=True).start()
@@ -297,11 +306,10 @@ class SkillWorker:
         """A capability call from the worker: the permission is checked here, arguments re-read from the store."""
         permission = CAPABILITIES.get(call.capability)
         if permission is None or permission not in self.granted:
-            return {
-                "type": "raise",
-                "kind": "permission",
-                "message": f"skill '{self.name}' used {call.capability} without the '{permission}' permission",
-            }
+            message = f"skill '{self.name}' used {call.capability} without the '{permission}' permission"
+            if record is not None:  # the user may ask what a skill tried, not only what it did
+                record(call.capability, call.method, (), {}, PermissionDenied(message))
+            return {"type": "raise", "kind": "permission", "message": message}
         target = capabilities.get(call.capability)
         if target is None or not callable(getattr(target, call.method, None)):
             return {"type": "raise", "kind": "error", "message": f"{call.capability} has no method {call.method!r}"}

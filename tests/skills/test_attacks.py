@@ -43,6 +43,7 @@ class Host:
         }
         self.skills = {s.name: s for s in discover()[0]}
         self.workers: dict[str, SkillWorker] = {}
+        self.recorded: list[tuple[str, str, str]] = []
 
     def worker(self, name: str) -> SkillWorker:
         if name not in self.workers:
@@ -53,8 +54,12 @@ class Host:
         loaded: LoadedSkill = self.skills[name]
         request = Request(intent, json.dumps(params if params is not None else {}))
         return self.worker(name).call(
-            loaded.intents[intent], request, None, Conversation(), SHOP, [], self.capabilities, 5.0
+            loaded.intents[intent], request, None, Conversation(), SHOP, [], self.capabilities, 5.0, self.record
         )
+
+    def record(self, capability: str, method: str, args: tuple, kwargs: dict, result: object) -> None:
+        """What the access log would be told, as the dispatcher tells it."""
+        self.recorded.append((capability, method, type(result).__name__))
 
     def close(self) -> None:
         for worker in self.workers.values():
@@ -109,6 +114,7 @@ def test_a_skill_that_switches_off_its_own_checks_still_cannot_fill_the_basket(h
     with pytest.raises(PermissionDenied, match="forger.*cart.write"):
         host.call("forger", "fill_cart")
     assert host.orders.cart() == []
+    assert ("cart", "add", "PermissionDenied") in host.recorded  # and the access log says it tried
 
 
 @pytest.mark.parametrize("intent", ["forge_price", "forge_field", "pickle"])

@@ -111,3 +111,18 @@ def test_the_access_log_holds_the_skills_calls_not_the_cores_checks(skills, tmp_
     # porridge: 3 searches, 3 additions, one basket read; the core re-reading each product it was handed is not the skill's doing
     used = sorted(f"{e.capability}.{e.method}" for e in AccessLog(tmp_path / "data").entries("recipes"))
     assert used == ["cart.add"] * 3 + ["cart.lines"] + ["catalog.search"] * 3
+
+
+def test_a_worker_started_in_the_background_is_still_there_for_the_first_request(skills, tmp_path):
+    worker = SkillWorker(skills["shouter"], tmp_path)
+    try:
+        worker.start_in_background()
+        assert worker._starting is not None
+        worker._starting.join()
+        started = worker.pid
+        time.sleep(0.7)  # its starting thread has long ended
+        assert worker.alive()
+        assert _call(worker, "shout") == "I shouted."
+        assert worker.pid == started  # served by the worker started at start-up, not a second one
+    finally:
+        worker.stop()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from fastapi import Depends, HTTPException, WebSocketException, status
 from starlette.requests import HTTPConnection
 
 from assistant.app import Account, App, Conversation
+from assistant.errors import EngineNotAvailable
 from assistant.hub.limits import Limits, RateLimiter
 from assistant.hub.pairing import Device, Pairing
 from assistant.hub.sessions import Confirmations, DeviceConversations
@@ -29,6 +31,7 @@ TURN_THREADS = 4
 writes to SQLite: with Starlette's 40 threads, 50 clients' turns fought for the write lock and
 SQLite's busy back-off made p95 4.6 s (bench/hub.py); a short queue before a few threads does not."""
 TOUCH_EVERY_S = 60.0
+log = logging.getLogger(__name__)
 """A device's "last used" is written at most once a minute, not on every request."""
 WS_PROTOCOL = "bearer"
 """Browsers cannot set headers on a WebSocket: the page sends ["bearer", token] as its subprotocols."""
@@ -49,6 +52,9 @@ class Hub:
     _speech_built: threading.Lock = field(default_factory=threading.Lock)
     speech_lock: threading.Lock = field(default_factory=threading.Lock)
     """One utterance at a time through the shared recognizer: it keeps state from accept() to final()."""
+    partials: Recognizer | None = None
+    """A fast recognizer for what is heard so far while the user speaks, when the main one is slow."""
+    partial_lock: threading.Lock = field(default_factory=threading.Lock)
 
     turns: ThreadPoolExecutor = field(init=False)
     access_log: AccessLog = field(init=False)
@@ -69,7 +75,18 @@ class Hub:
         with self._speech_built:
             if self._speech is None:
                 settings = self.app.config.voice
-                recognizer = create_recognizer(settings.stt, shop_phrases(self.app), self.app.db.data_dir)
+                phrases = shop_phrases(self.app)
+                recognizer = create_recognizer(settings.stt, phrases, self.app.db.data_dir)
+                self.partials = recognizer
+                if recognizer.name == "whisper":
+                    # whisper costs a whole transcription per partial (~0.35 s, 1-1.7 s on a busy
+                    # machine), and the final waited for the partial in flight: pocketsphinx (RTF 0.06)
+                    # shows the words as they come and whisper alone decides what was said
+                    fast = settings.stt.model_copy(update={"engine": "pocketsphinx"})
+                    try:
+                        self.partials = create_recognizer(fast, phrases, self.app.db.data_dir)
+                    except EngineNotAvailable as exc:
+                        log.info("partials come from %s: %s", recognizer.name, exc)
                 self._speech = (recognizer, create_synthesizer(settings.tts))
             return self._speech
 

@@ -158,8 +158,13 @@ class StreamHandler:
 
     # -- hearing ------------------------------------------------------------------------------
     def _hear(self, pcm: np.ndarray, *, final: bool) -> Transcript:
-        with self.hub.speech_lock:
-            return self.voice.transcribe(pcm) if final else transcribe(self.voice.recognizer, pcm)
+        if final:
+            with self.hub.speech_lock:
+                return self.voice.transcribe(pcm)
+        self.hub.load_speech()
+        partials = self.hub.partials
+        with self.hub.partial_lock if partials is not self.voice.recognizer else self.hub.speech_lock:
+            return transcribe(partials, pcm)
 
     def maybe_partial(self) -> None:
         frames = self.segmenter.speech_so_far

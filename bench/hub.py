@@ -262,10 +262,12 @@ def main() -> int:
 
 def print_table(results: dict) -> None:
     print(f"\n{results['machine']}")
+    print(f"think time {results['think_s']} s")
     print(
-        "| transport | clients | turns | p50 ms | p95 ms | p99 ms | turns/s | errors | confirmations | orders | hub RSS MB |"
+        "| transport | clients | turns | p50 ms | p95 ms | p99 ms | turns/s | errors | confirmations "
+        "| yes without order | orders | hub RSS MB |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results["levels"]:
         print(
             f"| {r['transport']} | {r['clients']} | {r['turns']} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | "

@@ -17,9 +17,10 @@ from starlette.requests import HTTPConnection
 
 from assistant.app import Account, App, Conversation
 from assistant.errors import EngineNotAvailable
+from assistant.hub.confirmations import Confirmations
 from assistant.hub.limits import Limits, RateLimiter
 from assistant.hub.pairing import Device, Pairing
-from assistant.hub.sessions import Confirmations, DeviceConversations
+from assistant.hub.sessions import DeviceConversations
 from assistant.skills.access_log import AccessLog
 from assistant.stt import Recognizer, create_recognizer
 from assistant.tts import Synthesizer, create_synthesizer

@@ -92,11 +92,7 @@ class StreamHandler:
                     task.cancel()
             # a dropped client loses nothing but the question it was asked: a purchase is never left half-agreed
             if not self.held.streams:
-                self.hub.conversations.end(self.device.name, self._id)
-
-    @property
-    def _id(self) -> str:
-        return self.held.conversation.id.split("/", 1)[1]
+                self.hub.conversations.end(self.held.device, self.held.id)
 
     async def send(self, event: dict[str, Any]) -> None:
         async with self._send_lock:

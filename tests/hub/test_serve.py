@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -133,7 +134,12 @@ def test_sigkill_mid_checkout_leaves_at_most_one_order(tmp_path):
         headers = served.token()
         served.turn(headers, "add two oat milk to my basket")
         assert "?" in served.turn(headers, "check out").json()["reply"]
-        yes = threading.Thread(target=lambda: served.turn(headers, "yes"), daemon=True)
+
+        def answer() -> None:
+            with contextlib.suppress(httpx.HTTPError):  # the hub dies under it: a reset is expected
+                served.turn(headers, "yes")
+
+        yes = threading.Thread(target=answer, daemon=True)
         yes.start()
         time.sleep(0.01)
         os.kill(served.proc.pid, signal.SIGKILL)

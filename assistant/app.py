@@ -25,8 +25,12 @@ from assistant.nlu import NluEngine, TrainingData, create_engine, load_training_
 from assistant.nlu.parse import IntentScore, Parse
 from assistant.purchase import PurchaseGate
 from assistant.sdk import Reply
+from assistant.skills.access_log import AccessLog
+from assistant.skills.consent import BUILTIN_ONLY
+from assistant.skills.consent import check as check_consent
 from assistant.skills.registry import LoadedSkill, SkillProblem, discover
-from assistant.skills.state import SkillStates
+from assistant.skills.state import SkillStates, forget_uninstalled
+from assistant.skills.vetting import GuardedEngine, ThirdPartySkillData, merge_third_party
 from assistant.store import Catalog, Database, Line, Order, Orders, Recommender, Suggestion, ensure_demo
 
 log = logging.getLogger(__name__)
@@ -69,6 +73,8 @@ class App:
         self.catalog = Catalog(db)
         self.household = Household(db, config.user)
         self.gate = PurchaseGate(db, config.shop)
+        self.access_log = AccessLog(db.data_dir)
+        """Every capability call of a third-party skill, for the user to ask about."""
         self.dispatcher = dispatcher
         self.problems = problems
         self.engine = engine
@@ -91,30 +97,68 @@ class App:
         ensure_demo(db, config.user)
         installed, problems = skills or discover(config.skills)
         states = SkillStates(db.data_dir)
-        enabled = [s for s in installed if states.enabled(s.name, s.builtin)]
+        forget_uninstalled(states, db.data_dir / "skills", {s.name for s in installed} | {p.name for p in problems})
+        enabled: list[LoadedSkill] = []
+        for loaded in installed:
+            consent = check_consent(states, loaded.name, loaded.version, loaded.permissions, loaded.builtin)
+            if not loaded.builtin and loaded.permissions & BUILTIN_ONLY:
+                log.error("skill '%s' asks for %s, which only built-in skills get; it is refused", loaded.name,
+                          ", ".join(sorted(loaded.permissions & BUILTIN_ONLY)))  # fmt: skip
+            elif consent.allowed:
+                enabled.append(loaded)
+            elif consent.held:
+                log.warning("skill '%s' is %s", loaded.name, consent.status)
         disabled = [s for s in installed if s not in enabled]
         dispatcher = Dispatcher(
             enabled, disabled, db, config.dialogue.isolation, allow_unsandboxed=config.skills_unsandboxed
         )
         engine_name = engine or config.nlu.engine
-        nlu = create_engine(engine_name, config.nlu)
-        app = cls(config, db, dispatcher, problems, nlu, engine_name)
+        app = cls(config, db, dispatcher, problems, create_engine(engine_name, config.nlu), engine_name)
         try:
-            cache = Path(os.environ.get("ASSISTANT_MODEL_CACHE") or db.data_dir / "models")
-            nlu.train(app.training_data(), cache)
+            app._train()
         except BaseException:
             app.close()
             raise
         return app
 
+    def _train(self) -> None:
+        """Built-in skills' data trains the model that reads built-in intents; each third-party
+        skill's data is vetted first (it may not claim the core's intents or remap its values) and
+        decides only turns the built-ins did not understand."""
+        cache = Path(os.environ.get("ASSISTANT_MODEL_CACHE") or self.db.data_dir / "models")
+        builtin = self._training_data([s for s in self.dispatcher.skills if s.builtin])
+        third_party = [
+            ThirdPartySkillData(s.name, s.nlu_file, handled=set(s.intents))
+            for s in self.dispatcher.skills
+            if not s.builtin and s.nlu_file
+        ]
+        if not third_party:
+            self.engine.train(builtin, cache)
+            return
+        merged = merge_third_party(builtin, third_party, {"product": self.catalog.product_names()})
+        for name, reason in merged.refused.items():
+            self.dispatcher.disable(name, reason)
+        if set(merged.data.intents) == set(builtin.intents):
+            self.engine.train(builtin, cache)
+            return
+        self.engine.close()
+        settings = self.config.nlu
+        self.engine = GuardedEngine(lambda: create_engine(self.engine_name, settings), builtin)
+        self.engine.train(merged.data, cache)
+
     # -- understanding ------------------------------------------------------------------------
     def training_data(self) -> TrainingData:
         """Every enabled skill's examples plus the core's, with the shop's brands and product words."""
-        data = load_training_data(self.dispatcher.nlu_files(), self.config.nlu)
+        return self._training_data(self.dispatcher.skills)
+
+    def _training_data(self, skills: list[LoadedSkill]) -> TrainingData:
+        data = load_training_data([s.nlu_file for s in skills if s.nlu_file], self.config.nlu)
         # brands the shop sells are heard as brands even if no example mentions them
         data.lookups.setdefault("brand", []).extend(b.lower() for b in self.catalog.brands())
         # and the products it sells give the tagger a vocabulary of product words
         data.lookups.setdefault("product", []).extend(self.catalog.product_names())
+        # and skills are named in questions about them ("what did the recipes skill see?")
+        data.lookups.setdefault("skill", []).extend(s.name for s in self.dispatcher.skills + self.dispatcher.disabled)
         return data
 
     def shop_phrases(self) -> list[str]:
@@ -166,8 +210,9 @@ class App:
     def skill_storage(self, name: str) -> Path:
         return self.db.data_dir / "skills" / name / "storage"
 
-    def forget_skills_data(self) -> None:
-        """'Delete my data': skills' own folders and memories go too."""
+    def forget_skills_data(self, user: str) -> None:
+        """'Delete my data': skills' own folders and memories go too, and what the access log says of them."""
+        self.access_log.erase(user)
         for loaded in self.dispatcher.skills + self.dispatcher.disabled:
             shutil.rmtree(self.skill_storage(loaded.name), ignore_errors=True)
         self.dispatcher.reset_memories()
@@ -191,6 +236,7 @@ class App:
     def close(self) -> None:
         self.dispatcher.close()
         self.engine.close()
+        self.access_log.close()
         self.db.close()
 
     def __enter__(self) -> App:

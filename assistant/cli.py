@@ -223,6 +223,7 @@ def cmd_catalog_import(args: argparse.Namespace) -> int:
 def cmd_skills_list(args: argparse.Namespace) -> int:
     from assistant.skills import consent
     from assistant.skills.registry import discover
+    from assistant.skills.sandbox import bwrap_available
     from assistant.skills.state import SkillStates
     from assistant.store import Database
 
@@ -241,8 +242,11 @@ def cmd_skills_list(args: argparse.Namespace) -> int:
     for p in problems:
         rows.append({"name": p.name, "version": None, "source": p.source, "builtin": False, "intents": [],
                      "permissions": [], "enabled": False, "status": p.error})  # fmt: skip
+    missing = bwrap_available()
+    unsandboxed = "none (skills_unsandboxed: true)" if config.skills_unsandboxed else "none (refused)"
+    sandbox = "bubblewrap" if missing is None else unsandboxed
     if args.json:
-        _emit({"skills": rows})
+        _emit({"skills": rows, "sandbox": sandbox})
         return 0
     for r in rows:
         mark = "on " if r["enabled"] else "off"
@@ -251,6 +255,7 @@ def cmd_skills_list(args: argparse.Namespace) -> int:
         print(f"      permissions: {', '.join(r['permissions']) or 'none'}")
         if r["status"] != "ok":
             print(f"      status: {r['status']}")
+    print(f"Third-party skills run in: {sandbox}" + (f" ({missing})" if missing else ""))
     return 0
 
 
@@ -358,8 +363,10 @@ def cmd_listen(args: argparse.Namespace) -> int:
             except KeyboardInterrupt:
                 print(file=sys.stderr)
             return 0
-        turns = voice.from_wav(Path(args.wav), speak=bool(args.reply_wav))
-        for spoken in turns:
+        turns = []
+        for spoken in voice.from_wav(Path(args.wav), speak=bool(args.reply_wav)):
+            if args.reply_wav:
+                turns.append(spoken)
             if args.json:
                 _emit(spoken.to_json())
             else:
@@ -506,6 +513,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_wyoming(args: argparse.Namespace) -> int:
+    from assistant.wyoming.info import SERVICES
+    from assistant.wyoming.server import parse_uri, serve
+
+    parse_uri(args.uri)  # a bad address is reported before the model loads
+    services = tuple(s.strip() for s in args.services.split(",") if s.strip())
+    unknown = sorted(set(services) - set(SERVICES))
+    if unknown:
+        raise AssistantError(f"unknown Wyoming service(s) {', '.join(unknown)}; choose from: {', '.join(SERVICES)}")
+    print("Starting the assistant's Wyoming services (loading the speech models)...", file=sys.stderr)
+    app = _app(args)
+    try:
+
+        def ready(address: str) -> None:
+            print(f"Wyoming services ({', '.join(services)}) on {address}", file=sys.stderr, flush=True)
+
+        serve(app, args.uri, services, satellites=not args.no_satellites, ready=ready, audio_idle_s=args.audio_timeout)
+    finally:
+        app.close()
+    return 0
+
+
 def _pairing(args: argparse.Namespace):
     from assistant.hub.pairing import Pairing
 
@@ -552,6 +581,38 @@ def cmd_devices_list(args: argparse.Namespace) -> int:
 def cmd_devices_revoke(args: argparse.Namespace) -> int:
     _pairing(args).revoke(args.name)
     print(f"'{args.name}' can no longer use the hub.")
+    return 0
+
+
+def _satellites(args: argparse.Namespace):
+    from assistant.wyoming.satellites import Satellites
+
+    household = _household(args)
+    return Satellites(household.db, household)
+
+
+def cmd_satellites_add(args: argparse.Namespace) -> int:
+    entry = _satellites(args).add(args.name, args.uri, args.user)
+    owner = f"speaks for {entry.user}" if entry.user else "belongs to the household: it asks who's ordering"
+    print(f"Added satellite {entry.name} at {entry.uri} ({owner}). A running 'assistant wyoming' picks it up.")
+    return 0
+
+
+def cmd_satellites_list(args: argparse.Namespace) -> int:
+    entries = _satellites(args).list()
+    if args.json:
+        _emit({"satellites": [e.to_json() for e in entries]})
+        return 0
+    for e in entries:
+        print(f"{e.name}  {e.uri}  ({e.user or 'household'})")
+    if not entries:
+        print("No satellites. Add one with: assistant satellites add NAME tcp://HOST:10700")
+    return 0
+
+
+def cmd_satellites_remove(args: argparse.Namespace) -> int:
+    _satellites(args).remove(args.name)
+    print(f"Removed satellite {args.name}.")
     return 0
 
 
@@ -690,6 +751,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("code", nargs="?", help="4 to 8 digits (asked for when left out)")
     p.add_argument("--clear", action="store_true", help="remove the code")
     p.set_defaults(func=cmd_users_set_code)
+    p = sub.add_parser(
+        "wyoming", parents=[common, engine], help="serve speech, voices and the shop over Wyoming (Home Assistant)"
+    )
+    p.add_argument("--uri", default="tcp://0.0.0.0:10700", help="where to listen (default: tcp://0.0.0.0:10700)")
+    p.add_argument(
+        "--services",
+        default="asr,tts,handle,intent",
+        help="what to offer (default: asr,tts,handle,intent; Home Assistant prefers intent over handle when both are offered)",
+    )
+    p.add_argument("--no-satellites", action="store_true", help="don't connect to the registered satellites")
+    p.add_argument(
+        "--audio-timeout", type=float, default=10.0, help="seconds a client may pause mid-utterance (default: 10)"
+    )
+    p.set_defaults(func=cmd_wyoming)
+    satellites = sub.add_parser("satellites", help="Pi satellites (wyoming-satellite) the hub drives").add_subparsers(
+        dest="satellites_command", required=True
+    )
+    p = satellites.add_parser("add", parents=[common], help="register a satellite by its Wyoming address")
+    p.add_argument("name", help="a name for the room or device, e.g. kitchen")
+    p.add_argument("uri", help="tcp://HOST:PORT, as given to wyoming-satellite --uri")
+    p.add_argument("--user", help="the member it speaks for (default: the household, which asks who's ordering)")
+    p.set_defaults(func=cmd_satellites_add)
+    p = satellites.add_parser("list", parents=[common], help="the registered satellites")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_satellites_list)
+    p = satellites.add_parser("remove", parents=[common], help="forget a satellite")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_satellites_remove)
     p = skills.add_parser("new", help="scaffold a pip-installable skill package")
     p.add_argument("name")
     p.add_argument("--dir", help="where to create it (default: here)")

@@ -135,6 +135,17 @@ def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
     return line
 
 
+def _yaml_problem(path: Path, exc: yaml.YAMLError) -> str:
+    """One line: the file, the line if known, and what YAML objected to."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    where = f"{path}:{mark.line + 1}" if mark else str(path)
+    if isinstance(exc, yaml.reader.ReaderError):
+        problem = f"unacceptable character #x{exc.character:04x} at position {exc.position}"
+    else:
+        problem = getattr(exc, "problem", None) or str(exc)
+    return f"{where}: not valid YAML: {' '.join(str(problem).split())}"
+
+
 def load_config(path: Path | None = None) -> Config:
     """Read config.yml (or the defaults if the default file is absent)."""
     path = Path(path or os.environ.get("ASSISTANT_CONFIG") or DEFAULT_CONFIG)
@@ -143,15 +154,20 @@ def load_config(path: Path | None = None) -> Config:
             return Config()
         raise ConfigError(f"{path}: config file not found")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8-sig")
         tree = yaml.compose(text)
         raw = yaml.safe_load(text) or {}
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path}:{line}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); save the file as UTF-8"
+        ) from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to be a config file") from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise ConfigError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+        raise ConfigError(_yaml_problem(path, exc)) from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of settings at the top level")
     try:

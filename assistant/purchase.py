@@ -123,10 +123,11 @@ class PurchaseGate:
         limit = self.shop.max_quantity
         priced = []
         for product_id, quantity in wanted.items():
-            if not 1 <= quantity <= limit:
+            if quantity < 1:
+                return Refusal(Refused.BAD_QUANTITY, f"How many would you like? I can order from 1 to {limit}.")
+            if quantity > limit:
                 return Refusal(
-                    Refused.BAD_QUANTITY,
-                    f"I can order from 1 to {limit} of each item, so I can't order {quantity:,}.",
+                    Refused.BAD_QUANTITY, f"I can order up to {limit} of each item, so I can't order that many."
                 )
             product = self.catalog.get(product_id)
             if product is None:

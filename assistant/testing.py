@@ -14,6 +14,7 @@ from typing import Any
 
 from assistant.app import App, Turn
 from assistant.config import Config, load_config
+from assistant.skills.registry import discover
 from assistant.skills.state import SkillStates
 from assistant.store import Line, Order
 
@@ -36,8 +37,15 @@ class Chat:
             config.shop = config.shop.model_copy(update=shop)
         if skills:
             config.skills = {**config.skills, **skills}
-        for name in enable or ():  # as `assistant skills enable NAME --yes` would
-            SkillStates(Path(data_dir)).set(name, True, "enabled by the test")
+        if enable:  # as `assistant skills enable NAME --yes` would: the permissions it asks for, agreed
+            states = SkillStates(Path(data_dir))
+            installed = {s.name: s for s in discover(config.skills)[0]}
+            for name in enable:
+                skill = installed.get(name)
+                if skill is None:
+                    states.set(name, True, "enabled by the test")
+                else:
+                    states.grant(name, skill.version, skill.permissions)
         self.app = App.build(config, data_dir=Path(data_dir), engine=engine)
         self.conversation = self.app.conversation()
         self.turns: list[Turn] = []

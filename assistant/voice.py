@@ -8,7 +8,7 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -18,8 +18,8 @@ from rapidfuzz import fuzz
 
 from assistant.app import App, Conversation, Turn
 from assistant.audio import SAMPLE_RATE
-from assistant.audio.vad import FRAME, Segmenter, utterances
-from assistant.audio.wav import read_wav, to_mono16k, write_wav
+from assistant.audio.vad import FRAME, Segmenter
+from assistant.audio.wav import stream_wav, to_mono16k, write_wav
 from assistant.errors import AssistantError, AudioError, EngineNotAvailable
 from assistant.nlu.embedded import clean
 from assistant.nlu.parse import Parse
@@ -172,10 +172,17 @@ class Voice:
     def strip_wake(self, text: str) -> str:
         return self.split_wake(text)[1]
 
-    def from_wav(self, path: Path, *, speak: bool = False) -> list[SpokenTurn]:
-        """Every utterance in a WAV file, as if spoken one after another."""
-        samples = read_wav(path)
-        return [self.hear(u, speak=speak) for u in utterances(samples)]
+    def from_wav(self, path: Path, *, speak: bool = False) -> Iterator[SpokenTurn]:
+        """Every utterance in a WAV file, as if spoken one after another, as each is heard.
+
+        The file is read a block at a time, so an hour of audio needs no more memory than a minute."""
+        seg = Segmenter()
+        for block in stream_wav(path):
+            for utterance in seg.feed(block):
+                yield self.hear(utterance, speak=speak)
+        tail = seg.flush()
+        if tail is not None:
+            yield self.hear(tail, speak=speak)
 
 
 def write_replies(turns: list[SpokenTurn], path: Path) -> None:

@@ -49,7 +49,7 @@ def landlock_abi() -> int:
     return max(0, version)
 
 
-def timed(fn: Callable[[], object], runs: int) -> list[float]:
+def timed(fn: Callable[[], object], runs: int) -> list[float]:  # noqa: D103
     times = []
     for _ in range(runs):
         t0 = time.perf_counter()
@@ -104,39 +104,46 @@ def main() -> int:
 
         skill = recipes_skill.RecipesSkill(recipes_skill.Settings())
         ctx = Context("recipes", loaded.permissions, {k: caps[k] for k in CAPABILITIES if k in caps}, Conversation(), {}, shop, [])  # fmt: skip
-        for kind, request in requests.items():
-            times = timed(lambda r=request: (skill.add_recipe(ctx, r), orders.clear_cart()), args.calls)
-            results[f"in_process_{kind}_ms_p50"] = round(percentile(times, 0.5), 3)
-            results[f"in_process_{kind}_ms_p95"] = round(percentile(times, 0.95), 3)
+        executors: dict[str, Callable[[Request], object]] = {"in_process": lambda r: skill.add_recipe(ctx, r)}
 
         modes = [("unsandboxed", True)] + ([("sandboxed", False)] if sandbox is None else [])
-        for mode, unsandboxed in modes:
-            if unsandboxed:  # as on a machine without bubblewrap, with skills_unsandboxed: true
-                isolation.bwrap_available = lambda: "measured without the sandbox"
-            else:
-                isolation.bwrap_available = bwrap_available
-            starts = []
-            for _ in range(args.starts):
-                worker = isolation.SkillWorker(loaded, data_dir, allow_unsandboxed=unsandboxed)
+
+        def worker_for(unsandboxed: bool) -> isolation.SkillWorker:
+            # unsandboxed: as on a machine without bubblewrap, with skills_unsandboxed: true
+            isolation.bwrap_available = (lambda: "measured without the sandbox") if unsandboxed else bwrap_available
+            return isolation.SkillWorker(loaded, data_dir, allow_unsandboxed=unsandboxed)
+
+        starts: dict[str, list[float]] = {mode: [] for mode, _ in modes}
+        for _ in range(args.starts):  # interleaved, as the calls below
+            for mode, unsandboxed in modes:
+                worker = worker_for(unsandboxed)
                 t0 = time.perf_counter()
                 worker.start()
-                starts.append((time.perf_counter() - t0) * 1000)
+                starts[mode].append((time.perf_counter() - t0) * 1000)
                 worker.stop()
-            results[f"{mode}_start_ms_median"] = round(statistics.median(starts), 1)
-            worker = isolation.SkillWorker(loaded, data_dir, allow_unsandboxed=unsandboxed)
+        workers = []
+        for mode, unsandboxed in modes:
+            results[f"{mode}_start_ms_median"] = round(statistics.median(starts[mode]), 1)
+            worker = worker_for(unsandboxed)
             worker.start()
-            for kind, request in requests.items():
-
-                def call(r: Request = request) -> None:
-                    worker.call("add_recipe", r, None, Conversation(), shop, [], caps, 10.0)
+            workers.append((mode, worker))
+            executors[mode] = lambda r, w=worker: w.call("add_recipe", r, None, Conversation(), shop, [], caps, 10.0)
+        # interleaved, so that every executor meets the same load on this shared machine
+        for kind, request in requests.items():
+            times: dict[str, list[float]] = {name: [] for name in executors}
+            for _ in range(args.calls):
+                for name, run in executors.items():
+                    t0 = time.perf_counter()
+                    run(request)
+                    times[name].append((time.perf_counter() - t0) * 1000)
                     orders.clear_cart()
-
-                call()
-                times = timed(call, args.calls)
-                results[f"{mode}_{kind}_ms_p50"] = round(percentile(times, 0.5), 3)
-                results[f"{mode}_{kind}_ms_p95"] = round(percentile(times, 0.95), 3)
-                added = percentile(times, 0.5) - results[f"in_process_{kind}_ms_p50"]  # type: ignore[operator]
-                results[f"{mode}_{kind}_added_ms_p50"] = round(added, 3)
+            for name, values in times.items():
+                results[f"{name}_{kind}_ms_p50"] = round(percentile(values, 0.5), 3)
+                results[f"{name}_{kind}_ms_p95"] = round(percentile(values, 0.95), 3)
+                if name != "in_process":
+                    added = percentile(values, 0.5) - percentile(times["in_process"], 0.5)
+                    results[f"{name}_{kind}_added_ms_p50"] = round(added, 3)
+        for mode, worker in workers:
             assert worker.pid is not None
             results[f"{mode}_worker_rss_mb"] = round(tree_rss_mb(worker.pid), 1)
             worker.stop()

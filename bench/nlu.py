@@ -137,7 +137,8 @@ def main() -> int:
     config.nlu.rasa.epochs = args.epochs
     engines: dict[str, Callable] = {
         "embedded": lambda: create_engine("embedded"),
-        "rasa": lambda: create_engine("rasa", config.nlu),
+        # a loaded 2-core machine can take minutes to start a server; the assistant's 180 s is for a quiet one
+        "rasa": lambda: RasaEngine(config.nlu.rasa.pipeline, args.epochs, config.nlu.rasa.venv, startup_timeout=900),
     }
     if args.variants:
         full = default_pipeline(args.epochs)
@@ -153,8 +154,7 @@ def main() -> int:
     wanted = args.engines.split(",") + [n for n in engines if n.startswith("rasa-")]
     engines = {name: make for name, make in engines.items() if name in wanted}
 
-    saved = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    datasets = saved.get("datasets", {})
+    rows: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["ASSISTANT_MODEL_CACHE"] = str(Path(tmp) / "models")
         if args.data:
@@ -166,12 +166,9 @@ def main() -> int:
             splits = [(shop_training_data(config, Path(tmp)), load_file(REPO / "tests/data/nlu_test.yml"))]
             name = "shop held-out (tests/data/nlu_test.yml)"
             size = len(splits[0][1].examples)
-        entry = datasets.setdefault(name, {"examples": size, "engines": {}})
-        entry["examples"] = size
         for engine, make in engines.items():
             print(f"{name}: {engine}...", file=sys.stderr, flush=True)
-            entry["engines"][engine] = run_engine(make, splits, config.nlu.threshold, Path(tmp) / engine)
-    rows = entry["engines"]
+            rows[engine] = run_engine(make, splits, config.nlu.threshold, Path(tmp) / engine)
     keys = list(next(iter(rows.values())))
     width = max(len(n) for n in rows) + 2
     print(f"{name}, {size} examples")
@@ -179,6 +176,11 @@ def main() -> int:
     for key in keys:
         print(f"{key:18}" + "".join(f"{rows[n][key]:>{width}}" for n in rows))
     print(f"machine: {machine()}")
+    # merged into what is saved only now: runs on other data sets may have finished meanwhile
+    datasets = json.loads(RESULTS.read_text()).get("datasets", {}) if RESULTS.exists() else {}
+    merged = datasets.setdefault(name, {"examples": size, "engines": {}})
+    merged["examples"] = size
+    merged["engines"].update(rows)
     save("nlu", {"machine": machine(), "epochs": args.epochs, "datasets": datasets})
     return 0
 

@@ -60,6 +60,10 @@ if [ "$WANT_VOICE" = 1 ]; then
   fi
 fi
 
+if [ "$WANT_TEST" = 1 ] && [ -x scripts/install-satellite.sh ]; then
+  scripts/install-satellite.sh   # the real wyoming-satellite program the Wyoming tests drive
+fi
+
 if [ "$WANT_RASA" = 1 ]; then
   if [ -x scripts/install-rasa.sh ]; then
     scripts/install-rasa.sh

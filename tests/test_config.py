@@ -43,3 +43,36 @@ def test_broken_yaml_is_one_line(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(ConfigError, match="not found"):
         load_config(tmp_path / "nope.yml")
+
+
+BAD = Path(__file__).resolve().parent / "data" / "bad"
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("config_latin1.yml", ":3: not UTF-8 text (byte 0xe9); save the file as UTF-8"),
+        ("config_utf16.yml", ":1: not UTF-8 text (byte 0xff)"),
+        ("config_not_yaml.yml", ":1: not UTF-8 text (byte 0x89)"),
+        ("config_deep.yml", ": nested too deeply to be a config file"),
+    ],
+)
+def test_unreadable_config_is_one_line_naming_the_file(name, problem):
+    with pytest.raises(ConfigError) as err:
+        load_config(BAD / name)
+    message = str(err.value)
+    assert message.startswith(f"{BAD / name}{problem}") and "\n" not in message
+
+
+def test_control_characters_are_one_line_too(tmp_path):
+    path = tmp_path / "config.yml"
+    path.write_bytes(b"user: me\x00\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert str(err.value) == f"{path}: not valid YAML: unacceptable character #x0000 at position 8"
+
+
+def test_a_byte_order_mark_is_not_an_error(tmp_path):
+    path = tmp_path / "config.yml"
+    path.write_bytes("\ufeffuser: me\n".encode())
+    assert load_config(path).user == "me"

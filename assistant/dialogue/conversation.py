@@ -22,7 +22,9 @@ from assistant.nlu.embedded import clean
 from assistant.nlu.parse import Entity, IntentScore, Parse
 from assistant.purchase import PlaceResult, Refusal, when
 from assistant.sdk import Context, Reply, Request, ShopInfo
+from assistant.skills.access_log import AccessLogReader
 from assistant.skills.capabilities import CartAccess, CatalogAccess, OrdersAccess, PrivacyAccess, ProfileAccess
+from assistant.skills.isolation import Recorder
 from assistant.skills.registry import LoadedSkill
 from assistant.store import Orders, Quote, Recommender
 
@@ -103,12 +105,13 @@ class Conversation:
                 "orders": OrdersAccess(orders, Recommender(self.app.db, orders)),
                 "profile": ProfileAccess(member.name, self.app.config.shop.delivery_address),
                 "privacy": PrivacyAccess(orders, self._forget),
+                "access_log": AccessLogReader(self.app.access_log, member.name),
             },
         )
 
     def _forget(self) -> None:
         self.session = Session(last_reply=self.session.last_reply)
-        self.app.forget_skills_data()
+        self.app.forget_skills_data(self.member.name if self.member else "")
 
     # -- one turn -----------------------------------------------------------------------------
     def handle(self, text: str, parse: Parse | None = None) -> Turn:
@@ -293,7 +296,7 @@ class Conversation:
             return self._ask_purchase(
                 Reply("Your basket changed since I read it out.", purchase=None), pending.skill, pending, quote
             )
-        return Reply("Sorry, that checkout has expired. Say check out to start again.")
+        return Reply(result.speech or "Sorry, that checkout has expired. Say check out to start again.")
 
     def _propose(self, reply: Reply, skill: str) -> str:
         """A skill proposed a purchase: the gate prices it and the core asks, naming the real total."""
@@ -329,10 +332,13 @@ class Conversation:
             shop.max_quantity,
             self.app.config.dialogue.items_read,
         )
+        capabilities = self._account.capabilities if self._account else {"catalog": CatalogAccess(self.app.catalog)}
+        if not loaded.builtin:  # the log of what others did is for the built-in privacy skill only
+            capabilities = {k: v for k, v in capabilities.items() if k != "access_log"}
         return Context(
             loaded.name,
             frozenset(loaded.permissions),
-            self._account.capabilities if self._account else {"catalog": CatalogAccess(self.app.catalog)},
+            capabilities,
             self.session.conversation,
             self.session.memory.setdefault(loaded.name, {}),
             info,
@@ -362,6 +368,7 @@ class Conversation:
                 data if method else None,
                 self.context(loaded),
                 self.app.config.dialogue.skill_timeout,
+                None if loaded.builtin else self._recorder(loaded),
             )
         except StoreError:
             raise
@@ -370,6 +377,15 @@ class Conversation:
             return self.app.skill_failed(loaded), loaded.name
         self.app.skill_succeeded(loaded)
         return reply, loaded.name
+
+    def _recorder(self, loaded: LoadedSkill) -> Recorder:
+        """Puts each capability call of a third-party skill on the record, for the user to ask about."""
+        user = self.member.name if self.member else ""
+
+        def record(capability: str, method: str, args: tuple, kwargs: dict, result: object) -> None:
+            self.app.access_log.record_call(loaded.name, capability, method, args, kwargs, result, user)
+
+        return record
 
     def _ask_who(self, loaded: LoadedSkill, intent: str, request: Request) -> tuple[Reply, str | None]:
         members = self.app.household.members()

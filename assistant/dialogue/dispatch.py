@@ -17,10 +17,10 @@ from typing import Any, Protocol
 
 from assistant.errors import AssistantError, SkillCrashed, SkillTimedOut, StoreError
 from assistant.sdk import Context, Reply, Request
-from assistant.skills.isolation import SkillWorker
+from assistant.skills.isolation import Recorder, SkillWorker
 from assistant.skills.registry import LoadedSkill
 from assistant.skills.state import SkillStates
-from assistant.store import Database
+from assistant.store import Catalog, Database
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,9 @@ hears that the database is busy (the truth) rather than that the skill failed.""
 class Executor(Protocol):
     """Runs one handler of one skill and returns its reply, or raises a SkillError."""
 
-    def call(self, method: str, request: Request, data: dict | None, ctx: Context, timeout: float) -> Any: ...
+    def call(
+        self, method: str, request: Request, data: dict | None, ctx: Context, timeout: float, record: Recorder | None
+    ) -> Any: ...
 
     def stop(self) -> None: ...
 
@@ -57,7 +59,9 @@ class InThread:
         self.loaded = loaded
         self.db = db
 
-    def call(self, method: str, request: Request, data: dict | None, ctx: Context, timeout: float) -> Any:
+    def call(
+        self, method: str, request: Request, data: dict | None, ctx: Context, timeout: float, record: Recorder | None
+    ) -> Any:
         fn = getattr(self.loaded.skill, method)
         state = _CallState(threading.Lock())
         result: dict[str, Any] = {}
@@ -108,11 +112,15 @@ class InWorker:
         self.db = db
         self._lock = threading.Lock()  # one call at a time down one worker's pipe
 
-    def call(self, method: str, request: Request, data: dict | None, ctx: Context, timeout: float) -> Any:
+    def call(
+        self, method: str, request: Request, data: dict | None, ctx: Context, timeout: float, record: Recorder | None
+    ) -> Any:
         with self._lock, self.db.transaction(busy_timeout=timeout * BUSY_SHARE):
             # the worker's capability calls run here, in this transaction: a timeout raises and
             # rolls them back with it
-            return self.worker.call(method, request, data, ctx.conversation, ctx.shop, ctx.skills, ctx._caps, timeout)
+            return self.worker.call(
+                method, request, data, ctx.conversation, ctx.shop, ctx.skills, ctx._caps, timeout, record
+            )
 
     def stop(self) -> None:
         self.worker.stop()
@@ -140,7 +148,9 @@ class Dispatcher:
         for loaded in self.skills:
             # third-party code never runs in this process, whatever the setting says
             if not loaded.builtin or (isolation == "all" and loaded.target):
-                worker = SkillWorker(loaded, db.data_dir, allow_unsandboxed=allow_unsandboxed)
+                # products a skill names are read again from the store itself, not through (and logged as)
+                # the skill's own catalogue access
+                worker = SkillWorker(loaded, db.data_dir, allow_unsandboxed=allow_unsandboxed, catalog=Catalog(db))
                 worker.start_in_background()
                 self.executors[loaded.name] = InWorker(worker, db)
             else:
@@ -173,14 +183,22 @@ class Dispatcher:
         return [(s.name, s.description) for s in self.skills if s.description]
 
     def call(
-        self, loaded: LoadedSkill, method: str, request: Request, data: dict | None, ctx: Context, timeout: float
+        self,
+        loaded: LoadedSkill,
+        method: str,
+        request: Request,
+        data: dict | None,
+        ctx: Context,
+        timeout: float,
+        record: Recorder | None = None,
     ) -> Reply:
-        """Run a handler; a skill's failure raises SkillError naming it (a store failure, StoreError)."""
+        """Run a handler; a skill's failure raises SkillError naming it (a store failure, StoreError).
+        ``record`` hears of each capability call the skill makes (the access log)."""
         executor = self.executors.get(loaded.name)
         if executor is None:
             raise SkillCrashed(f"skill '{loaded.name}' is switched off")
         try:
-            reply = executor.call(method, request, data, ctx, timeout)
+            reply = executor.call(method, request, data, ctx, timeout, record)
         except AssistantError:
             raise
         except sqlite3.OperationalError as exc:

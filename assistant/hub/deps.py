@@ -21,18 +21,17 @@ from assistant.hub.confirmations import Confirmations
 from assistant.hub.limits import Limits, RateLimiter
 from assistant.hub.pairing import Device, Pairing
 from assistant.hub.sessions import DeviceConversations
-from assistant.skills.access_log import AccessLog
 from assistant.stt import Recognizer, create_recognizer
 from assistant.tts import Synthesizer, create_synthesizer
 from assistant.voice import Voice, shop_phrases
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 TURN_THREADS = 4
 """Turns run on this many threads, in arrival order. Turns are mostly CPU under one GIL, and each
 writes to SQLite: with Starlette's 40 threads, 50 clients' turns fought for the write lock and
 SQLite's busy back-off made p95 4.6 s (bench/hub.py); a short queue before a few threads does not."""
 TOUCH_EVERY_S = 60.0
-log = logging.getLogger(__name__)
 """A device's "last used" is written at most once a minute, not on every request."""
 WS_PROTOCOL = "bearer"
 """Browsers cannot set headers on a WebSocket: the page sends ["bearer", token] as its subprotocols."""
@@ -58,11 +57,8 @@ class Hub:
     partial_lock: threading.Lock = field(default_factory=threading.Lock)
 
     turns: ThreadPoolExecutor = field(init=False)
-    access_log: AccessLog = field(init=False)
-    """What skills did with each person's data, for the skills page."""
 
     def __post_init__(self) -> None:
-        self.access_log = AccessLog(self.app.db.data_dir)
         self.conversations = DeviceConversations(self.app)
         self.rate = RateLimiter(self.limits.rate_per_s, self.limits.burst)
         self.turns = ThreadPoolExecutor(TURN_THREADS, thread_name_prefix="turn")

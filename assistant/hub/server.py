@@ -138,7 +138,6 @@ def create_hub(
             reaper.cancel()
             hub.turns.shutdown(wait=True)  # turns in flight finish
             hub.conversations.end_all()
-            hub.access_log.close()
 
     api = FastAPI(
         title="Shopping assistant hub",

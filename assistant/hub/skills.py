@@ -24,7 +24,7 @@ def _plain(loaded: LoadedSkill) -> list[str]:
 async def list_skills(hub: HubDep, device: DeviceDep) -> SkillsOut:
     states = SkillStates(hub.app.db.data_dir)
     dispatcher = hub.app.dispatcher
-    log = hub.access_log
+    log = hub.app.access_log
     user = device.user or ""
     out = []
     for loaded, enabled in [(s, True) for s in dispatcher.skills] + [(s, False) for s in dispatcher.disabled]:

@@ -372,7 +372,7 @@ class RasaEngine:
         if parse.intent.name == "nlu_fallback":  # Rasa's FallbackClassifier: not sure
             ranked = [r for r in parse.ranking if r.name != "nlu_fallback"]
             top = ranked[0].confidence if ranked else 0.0
-            parse = Parse(parse.text, IntentScore("out_of_scope", top), ranked, parse.entities)
+            parse = Parse(parse.text, IntentScore("out_of_scope", top), ranked, parse.entities, parse.response_selector)
         return parse
 
     def close(self) -> None:

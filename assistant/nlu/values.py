@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 from text_to_num import alpha2digit
@@ -33,6 +34,14 @@ def _digits(text: str) -> str:
     return alpha2digit(text, "en", threshold=0)
 
 
+ABSURD = 10**9
+"""A number beyond any quantity or price (a 309-digit one reads as infinity): read as this, out of range."""
+
+
+def _bounded(value: float) -> float:
+    return ABSURD if math.isnan(value) or value > ABSURD else max(-ABSURD, value)
+
+
 def quantity_value(text: str) -> int | None:
     """'two' -> 2, 'a dozen' -> 12, '3' -> 3; None if no number is said."""
     low = text.lower().strip()
@@ -41,7 +50,7 @@ def quantity_value(text: str) -> int | None:
             return value
     numbers = _NUMBER.findall(_digits(low))
     if numbers:
-        return int(float(numbers[0].replace(",", ".")))
+        return int(_bounded(float(numbers[0].replace(",", "."))))
     for word in low.split():
         if word in _SMALL:
             return _SMALL[word]
@@ -74,7 +83,7 @@ def price_value(text: str) -> float | None:
         r"pounds?|quid|dollars?|bucks?|£|\$", low
     )
     converted = _digits(low)
-    numbers = [float(n.replace(",", ".")) for n in _NUMBER.findall(converted)]
+    numbers = [_bounded(float(n.replace(",", "."))) for n in _NUMBER.findall(converted)]
     if not numbers:
         return None
     if pence_only:

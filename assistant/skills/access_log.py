@@ -95,6 +95,16 @@ class AccessLog:
         if self._inserts % PRUNE_EVERY == 0:
             self.prune()
 
+    def record_call(
+        self, skill: str, capability: str, method: str, args: tuple, kwargs: dict, result: Any, user: str = ""
+    ) -> None:
+        """Record one call with a summary of its result (an exception it raised says it failed)."""
+        if isinstance(result, BaseException):
+            summary = f"tried {method}: failed ({type(result).__name__})"
+        else:
+            summary = summarize(capability, method, args, kwargs, result)
+        self.record(skill, capability, method, summary, user)
+
     def entries(
         self,
         skill: str | None = None,
@@ -236,12 +246,9 @@ class _Logged:
             try:
                 result = attr(*args, **kwargs)
             except Exception as exc:
-                self._log.record(
-                    self._skill, self._capability, name, f"tried {name}: failed ({type(exc).__name__})", self._user
-                )
+                self._log.record_call(self._skill, self._capability, name, args, kwargs, exc, self._user)
                 raise
-            summary = summarize(self._capability, name, args, kwargs, result)
-            self._log.record(self._skill, self._capability, name, summary, self._user)
+            self._log.record_call(self._skill, self._capability, name, args, kwargs, result, self._user)
             return result
 
         return call

@@ -16,7 +16,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from pydantic import ValidationError
 
 from assistant.errors import PermissionDenied, SkillCrashed, SkillError, SkillTimedOut
 from assistant.sdk import CAPABILITIES, Purchase, Reply
+from assistant.sdk.types import Line, Product
 from assistant.skills.registry import LoadedSkill, third_party_folders
 from assistant.skills.sandbox import Limits, bwrap_available, sandbox_args, storage_dir, worker_command, worker_env
 from assistant.skills.wire import (
@@ -41,14 +42,16 @@ from assistant.skills.wire import (
     WireReply,
     encode,
 )
-from assistant.store.catalog import Product
-from assistant.store.orders import Line
 
 log = logging.getLogger(__name__)
 
 OUTPUT_KEPT = 64 * 1024
 """Bytes of a worker's stdout/stderr kept for the log; the rest is dropped."""
 START_TIMEOUT = 20.0
+
+
+Recorder = Callable[[str, str, tuple, dict, Any], None]
+"""Told of each capability call a worker makes: capability, method, args, kwargs, result or exception."""
 
 
 class SkillWorker:
@@ -62,10 +65,14 @@ class SkillWorker:
         allow_unsandboxed: bool = False,
         limits: Limits | None = None,
         hide: Sequence[Path] | None = None,
+        catalog: Any = None,
     ) -> None:
         """``allow_unsandboxed`` is config.yml's ``skills_unsandboxed``: without bubblewrap the skill
         runs with only rlimits and a clean environment, instead of being refused. ``hide`` lists other
-        skills' package folders the sandbox covers up (default: every installed third-party skill's)."""
+        skills' package folders the sandbox covers up (default: every installed third-party skill's).
+        ``catalog`` (anything with ``by_sku``) is where products the worker names are read again;
+        by default the call's ``capabilities["catalog"]``, but pass an unlogged one so the core's own
+        checks are not recorded as the skill's reads."""
         self.loaded = loaded
         self.name = loaded.name
         self.granted = frozenset(loaded.permissions)
@@ -73,6 +80,7 @@ class SkillWorker:
         self.allow_unsandboxed = allow_unsandboxed
         self.limits = limits or Limits()
         self.hide = list(hide) if hide is not None else None
+        self.catalog = catalog
         self.sandboxed = False
         self._proc: subprocess.Popen | None = None
         self._channel: Channel | None = None
@@ -192,24 +200,27 @@ class SkillWorker:
 
     # -- output ---------------------------------------------------------------------------------
     def _drain(self, proc: subprocess.Popen) -> None:
-        """The worker's stdout and stderr, to the log and a bounded tail; never to the user's terminal."""
+        """The worker's stdout and stderr, to the log and a bounded tail; never to the user's terminal.
+
+        Read in chunks, not lines: a skill printing gigabytes without a newline costs 64 KB here."""
         assert proc.stdout is not None
+        fd = proc.stdout.fileno()
         logged = 0
-        for line in iter(proc.stdout.readline, b""):
+        while chunk := os.read(fd, 65536):
             with self._output_lock:
-                self._output.append(line[:OUTPUT_KEPT])
-                self._output_size += len(self._output[-1])
-                while self._output_size > OUTPUT_KEPT:
+                self._output.append(chunk)
+                self._output_size += len(chunk)
+                while self._output_size - len(self._output[0]) >= OUTPUT_KEPT:
                     self._output_size -= len(self._output.popleft())
             if logged < OUTPUT_KEPT:
-                log.debug("skill '%s' printed: %s", self.name, line[:1000].decode("utf-8", "replace").rstrip())
-                logged += len(line)
+                log.debug("skill '%s' printed: %s", self.name, chunk[:2000].decode("utf-8", "replace").rstrip())
+                logged += len(chunk)
         proc.stdout.close()
 
     def output(self) -> str:
-        """The last 64 KB the worker printed (for the log and for tests)."""
+        """The last 64 KB or so the worker printed (for the log and for tests)."""
         with self._output_lock:
-            return b"".join(self._output).decode("utf-8", "replace")
+            return b"".join(self._output)[-OUTPUT_KEPT:].decode("utf-8", "replace")
 
     def _tail(self) -> str:
         time.sleep(0.05)  # let the drain thread read what the dying worker printed
@@ -232,8 +243,10 @@ class SkillWorker:
         skills: Any,
         capabilities: dict[str, Any],
         timeout: float,
+        record: Recorder | None = None,
     ) -> Reply:
-        """Run one handler in the worker; capability calls are served from here. Raises SkillTimedOut/SkillCrashed."""
+        """Run one handler in the worker; capability calls are served from here (each one given to
+        ``record``, for the access log). Raises SkillTimedOut/SkillCrashed."""
         if self._starting is not None:
             self._starting.join()
             self._starting = None
@@ -260,7 +273,7 @@ class SkillWorker:
                     self.stop()
                     raise SkillTimedOut(f"skill '{self.name}' did not answer within {timeout:.1f} s; it was stopped")
                 if isinstance(message, CapabilityCall):
-                    self._channel.send(self._serve(capabilities, message))
+                    self._channel.send(self._serve(capabilities, message, record))
                     continue
                 if isinstance(message, Done):
                     return self._reply(message.reply, capabilities)
@@ -282,7 +295,7 @@ class SkillWorker:
             self.stop()
             raise SkillCrashed(f"skill '{self.name}' process died ({type(exc).__name__}){self._tail()}") from None
 
-    def _serve(self, capabilities: dict[str, Any], call: CapabilityCall) -> dict[str, Any]:
+    def _serve(self, capabilities: dict[str, Any], call: CapabilityCall, record: Recorder | None) -> dict[str, Any]:
         """A capability call from the worker: the permission is checked here, arguments re-read from the store."""
         permission = CAPABILITIES.get(call.capability)
         if permission is None or permission not in self.granted:
@@ -295,16 +308,23 @@ class SkillWorker:
         if target is None or not callable(getattr(target, call.method, None)):
             return {"type": "raise", "kind": "error", "message": f"{call.capability} has no method {call.method!r}"}
         try:
-            catalog = capabilities.get("catalog")
+            catalog = self.catalog or capabilities.get("catalog")
             args = [_argument(a, catalog) for a in call.args]
             kwargs = {k: _argument(v, catalog) for k, v in call.kwargs.items()}
-            value = getattr(target, call.method)(*args, **kwargs)
+            try:
+                value = getattr(target, call.method)(*args, **kwargs)
+            except Exception as exc:
+                if record is not None:
+                    record(call.capability, call.method, tuple(args), kwargs, exc)
+                raise
+            if record is not None:
+                record(call.capability, call.method, tuple(args), kwargs, value)
             return {"type": "return", "value": encode(value)}
         except (TypeError, ValueError, LookupError, WireError) as exc:  # the skill's bad call, not the store's
             return {"type": "raise", "kind": "error", "message": f"{type(exc).__name__}: {exc}"[:500]}
 
     def _reply(self, wire: WireReply, capabilities: dict[str, Any]) -> Reply:
-        catalog = capabilities.get("catalog")
+        catalog = self.catalog or capabilities.get("catalog")
         purchase = None
         if wire.purchase is not None:
             lines = wire.purchase.lines if isinstance(wire.purchase, PurchaseLines) else None

@@ -6,6 +6,7 @@ listing, enabling or disabling it never runs its code.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
@@ -177,8 +178,11 @@ def discover(
     return loaded, problems
 
 
-def third_party_folders() -> list[Path]:
-    """Every installed third-party skill's package folder (from metadata only), for sandboxes to cover up."""
+@functools.cache
+def third_party_folders() -> tuple[Path, ...]:
+    """Every installed third-party skill's package folder (from metadata only), for sandboxes to cover up.
+
+    Read once per process: a skill installed later is found when the assistant next starts anyway."""
     folders = []
     for ep in entry_points(group=GROUP):
         if ep.dist is not None and ep.dist.name == CORE_DIST:
@@ -187,4 +191,4 @@ def third_party_folders() -> list[Path]:
             folders.append(read_manifest(ep).package_dir)
         except SkillError:
             continue
-    return sorted(set(folders))
+    return tuple(sorted(set(folders)))

@@ -19,8 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter
 
 from assistant.nlu.parse import Entity
 from assistant.sdk import Conversation, Request, ShopInfo
-from assistant.store.catalog import Product
-from assistant.store.orders import Line, Order
+from assistant.sdk.types import Line, Order, Product
 from assistant.store.recommend import Suggestion
 
 MAX_MESSAGE = 1024 * 1024

@@ -16,6 +16,7 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from assistant.errors import ImportRowError, StoreError
+from assistant.sdk.types import Product
 from assistant.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -23,44 +24,6 @@ log = logging.getLogger(__name__)
 CATEGORIES = ("groceries", "household", "personal care", "pet", "baby", "electronics")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _STOP = {"a", "an", "the", "some", "any", "of", "for", "me", "my", "and", "or", "with", "please", "pack", "packs", "bag", "bags", "box", "bottle", "bottles", "tin", "tins", "can", "cans", "jar", "jars", "one", "ones"}  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Product:
-    id: int
-    sku: str
-    name: str
-    brand: str
-    category: str
-    size: str
-    price_pence: int
-    description: str = ""
-
-    @property
-    def title(self) -> str:
-        """What a voice reply calls it: 'Oatly Barista Oat Milk'."""
-        if self.brand and not self.name.lower().startswith(self.brand.lower()):
-            return f"{self.brand} {self.name}"
-        return self.name
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "sku": self.sku, "name": self.name, "brand": self.brand, "category": self.category,
-            "size": self.size, "price": self.price_pence / 100,
-        }  # fmt: skip
-
-    @classmethod
-    def from_row(cls, row: Any) -> Product:
-        return cls(
-            row["id"],
-            row["sku"],
-            row["name"],
-            row["brand"],
-            row["category"],
-            row["size"],
-            row["price_pence"],
-            row["description"],
-        )
 
 
 def _terms(text: str) -> list[str]:
@@ -205,7 +168,13 @@ def read_catalogue(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     path = Path(path)
     try:
         rows = list(_read_rows(path))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, csv.Error) as exc:
+    except UnicodeDecodeError as exc:
+        raise StoreError(
+            f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at position {exc.start}); save it as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot read catalogue: {exc.strerror or exc}") from exc
+    except (json.JSONDecodeError, csv.Error) as exc:
         raise StoreError(f"{path}: cannot read catalogue: {exc}") from exc
     except RecursionError:
         raise StoreError(f"{path}: cannot read catalogue: nested too deeply to be a list of products") from None
@@ -281,6 +250,8 @@ def _validate(raw: Any) -> dict[str, Any]:
 
     def text(key: str, required: bool = True) -> str:
         value = raw.get(key)
+        if isinstance(value, (dict, list)):
+            raise ImportRowError(f"{key} is a {type(value).__name__}, not a value")
         value = "" if value is None else str(value).strip()
         if required and not value:
             raise ImportRowError(f"missing {key}")
@@ -294,7 +265,9 @@ def _validate(raw: Any) -> dict[str, Any]:
         price = float(price_raw)
     except ValueError:
         raise ImportRowError(f"price {price_raw!r} is not a number") from None
-    if not math.isfinite(price) or price <= 0:
+    if not math.isfinite(price):
+        raise ImportRowError(f"price {price_raw!r} is not an amount of money")
+    if price <= 0:
         raise ImportRowError(f"price {price_raw!r} must be above 0")
     if price >= MAX_PRICE:
         raise ImportRowError(f"price {price_raw!r} must be below {MAX_PRICE:,}")

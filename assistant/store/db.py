@@ -87,7 +87,7 @@ CREATE TABLE IF NOT EXISTS quotes (
     basket_version INTEGER,
     created_at REAL NOT NULL,
     expires_at REAL NOT NULL,
-    state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'placed', 'cancelled')),
+    state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'placed', 'cancelled', 'changed')),
     order_id INTEGER REFERENCES orders(id)
 );
 CREATE TABLE IF NOT EXISTS orders (

@@ -1,4 +1,4 @@
-"""Baskets and orders. Checkout is two steps with a token, so a repeated yes or a crash never orders twice."""
+"""Baskets and orders, and the store's half of checkout: quotes with single-use tokens, settled once."""
 
 from __future__ import annotations
 
@@ -7,26 +7,14 @@ import secrets
 import sqlite3
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from assistant.store.catalog import Product
+from assistant.sdk.types import Line, Order, Product
 from assistant.store.db import Database
 
-
-@dataclass(frozen=True)
-class Line:
-    product: Product
-    quantity: int
-
-    @property
-    def total_pence(self) -> int:
-        return self.product.price_pence * self.quantity
-
-
-QUOTE_MINUTES = 10.0
-"""How long a quote's token can be placed for, unless the shop's settings say otherwise."""
+STALE_QUOTE_SECONDS = 24 * 3600
 
 
 class Outcome(StrEnum):
@@ -61,31 +49,6 @@ class Quote:
     @property
     def items(self) -> int:
         return sum(line.quantity for line in self.lines)
-
-
-@dataclass(frozen=True)
-class Order:
-    id: int
-    status: str
-    total_pence: int
-    placed_at: datetime
-    deliver_on: date | None
-    address: str
-    lines: tuple[Line, ...] = field(default_factory=tuple)
-    already_placed: bool = False
-    """True when this token had been placed before: the caller asked twice."""
-
-    @property
-    def items(self) -> int:
-        return sum(line.quantity for line in self.lines)
-
-    def as_dict(self) -> dict:
-        return {
-            "id": self.id, "status": self.status, "total": self.total_pence / 100,
-            "placed_at": self.placed_at.isoformat(sep=" "), "deliver_on": self.deliver_on.isoformat() if self.deliver_on else None,
-            "address": self.address,
-            "lines": [{**ln.product.as_dict(), "quantity": ln.quantity} for ln in self.lines],
-        }  # fmt: skip
 
 
 class Orders:
@@ -170,6 +133,11 @@ class Orders:
         total = sum(line.total_pence for line in lines)
         payload = json.dumps([[ln.product.id, ln.quantity, ln.product.price_pence] for ln in lines])
         with self.db.transaction() as tx:
+            # quotes nobody can place any more are kept a day (a late yes still hears why), then dropped
+            tx.execute(
+                "DELETE FROM quotes WHERE user_id = ? AND state != 'placed' AND expires_at < ?",
+                (self.user_id, time.time() - STALE_QUOTE_SECONDS),
+            )
             tx.execute(
                 "INSERT INTO quotes(token, user_id, conversation, lines, total_pence, basket_version, "
                 "created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -195,7 +163,9 @@ class Orders:
             if now >= row["expires_at"]:
                 return Outcome.EXPIRED, None
             lines = [(int(pid), int(qty), int(price)) for pid, qty, price in json.loads(row["lines"])]
-            if not self._still_stands(tx, lines, row["basket_version"]):
+            if row["state"] == "changed" or not self._still_stands(tx, lines, row["basket_version"]):
+                # a quote that no longer stands never comes back, even if the basket or price does
+                tx.execute("UPDATE quotes SET state = 'changed' WHERE token = ?", (token,))
                 return Outcome.CHANGED, None
             placed_at = datetime.fromtimestamp(now).replace(microsecond=0)
             deliver = (placed_at + timedelta(days=delivery_days)).date()
@@ -240,33 +210,6 @@ class Orders:
             ).fetchall()
         )
         return all(held.get(pid, 0) >= qty for pid, qty, _ in lines)
-
-    def quote(self, lines: Sequence[Line] | None = None, minutes: float = QUOTE_MINUTES) -> Quote | None:
-        """Price the basket (or the given lines, for a reorder) from the store and record a token.
-
-        The prices in ``lines`` are not trusted: each product is priced afresh."""
-        if lines is None:
-            priced, version = self.basket()
-        else:
-            version = None
-            priced = []
-            for line in lines:
-                product = self.db.conn.execute("SELECT * FROM products WHERE id = ?", (line.product.id,)).fetchone()
-                if product is None or line.quantity < 1:
-                    return None
-                priced.append(Line(Product.from_row(product), line.quantity))
-        if not priced:
-            return None
-        return self.record_quote(priced, conversation="", basket_version=version, expires_at=time.time() + minutes * 60)
-
-    def place(self, token: str, address: str, delivery_days: int = 1) -> Order | None:
-        """Place a quote made by `quote`, exactly once. None if it no longer stands."""
-        outcome, order_id = self.settle(token, conversation="", address=address, delivery_days=delivery_days)
-        if order_id is None:
-            return None
-        order = self.get(order_id)
-        assert order is not None
-        return replace(order, already_placed=outcome is Outcome.ALREADY_PLACED)
 
     # -- history ------------------------------------------------------------------------------
     def get(self, order_id: int) -> Order | None:

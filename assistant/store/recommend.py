@@ -3,22 +3,10 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from typing import Any
 
-from assistant.store.catalog import Product
+from assistant.sdk.types import Product, Suggestion
 from assistant.store.db import Database
 from assistant.store.orders import Orders
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    """A product suggested and the evidence for it, so 'why?' is answered truthfully."""
-
-    product: Product
-    signal: str
-    """'co_purchase', 'history' or 'discover'."""
-    evidence: dict[str, Any] = field(default_factory=dict)
 
 
 class Recommender:

@@ -182,3 +182,11 @@ def test_spending_cap(tmp_path):
         assert "spending cap" in reply
         chat.say("yes")
         assert chat.new_orders() == []
+
+
+@pytest.mark.parametrize("text", ["add " + "9" * 400 + " bananas to my basket", "coffee under " + "9" * 320 + " pounds"])
+def test_an_absurd_number_is_out_of_range_not_a_crash(chat: Chat, text: str):
+    turn = chat.send(text)
+    assert turn.reply and chat.cart == []
+    if turn.intent == "add_to_cart":
+        assert "up to" in turn.reply

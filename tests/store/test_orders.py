@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.store import Catalog, Database, Line, Orders
+from assistant.config import ShopSettings
+from assistant.purchase import PurchaseGate
+from assistant.store import Catalog, Database, Orders
 
 CSV = """sku,name,brand,category,size,price,description
 G1,Barista Oat Milk,Oatly,groceries,1 litre,2.10,plant milk
@@ -36,31 +38,23 @@ def test_basket_adds_up_and_removes(shop):
     assert [line.product.sku for line in orders.cart()] == ["E1"]
 
 
-def test_placing_a_quote_twice_gives_one_order(shop):
-    _, orders, catalog = shop
-    orders.add(catalog.by_sku("G1").id, 2)
-    quote = orders.quote()
-    assert quote.total_pence == 420 and quote.items == 2
-    first = orders.place(quote.token, "Home")
-    again = orders.place(quote.token, "Home")
-    assert first.id == again.id and not first.already_placed and again.already_placed
-    assert len(orders.history()) == 1
-    assert orders.cart() == []
-    assert orders.place("not-a-token", "Home") is None
-
-
-def test_reorder_quote_leaves_basket_alone(shop):
-    _, orders, catalog = shop
-    orders.add(catalog.by_sku("E1").id)
-    quote = orders.quote([Line(catalog.by_sku("G1"), 1)])
-    orders.place(quote.token, "Home")
-    assert [line.product.sku for line in orders.cart()] == ["E1"]
+def test_every_basket_write_moves_its_version_on(shop):
+    db, orders, catalog = shop
+    milk = catalog.by_sku("G1").id
+    versions = [orders.basket_version()]
+    for write in (lambda: orders.add(milk, 2), lambda: orders.remove(milk, 1), orders.clear_cart):
+        write()
+        versions.append(orders.basket_version())
+    assert versions == sorted(set(versions)) and len(versions) == 4
+    Orders(db, "someone else").add(milk)
+    assert orders.basket_version() == versions[-1]  # another user's basket is not this one
 
 
 def test_forget_erases_everything_of_the_user(shop):
     db, orders, catalog = shop
+    gate = PurchaseGate(db, ShopSettings())
     orders.add(catalog.by_sku("G1").id)
-    orders.place(orders.quote().token, "Home")
+    assert gate.place(gate.quote(orders.user_id, "kitchen", None).token, orders.user_id, "kitchen").placed
     orders.add(catalog.by_sku("E1").id)
     orders.forget()
     assert orders.history() == [] and orders.cart() == []
@@ -72,8 +66,10 @@ def test_forget_erases_everything_of_the_user(shop):
 CHILD = textwrap.dedent(
     """
     import os, signal, sys
-    from assistant.store import Database, Orders
-    db = Database(sys.argv[1]); orders = Orders(db, "me")
+    from assistant.config import ShopSettings
+    from assistant.purchase import PurchaseGate
+    from assistant.store import Database
+    db = Database(sys.argv[1]); gate = PurchaseGate(db, ShopSettings()); me = db.user_id("me")
     kill_at = int(sys.argv[2]); seen = [0]
     def trace(sql):
         seen[0] += 1
@@ -81,8 +77,8 @@ CHILD = textwrap.dedent(
             os.kill(os.getpid(), signal.SIGKILL)
     db.conn.set_trace_callback(trace)
     token = open(sys.argv[3]).read().strip()
-    orders.place(token, "Home")   # the user's "yes"
-    orders.place(token, "Home")   # and a second "yes"
+    gate.place(token, me, "kitchen")   # the user's "yes"
+    gate.place(token, me, "kitchen")   # and a second "yes"
     print("finished")
     """
 )
@@ -100,7 +96,8 @@ def test_killing_checkout_at_every_step_never_orders_twice(tmp_path: Path):
         Catalog(db).import_file(tmp_path / "shop.csv")
         orders = Orders(db, "me")
         orders.add(Catalog(db).by_sku("G1").id, 2)
-        (tmp_path / "token").write_text(orders.quote().token)
+        quote = PurchaseGate(db, ShopSettings()).quote(orders.user_id, "kitchen", None)
+        (tmp_path / "token").write_text(quote.token)
         db.close()
         proc = subprocess.run(
             [sys.executable, "-c", CHILD, str(data), str(kill_at), str(tmp_path / "token")],
@@ -113,11 +110,12 @@ def test_killing_checkout_at_every_step_never_orders_twice(tmp_path: Path):
             assert proc.returncode == -signal.SIGKILL, proc.stderr
         # after the crash the user says yes again: still at most one order
         db = Database(data)
-        Orders(db, "me").place((tmp_path / "token").read_text(), "Home")
+        PurchaseGate(db, ShopSettings()).place((tmp_path / "token").read_text(), db.user_id("me"), "kitchen")
         count = sqlite3.connect(data / Database.FILENAME).execute("SELECT count(*) FROM orders").fetchone()[0]
         assert count == 1, f"killed at statement {kill_at}: {count} orders"
         lines = sqlite3.connect(data / Database.FILENAME).execute("SELECT count(*) FROM order_lines").fetchone()[0]
         assert lines == 1
+        assert Orders(db, "me").cart() == []  # the 2 units added: ordered once, none left over
         db.close()
         kill_at += 1
         assert kill_at < 200

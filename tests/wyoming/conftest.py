@@ -1,0 +1,112 @@
+"""The real `assistant wyoming` server as a process, and a Wyoming client to talk to it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from wyoming.client import AsyncTcpClient
+from wyoming.event import Event
+
+REPO = Path(__file__).resolve().parents[2]
+STARTUP_S = 300
+
+
+@dataclass
+class Server:
+    proc: subprocess.Popen
+    port: int
+    data: Path
+    log: Path
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def orders(self, user: str | None = None) -> list[dict]:
+        args = [sys.executable, "-m", "assistant.cli", "orders", "--json", "--data-dir", str(self.data)]
+        if user:
+            args += ["--config", str(config_for(self.data.parent, user))]
+        out = subprocess.run(args, capture_output=True, text=True, cwd=REPO, check=True, timeout=60).stdout
+        return [o for o in json.loads(out) if o["status"] == "placed"]
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def config_for(folder: Path, user: str) -> Path:
+    """config.yml with another default user (so `assistant orders` lists that member's orders)."""
+    text = (REPO / "config.yml").read_text().replace("user: default", f"user: {user}", 1)
+    path = folder / f"config-{user}.yml"
+    path.write_text(text)
+    return path
+
+
+def start_server(data: Path, *extra: str) -> Server:
+    """`assistant wyoming` on a free port; returns once it listens."""
+    log = data.parent / f"{data.name}-server.log"
+    cmd = [
+        sys.executable,
+        "-m",
+        "assistant.cli",
+        "wyoming",
+        "--uri",
+        "tcp://127.0.0.1:0",
+        "--data-dir",
+        str(data),
+        "-v",
+        *extra,
+    ]
+    with log.open("w") as sink:
+        proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, cwd=REPO, env=dict(os.environ))
+    deadline = time.monotonic() + STARTUP_S
+    while time.monotonic() < deadline:
+        found = re.search(r"Wyoming services \(.*\) on tcp://127\.0\.0\.1:(\d+)", log.read_text())
+        if found:
+            return Server(proc, int(found.group(1)), data, log)
+        if proc.poll() is not None:
+            raise AssertionError(f"the server stopped: {log.read_text()[-2000:]}")
+        time.sleep(0.2)
+    proc.kill()
+    raise AssertionError(f"the server did not start in {STARTUP_S} s: {log.read_text()[-2000:]}")
+
+
+AUDIO_TIMEOUT_S = 2.0
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    data = tmp_path_factory.mktemp("wyoming") / "data"
+    srv = start_server(data, "--no-satellites", "--audio-timeout", str(AUDIO_TIMEOUT_S))
+    yield srv
+    srv.stop()
+
+
+async def exchange(port: int, events: list[Event], until: str | tuple[str, ...], timeout: float = 60) -> list[Event]:
+    """Send events, then read until an event of type ``until`` (or 'error') arrives; all read events."""
+    until = (until,) if isinstance(until, str) else until
+    got: list[Event] = []
+    async with AsyncTcpClient("127.0.0.1", port) as client:
+        for event in events:
+            await client.write_event(event)
+        while True:
+            event = await asyncio.wait_for(client.read_event(), timeout)
+            if event is None:
+                return got
+            got.append(event)
+            if event.type in until or event.type == "error":
+                return got

@@ -118,7 +118,7 @@ def create_hub(
         async def reap() -> None:
             while True:
                 await asyncio.sleep(REAP_EVERY_S)
-                ended = hub.conversations.reap(hub.limits.conversation_idle_s)
+                ended = await hub.run(hub.conversations.reap, hub.limits.conversation_idle_s)
                 if ended:
                     log.info("ended %d idle conversations", ended)
 

@@ -24,12 +24,19 @@ from assistant.errors import AssistantError
 from assistant.hub import account, conversations, me, skills
 from assistant.hub.deps import Hub, current_device
 from assistant.hub.limits import Limits
+from assistant.hub.models import ErrorOut
 from assistant.hub.pairing import Pairing
 
 log = logging.getLogger(__name__)
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 REAP_EVERY_S = 30.0
+ERRORS = {
+    401: "no token, or an unknown or revoked one",
+    413: "the body is over the size limit",
+    422: "a malformed body or parameter",
+    429: "too many requests from this device",
+}
 GRACE_S = 30
 """On SIGTERM/Ctrl-C the hub stops taking requests and lets turns in flight finish, for up to this long."""
 
@@ -149,8 +156,9 @@ def create_hub(
         description="Every route but /healthz, /v1/pair and the page's files needs a paired device's token.",
     )
     api.state.hub = hub
+    errors = {code: {"model": ErrorOut, "description": text} for code, text in ERRORS.items()}
     for module in (conversations, account, skills, me):
-        api.include_router(module.router)
+        api.include_router(module.router, responses=errors)
     _errors(api)
 
     @api.get("/openapi.json", include_in_schema=False, dependencies=[Depends(current_device)])

@@ -13,6 +13,7 @@ import logging
 import os
 import shutil
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,8 @@ from assistant.store import Catalog, Database, Line, Order, Orders, Recommender,
 log = logging.getLogger(__name__)
 
 __all__ = ["Account", "App", "Conversation", "Turn"]
+
+CONVERSATION_IDLE_S = 3600.0
 
 
 @dataclass
@@ -185,6 +188,7 @@ class App:
         with self._conversations_lock:
             if id is not None and id in self._conversations:
                 return self._conversations[id]
+            self._reap_idle()
             if user is not None:
                 member: Member | None = self.household.require(user)
             elif device is not None:
@@ -194,6 +198,15 @@ class App:
             conv = Conversation(self, id or uuid.uuid4().hex, member, device)
             self._conversations[conv.id] = conv
             return conv
+
+    def _reap_idle(self) -> None:
+        """Conversations nobody spoke in for an hour end (front ends such as Home Assistant make a
+        new id per conversation and never say it is over); their pending questions expire with them."""
+        cutoff = time.monotonic() - CONVERSATION_IDLE_S
+        for key, conv in list(self._conversations.items()):
+            if conv.last_used < cutoff:
+                del self._conversations[key]
+                conv._drop_pending()
 
     def end_conversation(self, id: str) -> None:
         with self._conversations_lock:

@@ -105,6 +105,8 @@ def talk(rooms: list[Room], command: tuple[str, np.ndarray, float], timeout: flo
         except AssertionError:
             out.append(None)  # the hub did not answer (it misheard the wake phrase): counted as a miss
             continue
+        while len(room.said()) <= said:  # the reply can start before the command's tail of silence is out
+            time.sleep(0.05)
         end_of_speech = room.said()[said]["end"] - after
         out.append(replies[played]["first"] - end_of_speech)
     return out

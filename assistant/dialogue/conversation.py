@@ -11,6 +11,7 @@ import logging
 import re
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -80,6 +81,7 @@ class Conversation:
         self.id = id
         self.device = device
         self.session = Session()
+        self.last_used = time.monotonic()
         self._lock = threading.Lock()
         self._account: _Account | None = None
         self._who: tuple[LoadedSkill, str, Request] | None = None
@@ -117,6 +119,7 @@ class Conversation:
     def handle(self, text: str, parse: Parse | None = None) -> Turn:
         """Answer one user turn. ``parse`` is the NLU's reading when the caller already has it (speech)."""
         with self._lock:
+            self.last_used = time.monotonic()
             text = clean(text)
             if not any(ch.isalnum() for ch in text):
                 return self._finish(Turn(text, None, 0.0), self._unheard(), None)

@@ -1,7 +1,7 @@
 """A room with a real `wyoming-satellite`: its microphone plays what the test says, its speaker writes what it hears.
 
-The satellite runs from ./.venv-satellite (scripts/install-satellite.sh) with two small programs of
-this module as its audio devices:
+The satellite runs from ./.venv-satellite (scripts/install-satellite.sh) with the small programs of
+tests/wyoming/sound.py as its audio devices:
   mic:  raw 16 kHz s16le mono on stdout in real time: silence, or the next file dropped in the spool
         folder; it notes when each file's last sample went out (the end of speech, for the bench)
   snd:  one run per reply (the satellite starts it at audio-start): the audio it is sent goes to a
@@ -11,7 +11,6 @@ this module as its audio devices:
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
@@ -26,9 +25,6 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[2]
 SATELLITE_PY = REPO / ".venv-satellite" / "bin" / "python"
 HAVE_SATELLITE = SATELLITE_PY.exists()
-RATE = 16000
-BLOCK = 1024
-"""Samples per write: the satellite reads 1024-sample chunks."""
 
 
 def free_port() -> int:
@@ -55,7 +51,7 @@ class Room:
         return f"tcp://127.0.0.1:{self.port}"
 
     def start(self) -> Room:
-        me = [sys.executable, "-m", "tests.wyoming.rooms"]
+        me = [sys.executable, "-m", "tests.wyoming.sound"]
         cmd = [
             str(SATELLITE_PY), "-m", "wyoming_satellite", "--uri", self.uri, "--name", self.name, "--no-zeroconf",
             "--mic-command", " ".join([*me, "mic", str(self.spool)]),
@@ -111,52 +107,3 @@ class Room:
 
     def reply_audio(self, index: int) -> np.ndarray:
         return np.frombuffer((self.out / self.played()[index]["file"]).read_bytes(), "<i2")
-
-
-def _mic(spool: Path) -> None:
-    out = sys.stdout.buffer
-    silence = bytes(BLOCK * 2)
-    pending, current = b"", None
-    period = BLOCK / RATE
-    next_at = time.monotonic()
-    while True:
-        if not pending:
-            if current is not None:  # its last sample has just gone out: the end of speech
-                with (spool / "said.jsonl").open("a") as log:
-                    log.write(json.dumps({"file": current, "end": time.time()}) + "\n")
-                current = None
-            files = sorted(spool.glob("*.raw"))
-            if files:
-                pending, current = files[0].read_bytes(), files[0].name
-                files[0].rename(files[0].with_suffix(".said"))
-        block, pending = (pending[: BLOCK * 2], pending[BLOCK * 2 :]) if pending else (silence, b"")
-        out.write(block.ljust(BLOCK * 2, b"\0"))
-        out.flush()
-        next_at += period
-        time.sleep(max(0.0, next_at - time.monotonic()))
-
-
-def _snd(out_dir: Path) -> None:
-    started = time.time()
-    first = None
-    name = f"reply-{time.time_ns()}.raw"
-    with (out_dir / name).open("wb") as sink:
-        while True:
-            data = sys.stdin.buffer.read1(65536)
-            if not data:
-                break
-            first = first or time.time()
-            sink.write(data)
-    with (out_dir / "played.jsonl").open("a") as log:
-        log.write(json.dumps({"file": name, "started": started, "first": first, "end": time.time()}) + "\n")
-
-
-def _heard(out_dir: Path) -> None:
-    with (out_dir / "heard.jsonl").open("a") as log:
-        log.write(json.dumps({"text": sys.stdin.read(), "at": time.time()}) + "\n")
-
-
-if __name__ == "__main__":
-    role, folder = sys.argv[1], Path(sys.argv[2])
-    with contextlib.suppress(BrokenPipeError, KeyboardInterrupt):
-        {"mic": _mic, "snd": _snd, "heard": _heard}[role](folder)

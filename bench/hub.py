@@ -1,6 +1,7 @@
 """Benchmark of the hub: many clients shopping at once over HTTP and WebSocket, and a spoken turn.
 
-    .venv/bin/python bench/hub.py [--clients 1,10,50,200] [--spoken 10]
+    .venv/bin/python bench/hub.py [--clients 1,10,50,200] [--spoken 10] [--think 2]
+    .venv/bin/python bench/hub.py --clients none --spoken 20    # the spoken turn only (hub-spoken.json)
 
 Runs `assistant serve` as its own process on a fresh data directory. Each simulated client is a
 paired device of its own household member and holds real shopping conversations ("do you have oat
@@ -202,11 +203,11 @@ def main() -> int:
     parser.add_argument("--spoken", type=int, default=10, help="spoken turns to time (0: none)")
     parser.add_argument("--think", type=float, default=THINK_S, help="mean seconds between a client's turns (0: none)")
     args = parser.parse_args()
-    levels = [int(n) for n in args.clients.split(",")]
+    levels = [int(n) for n in args.clients.split(",") if n.strip() and n != "none"]
     results: dict[str, object] = {"machine": machine(), "script": SCRIPT, "think_s": args.think, "levels": []}
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp) / "data"
-        devices = pair_devices(data_dir, max(levels) + 1)
+        devices = pair_devices(data_dir, max(levels, default=0) + 1)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         hub = subprocess.Popen(
@@ -255,16 +256,18 @@ def main() -> int:
             hub.terminate()
             hub.wait(60)
     print_table(results)
-    save("hub", results)
+    save("hub" if levels else "hub-spoken", results)
     return 0
 
 
 def print_table(results: dict) -> None:
     print(f"\n{results['machine']}")
+    print(f"think time {results['think_s']} s")
     print(
-        "| transport | clients | turns | p50 ms | p95 ms | p99 ms | turns/s | errors | confirmations | orders | hub RSS MB |"
+        "| transport | clients | turns | p50 ms | p95 ms | p99 ms | turns/s | errors | confirmations "
+        "| yes without order | orders | hub RSS MB |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results["levels"]:
         print(
             f"| {r['transport']} | {r['clients']} | {r['turns']} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | "

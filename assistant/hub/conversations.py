@@ -37,7 +37,7 @@ async def read_conversation(id: ConversationId, hub: HubDep, device: DeviceDep) 
 @router.delete("/{id}", status_code=status.HTTP_204_NO_CONTENT)
 async def end_conversation(id: ConversationId, hub: HubDep, device: DeviceDep) -> None:
     """End it: a question it was asking (a purchase) expires unanswered."""
-    hub.conversations.end(device.name, id)
+    await hub.run(hub.conversations.end, device.name, id)
 
 
 @router.websocket("/{id}/stream")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -15,14 +16,16 @@ from fastapi import Depends, HTTPException, WebSocketException, status
 from starlette.requests import HTTPConnection
 
 from assistant.app import Account, App, Conversation
+from assistant.errors import EngineNotAvailable
+from assistant.hub.confirmations import Confirmations
 from assistant.hub.limits import Limits, RateLimiter
 from assistant.hub.pairing import Device, Pairing
-from assistant.hub.sessions import Confirmations, DeviceConversations
-from assistant.skills.access_log import AccessLog
+from assistant.hub.sessions import DeviceConversations
 from assistant.stt import Recognizer, create_recognizer
 from assistant.tts import Synthesizer, create_synthesizer
 from assistant.voice import Voice, shop_phrases
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 TURN_THREADS = 4
 """Turns run on this many threads, in arrival order. Turns are mostly CPU under one GIL, and each
@@ -49,13 +52,13 @@ class Hub:
     _speech_built: threading.Lock = field(default_factory=threading.Lock)
     speech_lock: threading.Lock = field(default_factory=threading.Lock)
     """One utterance at a time through the shared recognizer: it keeps state from accept() to final()."""
+    partials: Recognizer | None = None
+    """A fast recognizer for what is heard so far while the user speaks, when the main one is slow."""
+    partial_lock: threading.Lock = field(default_factory=threading.Lock)
 
     turns: ThreadPoolExecutor = field(init=False)
-    access_log: AccessLog = field(init=False)
-    """What skills did with each person's data, for the skills page."""
 
     def __post_init__(self) -> None:
-        self.access_log = AccessLog(self.app.db.data_dir)
         self.conversations = DeviceConversations(self.app)
         self.rate = RateLimiter(self.limits.rate_per_s, self.limits.burst)
         self.turns = ThreadPoolExecutor(TURN_THREADS, thread_name_prefix="turn")
@@ -69,7 +72,18 @@ class Hub:
         with self._speech_built:
             if self._speech is None:
                 settings = self.app.config.voice
-                recognizer = create_recognizer(settings.stt, shop_phrases(self.app), self.app.db.data_dir)
+                phrases = shop_phrases(self.app)
+                recognizer = create_recognizer(settings.stt, phrases, self.app.db.data_dir)
+                self.partials = recognizer
+                if recognizer.name == "whisper":
+                    # whisper costs a whole transcription per partial (~0.35 s, 1-1.7 s on a busy
+                    # machine), and the final waited for the partial in flight: pocketsphinx (RTF 0.06)
+                    # shows the words as they come and whisper alone decides what was said
+                    fast = settings.stt.model_copy(update={"engine": "pocketsphinx"})
+                    try:
+                        self.partials = create_recognizer(fast, phrases, self.app.db.data_dir)
+                    except EngineNotAvailable as exc:
+                        log.info("partials come from %s: %s", recognizer.name, exc)
                 self._speech = (recognizer, create_synthesizer(settings.tts))
             return self._speech
 

@@ -24,12 +24,19 @@ from assistant.errors import AssistantError
 from assistant.hub import account, conversations, me, skills
 from assistant.hub.deps import Hub, current_device
 from assistant.hub.limits import Limits
+from assistant.hub.models import ErrorOut
 from assistant.hub.pairing import Pairing
 
 log = logging.getLogger(__name__)
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 REAP_EVERY_S = 30.0
+ERRORS = {
+    401: "no token, or an unknown or revoked one",
+    413: "the body is over the size limit",
+    422: "a malformed body or parameter",
+    429: "too many requests from this device",
+}
 GRACE_S = 30
 """On SIGTERM/Ctrl-C the hub stops taking requests and lets turns in flight finish, for up to this long."""
 
@@ -118,7 +125,7 @@ def create_hub(
         async def reap() -> None:
             while True:
                 await asyncio.sleep(REAP_EVERY_S)
-                ended = hub.conversations.reap(hub.limits.conversation_idle_s)
+                ended = await hub.run(hub.conversations.reap, hub.limits.conversation_idle_s)
                 if ended:
                     log.info("ended %d idle conversations", ended)
 
@@ -138,7 +145,6 @@ def create_hub(
             reaper.cancel()
             hub.turns.shutdown(wait=True)  # turns in flight finish
             hub.conversations.end_all()
-            hub.access_log.close()
 
     api = FastAPI(
         title="Shopping assistant hub",
@@ -150,8 +156,9 @@ def create_hub(
         description="Every route but /healthz, /v1/pair and the page's files needs a paired device's token.",
     )
     api.state.hub = hub
+    errors = {code: {"model": ErrorOut, "description": text} for code, text in ERRORS.items()}
     for module in (conversations, account, skills, me):
-        api.include_router(module.router)
+        api.include_router(module.router, responses=errors)
     _errors(api)
 
     @api.get("/openapi.json", include_in_schema=False, dependencies=[Depends(current_device)])

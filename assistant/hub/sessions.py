@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import threading
 import time
 from collections import deque
@@ -13,13 +12,15 @@ from assistant.app import App, Conversation
 from assistant.hub.pairing import Device
 
 KEPT_TURNS = 50
-CONFIRM_SECONDS = 120
 
 
 @dataclass
 class HubConversation:
     """One device's conversation and the turns it has had (for the page to show again)."""
 
+    device: str
+    id: str
+    """The id the device chose; the App's conversation id is the pair."""
     conversation: Conversation
     turns: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=KEPT_TURNS))
     last_used: float = field(default_factory=time.monotonic)
@@ -46,7 +47,7 @@ class DeviceConversations:
                 conversation = self.app.conversation(
                     user=device.user, device=device.name, id=self._app_id(device.name, id)
                 )
-                held = self._held[(device.name, id)] = HubConversation(conversation)
+                held = self._held[(device.name, id)] = HubConversation(device.name, id, conversation)
             held.last_used = time.monotonic()
             return held
 
@@ -76,28 +77,3 @@ class DeviceConversations:
     def end_all(self) -> None:
         for device, id in list(self._held):
             self.end(device, id)
-
-
-@dataclass
-class Confirmations:
-    """Second-step tokens for what needs a yes (enabling a skill, erasing my data), per device."""
-
-    _pending: dict[tuple[str, str], tuple[str, float]] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def issue(self, device: str, action: str) -> str:
-        token = secrets.token_urlsafe(12)
-        with self._lock:
-            self._pending[(device, action)] = (token, time.monotonic() + CONFIRM_SECONDS)
-        return token
-
-    def take(self, device: str, action: str, token: str | None) -> bool:
-        """True once for the token just issued to this device for this action, within two minutes."""
-        if not token:
-            return False
-        with self._lock:
-            pending = self._pending.get((device, action))
-            if pending is None or not secrets.compare_digest(pending[0], token) or pending[1] < time.monotonic():
-                return False
-            del self._pending[(device, action)]
-            return True

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Response, status
 from starlette.concurrency import run_in_threadpool
 
-from assistant.hub.deps import DeviceDep, HubDep
+from assistant.hub.deps import DeviceDep, Hub, HubDep
 from assistant.hub.models import SkillChange, SkillChangeOut, SkillOut, SkillsOut
 from assistant.nlu import load_training_data
 from assistant.skills import consent
@@ -24,7 +24,7 @@ def _plain(loaded: LoadedSkill) -> list[str]:
 async def list_skills(hub: HubDep, device: DeviceDep) -> SkillsOut:
     states = SkillStates(hub.app.db.data_dir)
     dispatcher = hub.app.dispatcher
-    log = hub.access_log
+    log = hub.app.access_log
     user = device.user or ""
     out = []
     for loaded, enabled in [(s, True) for s in dispatcher.skills] + [(s, False) for s in dispatcher.disabled]:
@@ -92,7 +92,7 @@ async def change_skill(change: SkillChange, hub: HubDep, device: DeviceDep, resp
     )
 
 
-def _refusal(hub, loaded: LoadedSkill) -> str | None:  # noqa: ANN001 - the Hub
+def _refusal(hub: Hub, loaded: LoadedSkill) -> str | None:
     """Why a third-party skill may not be enabled at all (as `assistant skills enable` checks), or None."""
     installed = hub.app.dispatcher.skills + hub.app.dispatcher.disabled
     builtins = [s for s in installed if s.builtin]

@@ -60,6 +60,7 @@ class StreamHandler:
         self._partial: asyncio.Task[None] | None = None
         self._partial_at = 0
         self._last_partial = ""
+        self._released = False
 
     @property
     def voice(self) -> Voice:
@@ -75,6 +76,7 @@ class StreamHandler:
                 try:
                     message = await asyncio.wait_for(self.ws.receive(), self.hub.limits.ws_idle_s)
                 except TimeoutError:
+                    await self.release()  # the question expires before the client hears the close
                     await self.ws.close(1001, "idle for too long")
                     return
                 if message["type"] == "websocket.disconnect":
@@ -86,17 +88,21 @@ class StreamHandler:
         except WebSocketDisconnect:
             return
         finally:
-            self.held.streams -= 1
-            for task in (self._reply, self._partial):
-                if task is not None:
-                    task.cancel()
-            # a dropped client loses nothing but the question it was asked: a purchase is never left half-agreed
-            if not self.held.streams:
-                self.hub.conversations.end(self.device.name, self._id)
+            await self.release()
 
-    @property
-    def _id(self) -> str:
-        return self.held.conversation.id.split("/", 1)[1]
+    async def release(self) -> None:
+        """The connection is over: a dropped client loses nothing but the question it was asked, so a
+        purchase is never left half-agreed. Ending writes to the store (the quote is cancelled): off
+        the event loop."""
+        if self._released:
+            return
+        self._released = True
+        self.held.streams -= 1
+        for task in (self._reply, self._partial):
+            if task is not None:
+                task.cancel()
+        if not self.held.streams:
+            await self.hub.run(self.hub.conversations.end, self.held.device, self.held.id)
 
     async def send(self, event: dict[str, Any]) -> None:
         async with self._send_lock:
@@ -158,8 +164,13 @@ class StreamHandler:
 
     # -- hearing ------------------------------------------------------------------------------
     def _hear(self, pcm: np.ndarray, *, final: bool) -> Transcript:
-        with self.hub.speech_lock:
-            return self.voice.transcribe(pcm) if final else transcribe(self.voice.recognizer, pcm)
+        if final:
+            with self.hub.speech_lock:
+                return self.voice.transcribe(pcm)
+        self.hub.load_speech()
+        partials = self.hub.partials
+        with self.hub.partial_lock if partials is not self.voice.recognizer else self.hub.speech_lock:
+            return transcribe(partials, pcm)
 
     def maybe_partial(self) -> None:
         frames = self.segmenter.speech_so_far

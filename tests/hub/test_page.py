@@ -131,11 +131,21 @@ def test_an_order_spoken_into_the_page_is_bought_only_after_the_spoken_yes(serve
         page.get_by_label("Message").fill("add two oat milk to my basket")
         page.get_by_role("button", name="Send").click()
         sync_api.expect(said(page, "assistant").last).to_contain_text("Oat Milk", timeout=20000)
+        # what the page shows while it listens and speaks, recorded as it changes
+        page.evaluate("""() => {
+            window.shown = [];
+            const watch = (id) => new MutationObserver(() => window.shown.push([id, document.getElementById(id).textContent]))
+                .observe(document.getElementById(id), {childList: true, characterData: true, subtree: true});
+            watch("partial"); watch("status");
+        }""")
         page.get_by_role("button", name="Push to talk").click()  # the microphone opens; the file starts
         sync_api.expect(said(page, "you").nth(1)).to_contain_text(re.compile("check ?out", re.I), timeout=30000)
         question = said(page, "assistant").nth(1)
         sync_api.expect(question).to_contain_text("?", timeout=30000)
         assert served.order_ids() == served.before, "nothing is bought before the yes"
+        shown = page.evaluate("window.shown")
+        assert any(where == "partial" and text for where, text in shown), "words showed while they were spoken"
+        assert ["status", "Speaking…"] in shown, "the spoken reply played"
         sync_api.expect(said(page, "you").nth(2)).to_contain_text(re.compile("yes", re.I), timeout=30000)
         sync_api.expect(said(page, "assistant").nth(2)).to_contain_text(re.compile("order", re.I), timeout=30000)
         new = served.order_ids() - served.before

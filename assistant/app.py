@@ -206,13 +206,13 @@ class App:
         for key, conv in list(self._conversations.items()):
             if conv.last_used < cutoff:
                 del self._conversations[key]
-                conv._drop_pending()
+                threading.Thread(target=conv.end, name="end-idle", daemon=True).start()  # a turn may hold it
 
     def end_conversation(self, id: str) -> None:
         with self._conversations_lock:
             conv = self._conversations.pop(id, None)
         if conv is not None:
-            conv._drop_pending()
+            conv.end()
 
     def account(self, user: str | None = None) -> Account:
         member = self.household.require(user or self.config.user)

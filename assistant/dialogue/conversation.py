@@ -213,6 +213,11 @@ class Conversation:
             return Reply(question, expect="confirm"), loaded.name
         return self._call(loaded, intent, request)
 
+    def end(self) -> None:
+        """The conversation is over (the client left, or it went idle): a pending question expires."""
+        with self._lock:
+            self._drop_pending()
+
     def _drop_pending(self) -> None:
         pending = self.session.confirm
         if pending is not None and pending.quote is not None:

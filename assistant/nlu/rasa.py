@@ -17,7 +17,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.error
@@ -210,7 +209,7 @@ def _follow_training(proc: subprocess.Popen, log_file: BinaryIO) -> None:
         for percent in _EPOCHS.findall(chunk):
             if int(percent) >= shown + 10:
                 shown = int(percent) // 10 * 10
-                print(f"  Rasa training: {shown}% of the epochs", file=sys.stderr, flush=True)
+                log.info("Rasa training: %d%% of the epochs", shown)
     proc.wait()
 
 
@@ -276,9 +275,11 @@ class RasaEngine:
         try:
             export_project(data, work, self.pipeline, self.epochs)
             log.info("training Rasa NLU in %s", work)
-            print(
-                f"Training Rasa NLU ({len(data.examples)} examples, {self.epochs} epochs); this takes a few minutes...",
-                file=sys.stderr,
+            # a warning so the CLI shows it by default: minutes of silence would look like a hang
+            log.warning(
+                "training Rasa NLU (%d examples, %d epochs); this takes a few minutes (-v shows progress)",
+                len(data.examples),
+                self.epochs,
             )
             train_log = work / "train.log"
             with train_log.open("wb") as fh:

@@ -15,7 +15,7 @@ import shutil
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from assistant.config import Config
@@ -177,7 +177,7 @@ class App:
         parse = self.engine.parse(text)
         intent = parse.intent
         if intent.confidence < self.config.nlu.threshold and intent.name != "out_of_scope":
-            parse = Parse(parse.text, IntentScore("out_of_scope", intent.confidence), parse.ranking, parse.entities)
+            parse = replace(parse, intent=IntentScore("out_of_scope", intent.confidence))
         return parse
 
     # -- conversations ------------------------------------------------------------------------

@@ -25,7 +25,7 @@ class RasaSettings(_Section):
     epochs: int = Field(40, ge=1, le=1000)
     pipeline: list[dict[str, Any]] | None = None
     """Rasa pipeline; None uses the assistant's tuned default."""
-    startup_timeout: float = Field(180.0, gt=0)
+    startup_timeout: float = Field(600.0, gt=0)
 
 
 class NluSettings(_Section):

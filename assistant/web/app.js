@@ -171,6 +171,7 @@ function currentPanel() {
 }
 
 async function connected() {
+  await pairing; // a message sent while the one-time link is still being traded waits for the token
   if (stream && stream.readyState === WebSocket.OPEN) return stream;
   stream = await openStream(onEvent, (bytes) => speaker.play(bytes), () => {
     stream = null;
@@ -200,6 +201,8 @@ async function talk() {
 }
 
 // -- pairing ---------------------------------------------------------------------------------------
+let pairing = Promise.resolve();
+
 function showPairing() {
   $("#pair").hidden = false;
   document.querySelectorAll("[data-panel]").forEach((panel) => (panel.hidden = true));
@@ -231,11 +234,11 @@ $("#talk").addEventListener("click", () => guarded(talk));
 $("#forget").addEventListener("click", () => guarded(forget));
 $("#pair-form").addEventListener("submit", (event) => {
   event.preventDefault();
-  pairWith($("#pair-code").value.trim());
+  pairing = pairWith($("#pair-code").value.trim());
 });
 
 const code = new URLSearchParams(location.hash.slice(1)).get("pair");
 if (code) {
   history.replaceState(null, "", location.pathname); // the code works once: don't keep it in the address bar
-  pairWith(code);
+  pairing = pairWith(code);
 } else if (!token()) showPairing();

@@ -20,7 +20,7 @@ from assistant.dialogue.session import PendingConfirm, PendingSlot, Session
 from assistant.errors import AssistantError, PermissionDenied, SkillError, StoreError
 from assistant.household import Member
 from assistant.nlu.embedded import clean
-from assistant.nlu.parse import Entity, IntentScore, Parse
+from assistant.nlu.parse import Entity, Parse
 from assistant.purchase import PlaceResult, Refusal, when
 from assistant.sdk import Context, Reply, Request, ShopInfo
 from assistant.skills.access_log import AccessLogReader
@@ -457,4 +457,4 @@ def _describe(intent: str) -> str:
     }.get(intent, re.sub("_", " ", intent))
 
 
-__all__ = ["Conversation", "Turn", "IntentScore"]
+__all__ = ["Conversation", "Turn"]

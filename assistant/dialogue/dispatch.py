@@ -12,7 +12,6 @@ import logging
 import sqlite3
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
 from assistant.errors import AssistantError, SkillCrashed, SkillTimedOut, StoreError
@@ -175,9 +174,6 @@ class Dispatcher:
                     continue
                 routes[intent_name] = loaded
         self.routes = routes
-
-    def nlu_files(self) -> list[Path]:
-        return [s.nlu_file for s in self.skills if s.nlu_file]
 
     def described(self) -> list[tuple[str, str]]:
         return [(s.name, s.description) for s in self.skills if s.description]

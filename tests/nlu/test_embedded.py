@@ -139,3 +139,49 @@ def test_corrupt_cached_model_is_retrained(tmp_path):
     engine = EmbeddedEngine()
     engine.train(data, tmp_path)
     assert engine.parse("fly to Paris").intent.name == "travel"
+
+
+SHOP_SENTENCES = [
+    "add two bags of lavazza coffee beans to my basket",
+    "do you have oat milk under three pounds",
+    "take the second one out",
+    "search for duracell batteries",
+    "i'd like three tins of heinz baked beans",
+    "order the usual",
+]
+
+
+def test_parses_on_many_threads_at_once_are_the_parses_of_one():
+    """The hub parses on 4 threads over one engine: no parse may mix with another's sentence."""
+    import threading
+
+    from assistant.nlu import load_training_data
+
+    engine = EmbeddedEngine()
+    engine.train(load_training_data(sorted(REPO.glob("skills/*/nlu.yml"))), Path(os.environ["ASSISTANT_MODEL_CACHE"]))
+    alone = {t: engine.parse(t).to_rasa() for t in SHOP_SENTENCES}
+    assert any(alone[t]["entities"] for t in SHOP_SENTENCES)
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)  # switch threads as often as CPython allows: mid-tagger, every time
+    failures: list[str] = []
+
+    def parse_all(offset: int) -> None:
+        for i in range(120):
+            text = SHOP_SENTENCES[(i + offset) % len(SHOP_SENTENCES)]
+            try:
+                got = engine.parse(text).to_rasa()
+            except Exception as exc:  # noqa: BLE001 - what the shared tagger raised
+                failures.append(f"{text!r}: {type(exc).__name__}: {exc}")
+                continue
+            if got != alone[text]:
+                failures.append(f"{text!r}: {got['entities']} != {alone[text]['entities']}")
+
+    try:
+        threads = [threading.Thread(target=parse_all, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(previous)
+    assert failures == []

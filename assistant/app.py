@@ -23,13 +23,15 @@ from assistant.dialogue.conversation import Conversation, Turn
 from assistant.dialogue.dispatch import FAILURES_BEFORE_DISABLE, Dispatcher
 from assistant.household import Household, Member
 from assistant.nlu import NluEngine, TrainingData, create_engine, load_training_data
-from assistant.nlu.parse import IntentScore, Parse
+from assistant.nlu.parse import Entity, IntentScore, Parse
+from assistant.nlu.values import ordinal_value, says_ordinal
 from assistant.purchase import PurchaseGate
 from assistant.sdk import Reply
 from assistant.skills.access_log import AccessLog
 from assistant.skills.consent import BUILTIN_ONLY
 from assistant.skills.consent import check as check_consent
 from assistant.skills.registry import LoadedSkill, SkillProblem, discover
+from assistant.skills.sandbox import storage_dir
 from assistant.skills.state import SkillStates, forget_uninstalled
 from assistant.skills.vetting import GuardedEngine, ThirdPartySkillData, merge_third_party
 from assistant.store import Catalog, Database, Line, Order, Orders, Recommender, Suggestion, ensure_demo
@@ -57,6 +59,24 @@ class Account:
 
     def recommendations(self, limit: int = 5) -> list[Suggestion]:
         return self.recommender.recommend(limit=limit)
+
+
+def _words_of(entity: Entity, text: str) -> str:
+    """The whole words an entity's span lies in: a tagger may stop at "99" in "99th"."""
+    start, end = entity.start, entity.end
+    while start > 0 and text[start - 1].isalnum():
+        start -= 1
+    while end < len(text) and text[end].isalnum():
+        end += 1
+    return text[start:end]
+
+
+def _as_ordinal(entity: Entity, text: str) -> Entity:
+    """A quantity whose words are a position ("the 99th") is an ordinal."""
+    literal = _words_of(entity, text)
+    if entity.entity != "quantity" or not says_ordinal(literal):
+        return entity
+    return replace(entity, entity="ordinal", value=ordinal_value(literal) or literal.lower())
 
 
 class App:
@@ -175,6 +195,9 @@ class App:
     def parse(self, text: str) -> Parse:
         """The engine's parse, with unsure ones turned into out_of_scope."""
         parse = self.engine.parse(text)
+        if any(e.entity == "quantity" and says_ordinal(_words_of(e, text)) for e in parse.entities):
+            # "remove the 99th one" was tagged quantity 99 and took the only line out (issue 19)
+            parse = replace(parse, entities=[_as_ordinal(e, text) for e in parse.entities])
         intent = parse.intent
         if intent.confidence < self.config.nlu.threshold and intent.name != "out_of_scope":
             parse = replace(parse, intent=IntentScore("out_of_scope", intent.confidence))
@@ -220,15 +243,17 @@ class App:
         return Account(member, orders, Recommender(self.db, orders))
 
     # -- skills -------------------------------------------------------------------------------
-    def skill_storage(self, name: str) -> Path:
-        return self.db.data_dir / "skills" / name / "storage"
+    def skill_storage(self, name: str, member: Member | None) -> Path:
+        """``ctx.storage``: the member's own folder in the skill's storage (the household's without one)."""
+        owner = f"member-{member.id}" if member is not None else "household"
+        return storage_dir(self.db.data_dir, name) / owner
 
-    def forget_skills_data(self, user: str) -> None:
-        """'Delete my data': skills' own folders and memories go too, and what the access log says of them."""
-        self.access_log.erase(user)
+    def forget_skills_data(self, member: Member | None) -> None:
+        """'Delete my data': every skill's folder for this member goes, and what the access log says of them.
+        Other members' folders stay (the conversation's memories went with its session)."""
+        self.access_log.erase(member.name if member else "")
         for loaded in self.dispatcher.skills + self.dispatcher.disabled:
-            shutil.rmtree(self.skill_storage(loaded.name), ignore_errors=True)
-        self.dispatcher.reset_memories()
+            shutil.rmtree(self.skill_storage(loaded.name, member), ignore_errors=True)
 
     def skill_failed(self, loaded: LoadedSkill) -> Reply:
         with self._failures_lock:

@@ -105,6 +105,8 @@ def test_a_skills_forged_price_is_ignored(store):
     ("lines", "reason"),
     [
         ([(999_999, 1)], Refused.UNKNOWN_PRODUCT),
+        ([(2**63, 1)], Refused.UNKNOWN_PRODUCT),  # beyond SQLite's integers: once an OverflowError
+        ([(-(2**70), 1)], Refused.UNKNOWN_PRODUCT),
         ([("GRO-0001", 0)], Refused.BAD_QUANTITY),
         ([("GRO-0001", 51)], Refused.BAD_QUANTITY),
         ([("GRO-0001", 30), ("GRO-0001", 30)], Refused.BAD_QUANTITY),

@@ -23,6 +23,7 @@ from assistant.nlu.embedded import clean
 from assistant.nlu.parse import Entity, Parse
 from assistant.purchase import PlaceResult, Refusal, when
 from assistant.sdk import Context, Reply, Request, ShopInfo
+from assistant.sdk.phrasing import money, number
 from assistant.skills.access_log import AccessLogReader
 from assistant.skills.capabilities import CartAccess, CatalogAccess, OrdersAccess, PrivacyAccess, ProfileAccess
 from assistant.skills.isolation import Recorder
@@ -112,8 +113,9 @@ class Conversation:
         )
 
     def _forget(self) -> None:
+        self.app.dispatcher.forget_memories(self.session.memory_key)
         self.session = Session(last_reply=self.session.last_reply)
-        self.app.forget_skills_data(self.member.name if self.member else "")
+        self.app.forget_skills_data(self.member)
 
     # -- one turn -----------------------------------------------------------------------------
     def handle(self, text: str, parse: Parse | None = None) -> Turn:
@@ -151,7 +153,13 @@ class Conversation:
         return Reply("I didn't catch that. You can ask me to search for something, or say help.")
 
     def _finish(self, turn: Turn, reply: Reply, skill: str | None) -> Turn:
-        turn.reply = self._apply(reply, skill)
+        try:
+            turn.reply = self._apply(reply, skill)
+        except Exception:  # noqa: BLE001 - a reply the core cannot act on must not end the conversation
+            log.exception("skill '%s' sent a reply the assistant could not act on", skill)
+            self.session.confirm = None
+            who = f"the {skill} skill" if skill else "something on my side"
+            turn.reply = f"Sorry, {who} had a problem, so I couldn't do that. Everything else still works."
         turn.expecting = reply.expect != "none" or self.session.confirm is not None
         turn.end = reply.end
         if turn.intent != "repeat":
@@ -163,6 +171,7 @@ class Conversation:
         intent = request.intent
         if intent == "repeat":
             return Reply(session.last_reply or "I haven't said anything yet. What would you like?"), None
+        refused, session.refused = session.refused, False
         if self._code is not None:
             return self._purchase_code(request)
         if self._who is not None:
@@ -197,6 +206,8 @@ class Conversation:
             if filled is not None and loaded is not None:
                 return self._call(loaded, pending_slot.intent, filled)
         if intent == "affirm":
+            if refused:
+                return Reply("Nothing was ordered: I couldn't place that one. What would you like to do?"), None
             if session.last_order_id is not None:
                 return Reply("Your order is already placed. Anything else?"), None
             return Reply("There's nothing to confirm right now. What would you like to do?"), None
@@ -214,9 +225,11 @@ class Conversation:
         return self._call(loaded, intent, request)
 
     def end(self) -> None:
-        """The conversation is over (the client left, or it went idle): a pending question expires."""
+        """The conversation is over (the client left, or it went idle): a pending question expires,
+        and skills' memories of it go."""
         with self._lock:
             self._drop_pending()
+            self.app.dispatcher.forget_memories(self.session.memory_key)
 
     def _drop_pending(self) -> None:
         pending = self.session.confirm
@@ -316,17 +329,36 @@ class Conversation:
         lines = reply.purchase.lines
         quote = self.app.gate.quote(self._account.member.id, self.id, lines)
         if isinstance(quote, Refusal):
-            lead = reply.speech.strip()
+            self.session.refused = True
+            lead = reply.speech.strip() if loaded.builtin else ""
             return f"{lead} {quote.speech}".strip()
         pending = PendingConfirm(skill, reply.action or "purchase", reply.data, lines=lines)
         return self._ask_purchase(reply, skill, pending, quote).speech
 
     def _ask_purchase(self, reply: Reply, skill: str, pending: PendingConfirm, quote: Quote) -> Reply:
+        """The core's question, naming the real total. A third-party skill's own words are not spoken
+        with it: "that's 1 item for 99p" once ran straight into the core's "Shall I place the order?"
+        for 24 pounds; the core reads what it would order instead."""
         question = self.app.gate.question(quote)
+        loaded = self.app.dispatcher.by_name.get(skill)
+        if loaded is not None and not loaded.builtin:
+            question = f"The {skill} skill suggests an order. Here is what I'd order: {self._read_lines(quote)}. {question}"
+            lead = ""
+        else:
+            lead = reply.speech.strip()
         pending.quote = quote
         pending.question = question
         self.session.confirm = pending
-        return Reply(f"{reply.speech.strip()} {question}".strip(), expect="confirm")
+        return Reply(f"{lead} {question}".strip(), expect="confirm")
+
+    def _read_lines(self, quote: Quote) -> str:
+        currency = self.app.config.shop.currency
+        read = [
+            f"{number(line.quantity)} {line.product.title}, {money(line.total_pence, currency)}"
+            for line in quote.lines[:3]
+        ]
+        more = len(quote.lines) - len(read)
+        return "; ".join(read) + (f"; and {number(more)} more" if more else "")
 
     # -- calling skills -----------------------------------------------------------------------
     def context(self, loaded: LoadedSkill) -> Context:
@@ -351,7 +383,8 @@ class Conversation:
             self.session.memory.setdefault(loaded.name, {}),
             info,
             self.app.dispatcher.described(),
-            self.app.skill_storage(loaded.name),
+            self.app.skill_storage(loaded.name, self.member),
+            memory_key=self.session.memory_key,
         )
 
     def _call(

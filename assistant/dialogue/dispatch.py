@@ -118,8 +118,22 @@ class InWorker:
             # the worker's capability calls run here, in this transaction: a timeout raises and
             # rolls them back with it
             return self.worker.call(
-                method, request, data, ctx.conversation, ctx.shop, ctx.skills, ctx._caps, timeout, record
+                method,
+                request,
+                data,
+                ctx.conversation,
+                ctx.shop,
+                ctx.skills,
+                ctx._caps,
+                timeout,
+                record,
+                memory_key=ctx._memory_key,
+                storage=ctx._storage,
             )
+
+    def forget_memory(self, memory_key: str) -> None:
+        with self._lock:  # never between a call and its answer on the pipe
+            self.worker.forget_memory(memory_key)
 
     def stop(self) -> None:
         self.worker.stop()
@@ -219,11 +233,11 @@ class Dispatcher:
             executor.stop()
         log.error("skill '%s' disabled: %s", name, reason)
 
-    def reset_memories(self) -> None:
-        """Workers hold skills' own memories: restart them afresh ('delete my data')."""
+    def forget_memories(self, memory_key: str) -> None:
+        """Workers hold third-party skills' memories of each conversation: drop one conversation's."""
         for executor in list(self.executors.values()):
             if isinstance(executor, InWorker):
-                executor.stop()
+                executor.forget_memory(memory_key)
 
     def close(self) -> None:
         for executor in list(self.executors.values()):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,11 +40,16 @@ class PendingSlot:
 class Session:
     conversation: Conversation = field(default_factory=Conversation)
     memory: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """Each skill's own memory, by skill name."""
+    """Each built-in skill's own memory, by skill name."""
+    memory_key: str = field(default_factory=lambda: secrets.token_hex(16))
+    """Names this conversation's memories in third-party skills' workers (which hold them): a new
+    session ("delete my data") is a new key, so nothing of the old memories is reachable."""
     confirm: PendingConfirm | None = None
     slot: PendingSlot | None = None
     last_reply: str = ""
     last_order_id: int | None = None
+    refused: bool = False
+    """The last turn's purchase was refused (over the cap, say): a yes now answers that, not an old order."""
     calling: tuple[str, Request] = ("", Request("", ""))
     """The intent and request of the skill call under way (for a slot it asks for)."""
 

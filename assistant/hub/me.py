@@ -33,7 +33,7 @@ async def forget_me(
 
     def erase() -> None:
         account.orders.forget()
-        hub.app.forget_skills_data(account.member.name)
+        hub.app.forget_skills_data(account.member)
 
     await hub.run(erase)
     return ForgetOut(done=True, message=f"Done: {ERASES} are gone for {account.member.name}.")

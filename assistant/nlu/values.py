@@ -76,6 +76,16 @@ def ordinal_value(text: str) -> str | None:
     return None
 
 
+_ORDINAL_WORD = re.compile(
+    r"\b(?:\d+(?:st|nd|rd|th)|" + "|".join(sorted((set(_ORDINALS) - {"top"}) | _LAST)) + r")\b", re.IGNORECASE
+)
+
+
+def says_ordinal(text: str) -> bool:
+    """Whether the words name a position ('the 99th', 'fifth'), whatever a tagger called them."""
+    return _ORDINAL_WORD.search(text) is not None
+
+
 def price_value(text: str) -> float | None:
     """'five pounds' -> 5.0, 'two fifty' -> 2.5, '£3.50' -> 3.5, 'three pounds fifty' -> 3.5, '80p' -> 0.8."""
     low = text.lower().replace("£", " £ ").replace("$", " $ ")

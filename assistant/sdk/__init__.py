@@ -341,14 +341,17 @@ class Context:
         shop: ShopInfo,
         skills: list[tuple[str, str]],
         storage: Path | None = None,
+        *,
+        memory_key: str = "",
     ) -> None:
         self._skill = skill
         self._storage = storage
+        self._memory_key = memory_key
         self._granted = granted
         self._caps = capabilities
         self.conversation = conversation
         self.memory = memory
-        """This skill's own memory for the rest of the conversation."""
+        """This skill's own memory for the rest of this conversation (no other conversation sees it)."""
         self.shop = shop
         """Shop settings (read-only): currency, buying_enabled, spending_cap, items_read, ..."""
         self.skills = skills

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 
 from assistant.nlu.data import TrainingData
@@ -65,11 +64,12 @@ def check(states: SkillStates, name: str, version: str, permissions: Collection[
 
 def builtin_names() -> frozenset[str]:
     """The built-in skills' names, from the core's entry points (read, not imported)."""
-    try:
-        dist = distribution(CORE_DIST)
-    except PackageNotFoundError:
+    from assistant.skills.registry import GROUP, core_distribution
+
+    dist = core_distribution()
+    if dist is None:
         return frozenset()
-    return frozenset(ep.name for ep in dist.entry_points if ep.group == "assistant.skills")
+    return frozenset(ep.name for ep in dist.entry_points if ep.group == GROUP)
 
 
 def refusal(

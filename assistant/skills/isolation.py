@@ -172,6 +172,24 @@ class SkillWorker:
             self.stop()
             raise SkillCrashed(f"skill '{self.name}' sent {first.type!r} before it was ready")
 
+    def _member_folder(self, storage: Path | None) -> str:
+        """``storage`` as the worker names it: a folder inside this skill's storage, or "" for all of it."""
+        if storage is None:
+            return ""
+        relative = Path(storage).relative_to(self.storage)  # ValueError: the core's bug, not the skill's
+        if relative.is_absolute() or ".." in relative.parts:
+            raise ValueError(f"{storage} is not inside {self.storage}")
+        (self.storage / relative).mkdir(parents=True, exist_ok=True)
+        return relative.as_posix()
+
+    def forget_memory(self, memory_key: str) -> None:
+        """A conversation is over or forgotten: the worker drops its memory (if the worker is running)."""
+        channel = self._channel
+        if channel is None or not self.alive():
+            return
+        with contextlib.suppress(OSError):
+            channel.send({"type": "forget", "memory": memory_key})
+
     def start_in_background(self) -> None:
         """Start now without waiting, so the user's first request to this skill is not slowed."""
 
@@ -251,9 +269,15 @@ class SkillWorker:
         capabilities: dict[str, Any],
         timeout: float,
         record: Recorder | None = None,
+        *,
+        memory_key: str = "",
+        storage: Path | None = None,
     ) -> Reply:
         """Run one handler in the worker; capability calls are served from here (each one given to
-        ``record``, for the access log). Raises SkillTimedOut/SkillCrashed."""
+        ``record``, for the access log). Raises SkillTimedOut/SkillCrashed.
+
+        ``memory_key`` names the conversation whose memory the handler sees; ``storage`` is the
+        member's folder inside this skill's storage (default: the skill's whole folder)."""
         if self._starting is not None:
             self._starting.join()
             self._starting = None
@@ -272,6 +296,8 @@ class SkillWorker:
                     "conversation": encode(conversation),
                     "shop": encode(shop),
                     "skills": encode([list(s) for s in skills]),
+                    "memory": memory_key,
+                    "storage": self._member_folder(storage),
                 }
             )
             while True:

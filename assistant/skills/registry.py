@@ -7,10 +7,12 @@ listing, enabling or disabling it never runs its code.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from dataclasses import dataclass, field
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import Distribution, EntryPoint, distributions
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 from pydantic import BaseModel, ValidationError
 
@@ -23,6 +25,66 @@ log = logging.getLogger(__name__)
 
 GROUP = "assistant.skills"
 CORE_DIST = "shopper-assistant"
+
+
+# -- which installed code is the assistant's own ------------------------------------------------
+def _ships(dist: Distribution, path: Path) -> bool:
+    """Whether ``path`` is a file of ``dist``: in its RECORD, or under the folder of an editable install."""
+    path = path.resolve()
+    for file in dist.files or []:
+        if Path(str(dist.locate_file(file))).resolve() == path:
+            return True
+    try:
+        direct = json.loads(dist.read_text("direct_url.json") or "{}")
+    except ValueError:
+        return False
+    url = urlparse(str(direct.get("url", "")))
+    if not direct.get("dir_info", {}).get("editable") or url.scheme != "file":
+        return False
+    root = Path(unquote(url.path)).resolve()
+    return root in path.parents
+
+
+def _installs_this_assistant(dist: Distribution) -> bool:
+    import assistant
+
+    named = (dist.metadata["Name"] or "").lower().replace("_", "-") == CORE_DIST
+    return named and _ships(dist, Path(assistant.__file__))
+
+
+@functools.cache
+def core_distribution() -> Distribution | None:
+    """The distribution that installed the running assistant, found by the path of its own code: a
+    package that merely calls itself 'shopper-assistant' is a third-party one (issue 19, item 4)."""
+    return next((dist for dist in distributions() if _installs_this_assistant(dist)), None)
+
+
+def _same(a: Distribution | None, b: Distribution | None) -> bool:
+    """One installed distribution (its metadata folder), not two that share a name."""
+    where = getattr(a, "_path", None)
+    return where is not None and where == getattr(b, "_path", None)
+
+
+def is_builtin(ep: EntryPoint, manifest: Path) -> bool:
+    """A built-in is an entry point of the running assistant's own distribution whose manifest (and so
+    its package) that distribution ships."""
+    core = core_distribution()
+    return _same(ep.dist, core) and core is not None and _ships(core, manifest)
+
+
+def installed_entries() -> list[EntryPoint]:
+    """Every skill entry point of every installed distribution. Unlike ``entry_points()``, two
+    distributions of one name are both listed, so an impostor on the path cannot hide the built-ins."""
+    core = core_distribution()
+    seen: set[str] = set()
+    found: list[EntryPoint] = []
+    for dist in distributions():
+        where = str(getattr(dist, "_path", id(dist)))
+        if where in seen or (not _same(dist, core) and _installs_this_assistant(dist)):
+            continue  # the same folder twice on the path, or a second record of this very install
+        seen.add(where)
+        found += [ep for ep in dist.entry_points if ep.group == GROUP]
+    return found
 
 
 @dataclass
@@ -120,18 +182,31 @@ def discover(
 ) -> tuple[list[LoadedSkill], list[SkillProblem]]:
     """Every skill installed under the entry-point group; broken ones are reported by name, not fatal."""
     settings = settings or {}
-    found = sorted(entries if entries is not None else entry_points(group=GROUP), key=lambda e: e.name)
+    found = list(entries if entries is not None else installed_entries())
+    manifests: dict[int, ManifestFile | SkillError] = {}
+    for ep in found:
+        try:
+            manifests[id(ep)] = read_manifest(ep)
+        except SkillError as exc:
+            manifests[id(ep)] = exc
+
+    def builtin_of(ep: EntryPoint) -> bool:
+        found_manifest = manifests.get(id(ep))
+        return isinstance(found_manifest, ManifestFile) and is_builtin(ep, found_manifest.path)
+
     # built-ins first, so a third-party skill can never take a built-in's name or intents
-    found.sort(key=lambda ep: (ep.dist is None or ep.dist.name != CORE_DIST, ep.name))
+    found.sort(key=lambda ep: (not builtin_of(ep), ep.name))
     loaded: list[LoadedSkill] = []
     problems: list[SkillProblem] = []
     builtin_intents: set[str] = set()
     by_name: dict[str, LoadedSkill] = {}
     for ep in found:
         source = ep.dist.name if ep.dist else "?"
-        builtin = source == CORE_DIST
+        builtin = builtin_of(ep)
         try:
-            manifest_file = read_manifest(ep)
+            manifest_file = manifests[id(ep)]
+            if isinstance(manifest_file, SkillError):
+                raise manifest_file
             manifest = manifest_file.manifest
             nlu = _validate(manifest_file, ep.name, source)
             owner = by_name.get(manifest.name)
@@ -185,11 +260,11 @@ def third_party_folders() -> tuple[Path, ...]:
 
     Read once per process: a skill installed later is found when the assistant next starts anyway."""
     folders = []
-    for ep in entry_points(group=GROUP):
-        if ep.dist is not None and ep.dist.name == CORE_DIST:
-            continue
+    for ep in installed_entries():
         try:
-            folders.append(read_manifest(ep).package_dir)
+            found = read_manifest(ep)
         except SkillError:
             continue
+        if not is_builtin(ep, found.path):
+            folders.append(found.package_dir)
     return tuple(sorted(set(folders)))

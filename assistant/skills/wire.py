@@ -9,7 +9,32 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, TypeAdapter
+
+MAX_INT = 2**53
+"""The largest whole number a worker may send (JSON's exactly representable range); SQLite's own
+limit is 2**63 - 1, and a larger id once raised OverflowError outside the turn (issue 19)."""
+WireInt = Annotated[int, Field(ge=-MAX_INT, le=MAX_INT)]
+ProductId = Annotated[int, Field(ge=1, le=MAX_INT)]
+
+
+def _bounded(value: JsonValue) -> JsonValue:
+    """Every number inside a plain-data value within the wire's range, however deeply nested."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, bool):
+            continue
+        if isinstance(item, (int, float)) and not -MAX_INT <= item <= MAX_INT:
+            raise ValueError(f"a number outside -2**53..2**53 ({str(item)[:30]})")
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+    return value
+
+
+BoundedJson = Annotated[JsonValue, AfterValidator(_bounded)]
 
 MAX_SPEECH = 600
 """Characters a reply may speak (about 40 seconds of speech)."""
@@ -24,12 +49,12 @@ class _Strict(BaseModel):
 class ProductRef(_Strict):
     """A product named by the skill; the host reads the product itself from the store."""
 
-    id: int
+    id: ProductId
     sku: str = Field(max_length=64)
 
 
 class PurchaseLines(_Strict):
-    lines: list[Annotated[list[int], Field(min_length=2, max_length=2)]] = Field(min_length=1, max_length=100)
+    lines: list[Annotated[list[WireInt], Field(min_length=2, max_length=2)]] = Field(min_length=1, max_length=100)
     """[product id, quantity] pairs (lists: the models validate parsed JSON strictly)."""
 
 
@@ -45,7 +70,7 @@ class WireReply(_Strict):
     focus: ProductRef | None = None
     expect: Literal["none", "answer", "confirm", "slot"] = "none"
     action: str | None = Field(None, max_length=200)
-    data: dict[str, JsonValue] = {}
+    data: dict[str, BoundedJson] = {}
     slot: str | None = Field(None, max_length=64)
     purchase: PurchaseLines | PurchaseBasket | None = None
     end: bool = False
@@ -75,8 +100,8 @@ class CapabilityCall(_Strict):
     type: Literal["cap"]
     capability: str = Field(max_length=40)
     method: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
-    args: list[JsonValue] = Field(max_length=20)
-    kwargs: dict[str, JsonValue] = Field(max_length=20)
+    args: list[BoundedJson] = Field(max_length=20)
+    kwargs: dict[str, BoundedJson] = Field(max_length=20)
 
 
 FromWorker = TypeAdapter(Annotated[Ready | Fatal | Done | Failed | CapabilityCall, Field(discriminator="type")])

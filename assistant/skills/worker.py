@@ -6,6 +6,7 @@ The skill's capability calls go back to the assistant through proxies; the assis
 
 from __future__ import annotations
 
+import collections
 import importlib
 import os
 import socket
@@ -15,6 +16,9 @@ import time
 from typing import Any
 
 from assistant.skills.codec import Channel, WireError, decode, encode_argument
+
+MAX_MEMORIES = 512
+"""Conversations whose memories a worker keeps; the least recently used one is dropped first."""
 
 
 def apply_limits(limits: dict[str, int]) -> None:
@@ -154,20 +158,30 @@ def serve(channel: Channel) -> None:
     from assistant.sdk import CAPABILITIES
 
     proxies = {name: CapabilityProxy(channel, name) for name in CAPABILITIES}
-    memory: dict[str, Any] = {}
-    storage = start["storage"]
+    memories: collections.OrderedDict[str, dict[str, Any]] = collections.OrderedDict()
+    """Each conversation's memory of this skill, by the key the assistant gives the conversation."""
+    root = start["storage"]
     channel.send({"type": "ready"})
     while True:
         try:
             message = channel.receive()
         except (EOFError, OSError, WireError):
             return
-        if message is None or message.get("type") != "call":
+        kind = message.get("type") if message is not None else None
+        if kind == "forget":
+            memories.pop(str(message.get("memory")), None)
+            continue
+        if kind != "call":
             return
         call = decode(message)
+        memory = memories.setdefault(str(call.get("memory", "")), {})
+        memories.move_to_end(str(call.get("memory", "")))
+        while len(memories) > MAX_MEMORIES:
+            memories.popitem(last=False)
+        storage = _path(root) / call["storage"] if root and call.get("storage") else _path(root)
         ctx = Context(
             manifest["name"], granted, proxies, call["conversation"], memory, call["shop"],
-            [tuple(s) for s in call["skills"]], storage=_path(storage),
+            [tuple(s) for s in call["skills"]], storage=storage,
         )  # fmt: skip
         try:
             fn = getattr(skill, message["method"])

@@ -30,6 +30,9 @@ def _terms(text: str) -> list[str]:
     return [w for w in (m.group(0).lower() for m in _WORD.finditer(text)) if w not in _STOP]
 
 
+SQLITE_MAX_INT = 2**63 - 1
+
+
 class Catalog:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -38,6 +41,8 @@ class Catalog:
         return int(self.db.conn.execute("SELECT count(*) FROM products").fetchone()[0])
 
     def get(self, product_id: int) -> Product | None:
+        if type(product_id) is not int or not 0 < product_id <= SQLITE_MAX_INT:
+            return None  # no such row, and no OverflowError for an id a skill made up
         row = self.db.conn.execute("SELECT * FROM products WHERE id = ?", (product_id,)).fetchone()
         return Product.from_row(row) if row else None
 

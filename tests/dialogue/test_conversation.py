@@ -190,3 +190,14 @@ def test_an_absurd_number_is_out_of_range_not_a_crash(chat: Chat, text: str):
     assert turn.reply and chat.cart == []
     if turn.intent == "add_to_cart":
         assert "up to" in turn.reply
+
+
+@pytest.mark.parametrize("said", ["remove the 99th one", "take out the fifth one", "remove the twentieth one"])
+def test_an_ordinal_beyond_the_list_changes_nothing(chat: Chat, said: str):
+    chat.say("do you have oat milk")
+    chat.say("add the first one")
+    before = [(line.product.id, line.quantity) for line in chat.cart]
+    reply = chat.say(said)
+    assert chat.last.intent == "remove_from_cart"
+    assert "only read out" in reply
+    assert [(line.product.id, line.quantity) for line in chat.cart] == before

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import regex
 import yaml
 
 from assistant.errors import TrainingDataError
@@ -190,8 +191,32 @@ def parse_example(raw: str, intent: str, source: str, metadata: dict[str, Any] |
     )
 
 
+MAX_DEPTH = 40
+"""Nesting deeper than Rasa's format ever needs (it needs 4) is a file built to exhaust the loader."""
+
+
 class _LineLoader(yaml.SafeLoader):
-    """Keeps each mapping's line number so errors can point at it."""
+    """Keeps each mapping's line number so errors can point at it; refuses aliases and deep nesting.
+
+    An alias is a reference, so nine levels of nine aliases (a 394-byte file) stand for 8**9 strings
+    once anything walks the data: a 15 MB error message once. Rasa's training data has no use for them."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(None, None, "YAML aliases (*name) are not allowed in training data", mark)
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise yaml.composer.ComposerError(None, None, f"nested more than {MAX_DEPTH} levels deep", mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
@@ -313,8 +338,8 @@ class _FileReader:
             if self.check_regexes:
                 for pattern, ln, _ in entries:
                     try:
-                        re.compile(pattern)
-                    except re.error as exc:
+                        regex.compile(pattern)  # the engine's own regex library
+                    except regex.error as exc:
                         raise TrainingDataError(f"{self.where(ln)}: bad regex for {name!r}: {exc}") from None
             self.data.regexes.setdefault(name, []).extend(p for p, _, _ in entries)
             self.data.sources.setdefault(("regex", name), self.where(line))
@@ -362,9 +387,14 @@ class _FileReader:
     def lookup_values(self, entries: list[tuple[str, int, Any]]) -> list[str]:
         """Inline entries, or the lines of a lookup file named relative to this file."""
         values = []
+        folder = self.path.parent.resolve()
         for text, ln, marker in entries:
-            candidate = self.path.parent / text
+            candidate = (folder / text).resolve()
             if marker == "file" or (len(entries) == 1 and text.endswith(".txt")):
+                if folder not in candidate.parents:  # an absolute path or ../: a file that is not the data's
+                    raise TrainingDataError(
+                        f"{self.where(ln)}: lookup file {text[:100]!r} must lie in the folder of {self.path.name}"
+                    )
                 if not candidate.is_file():
                     raise TrainingDataError(
                         f"{self.where(ln)}: lookup file {text!r} not found next to {self.path.name}"

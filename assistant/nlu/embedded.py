@@ -6,11 +6,13 @@ import logging
 import pickle
 import re
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pycrfsuite
+import regex
 import sklearn_crfsuite
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -90,7 +92,11 @@ _CURRENCY_WORDS = set(
         "€",
     ]
 )
-MODEL_VERSION = 6
+MODEL_VERSION = 7
+REGEX_BUDGET_S = 0.05
+"""All of a text's regexes together get this long: the data's regexes run with the ``regex``
+package's time limit, so no pattern anyone writes can stall a turn or training (a 45-letter word
+once hung start-up in the stdlib's ``re`` on ``(\\w+){16}#``)."""
 EXTRACTOR = "EmbeddedCRFEntityExtractor"
 
 
@@ -134,9 +140,20 @@ def _phrase_marks(text: str, toks: list[Token], model: _Model) -> list[set[str]]
                 i += size - 1
                 break
         i += 1
+    deadline = time.monotonic() + REGEX_BUDGET_S
     for name, patterns in model.regexes.items():
         for pattern in patterns:
-            for match in pattern.finditer(text):
+            try:
+                matches = list(pattern.finditer(text, timeout=max(0.001, deadline - time.monotonic())))
+            except TimeoutError:
+                log.warning(
+                    "regex %r of entity '%s' ran out of time on a %d-character text",
+                    pattern.pattern[:80],
+                    name,
+                    len(text),
+                )
+                continue
+            for match in matches:
                 for j, tok in enumerate(toks):
                     if tok.start >= match.start() and tok.end <= match.end():
                         marks[j].add(f"regex:{name}")
@@ -152,7 +169,7 @@ class _Model:
     crf: sklearn_crfsuite.CRF | None
     phrases: dict[tuple[str, ...], str]
     max_phrase: int
-    regexes: dict[str, list[re.Pattern[str]]]
+    regexes: dict[str, list[regex.Pattern[str]]]
     synonyms: dict[str, str]
     vocab: dict[str, set[str]]
     """Lookup name -> the single words of its phrases (singular), to recognise unseen products."""
@@ -279,7 +296,7 @@ class EmbeddedEngine:
             crf=None,
             phrases=index,
             max_phrase=max((len(k) for k in index), default=0),
-            regexes={name: [re.compile(p, re.I) for p in pats] for name, pats in data.regexes.items()},
+            regexes={name: [regex.compile(p, regex.I) for p in pats] for name, pats in data.regexes.items()},
             synonyms={k.lower(): v for k, v in data.synonyms.items()},
             vocab={
                 name: {_singular(t.norm) for v in values for t in tokenize(v) if len(t.text) > 2}

@@ -37,6 +37,12 @@ MAX_PATTERN_CHARS = 200
 PROBE_CHARS = 500
 """The engine cuts every text to 500 characters, so a regex never sees a longer one."""
 PROBE_TIMEOUT_S = 0.05
+MAX_PROBLEM_CHARS = 300
+"""A refusal is one line the user reads; a file built to make it 15 MB gets these many characters."""
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= MAX_PROBLEM_CHARS else text[: MAX_PROBLEM_CHARS - 3] + "..."
 
 
 @dataclass
@@ -117,14 +123,21 @@ def _first_chars(pattern: sre_parse.SubPattern) -> set[int] | None:
     return None
 
 
-def _backtracking_trap(pattern: sre_parse.SubPattern, in_unbounded: bool = False) -> str | None:
-    """Why the stdlib engine could backtrack exponentially on this pattern, or None."""
+def _backtracking_trap(
+    pattern: sre_parse.SubPattern, in_unbounded: bool = False, in_repeat: bool = False
+) -> str | None:
+    r"""Why a backtracking engine could take exponential time on this pattern, or None.
+
+    ``in_repeat``: inside a repeat of more than two, where a variable-width repeat splits a word
+    every possible way: ``(\w+){16}#`` is bounded, yet tries C(44, 15) splits of a 45-letter word."""
     for op, av in pattern:
         if op in _REPEATS:
             low, high, body = av
             if in_unbounded and high > 1:
                 return "a repeat inside a repeat, e.g. (a+)+"
-            reason = _backtracking_trap(body, in_unbounded or high > _UNBOUNDED)
+            if in_repeat and low != high:
+                return "a variable repeat inside a repeat, e.g. (\\w+){16}"
+            reason = _backtracking_trap(body, in_unbounded or high > _UNBOUNDED, in_repeat or high > 2)
             if reason:
                 return reason
         elif op is sre.POSSESSIVE_REPEAT:
@@ -138,11 +151,11 @@ def _backtracking_trap(pattern: sre_parse.SubPattern, in_unbounded: bool = False
                 if any(f is None for f in firsts) or sum(len(f) for f in firsts) != len(set().union(*firsts)):
                     return "alternatives that can match the same text inside a repeat, e.g. (a|ab)+"
             for alternative in alternatives:
-                reason = _backtracking_trap(alternative, in_unbounded)
+                reason = _backtracking_trap(alternative, in_unbounded, in_repeat)
                 if reason:
                     return reason
         elif op is sre.SUBPATTERN:
-            reason = _backtracking_trap(av[3], in_unbounded)
+            reason = _backtracking_trap(av[3], in_unbounded, in_repeat)
             if reason:
                 return reason
         elif op is sre.ATOMIC_GROUP:
@@ -150,7 +163,7 @@ def _backtracking_trap(pattern: sre_parse.SubPattern, in_unbounded: bool = False
             if reason:
                 return reason
         elif op in (sre.ASSERT, sre.ASSERT_NOT):
-            reason = _backtracking_trap(av[1], in_unbounded)
+            reason = _backtracking_trap(av[1], in_unbounded, in_repeat)
             if reason:
                 return reason
         elif op in (sre.GROUPREF, sre.GROUPREF_EXISTS):
@@ -159,18 +172,23 @@ def _backtracking_trap(pattern: sre_parse.SubPattern, in_unbounded: bool = False
 
 
 def _probes(pattern: str) -> list[str]:
-    """Texts of the longest length the engine passes on, built from the pattern's own characters."""
+    """Adversarial texts from the pattern's own characters: runs of each, as long as the engine passes
+    on and shorter, ending in nothing, in a character it cannot match, or in each of its punctuation
+    marks after one it cannot (``(\\w+){16}#`` backtracks only where a ``#`` is in the text)."""
     chars = {c for c in pattern if c.isalnum() or c in " .,'-"} | {"a", "1", " "}
-    return [c * PROBE_CHARS + tail for c in sorted(chars) for tail in ("!", "")]
+    marks = {c for c in pattern if not c.isalnum() and not c.isspace() and c not in "\\()[]{}|*+?^$"}
+    tails = ["", "!", *(f"{sep}{m}" for m in sorted(marks) for sep in ("", " ", "!"))]
+    return [c * size + tail for c in sorted(chars) for size in (45, PROBE_CHARS - 3) for tail in tails]
 
 
-def regex_problem(pattern: str) -> str | None:
+def regex_problem(pattern: str, texts: Iterable[str] = ()) -> str | None:
     """Why ``pattern`` may not run on user text (bad syntax, backtracking trap, too slow), or None.
 
-    The embedded engine runs regexes with the stdlib ``re`` on every turn, which cannot be interrupted:
-    ``(a+)+$`` took 1.27 s there on 24 characters and doubles per character, while the ``regex``
-    package answers it in 0.3 ms. So the stdlib's parse tree is checked for the known traps first,
-    and then the ``regex`` package, which has a time limit, runs it on 500-character probes."""
+    The engines run third-party regexes with the ``regex`` package under a time budget (the stdlib
+    ``re`` cannot be interrupted: ``(a+)+$`` took 1.27 s there on 24 characters and doubles per
+    character); Rasa's server runs them with ``re``. So the stdlib's parse tree is checked for the
+    known traps first, then the ``regex`` package runs the pattern on adversarial probes and on
+    ``texts`` (the skill's own examples), each under a hard time limit."""
     if len(pattern) > MAX_PATTERN_CHARS:
         return f"a regex longer than {MAX_PATTERN_CHARS} characters"
     try:
@@ -183,11 +201,11 @@ def regex_problem(pattern: str) -> str | None:
     trap = _backtracking_trap(parsed)
     if trap:
         return f"a regex that can hang the assistant ({trap}): {pattern!r}"
-    for probe in _probes(pattern):
+    for probe in [*_probes(pattern), *(t[:PROBE_CHARS] for t in texts)]:
         try:
             compiled.search(probe, timeout=PROBE_TIMEOUT_S)
         except TimeoutError:
-            return f"a regex too slow on a {PROBE_CHARS}-character text: {pattern!r}"
+            return f"a regex too slow on a {len(probe)}-character text: {pattern[:80]!r}"
     return None
 
 
@@ -237,7 +255,8 @@ def vet_skill_data(
     if len(patterns) > MAX_REGEXES:
         problems.append(f"{where}: {len(patterns)} regexes, more than the {MAX_REGEXES} allowed")
     else:
-        problems += [f"{where}: {reason}" for p in patterns if (reason := regex_problem(p))]
+        texts = [e.text for e in data.examples]
+        problems += [f"{where}: {reason}" for p in patterns if (reason := regex_problem(p, texts))]
     if problems:
         return TrainingData(), problems
     return data, []
@@ -293,7 +312,7 @@ def merge_third_party(
             data, problems = vet_skill_data(data, skill.name, reserved, handled=skill.handled)
         if problems:
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-            result.refused[skill.name] = f"{problems[0]}{more}; the skill is disabled"
+            result.refused[skill.name] = f"{_short(problems[0])}{more}; the skill is disabled"
             log.error("%s", result.refused[skill.name])
             continue
         reserved.add(data)

@@ -238,3 +238,75 @@ def test_an_honest_skill_still_gets_what_the_builtins_do_not_understand(trained)
         assert guard.parse(text).intent.name == "find_recipe", text
     parse = guard.parse("find a recipe for pancakes")
     assert parse.entity("dish") is not None and parse.entity("dish").value == "pancakes"
+
+
+# -- issue 19: regexes whose repeat is bounded, lookups outside the package, YAML built to explode --
+LONG_WORD = "pneumonoultramicroscopicsilicovolcanoconiosis"  # 45 letters
+
+
+def test_a_bounded_repeat_that_backtracks_is_refused_before_training(tmp_path, builtin):
+    text = _intent("word_game", f"spell [{LONG_WORD}](word) for me", "spell [cat](word)") + (
+        "- regex: word\n  examples: |\n    - (\\w+){16}#\n"
+    )
+    start = time.perf_counter()
+    merged = merge_third_party(builtin, [_skill(tmp_path, "speller", text)])
+    assert time.perf_counter() - start < 10  # the stdlib's re never finished on the skill's own example
+    assert "can hang" in merged.refused["speller"] and "word_game" not in merged.data.intents
+
+
+def test_a_regex_that_slips_past_vetting_cannot_stall_training_or_a_turn(tmp_path):
+    """The engine itself runs every regex under a time budget: (a|aa)+$ outlasts the regex package too."""
+    import threading
+
+    from assistant.nlu.embedded import EmbeddedEngine
+
+    path = tmp_path / "nlu.yml"
+    path.write_text(
+        _intent("word_game", f"spell [{'a' * 40}!](word) now", "spell [cat](word)", "say a word")
+        + _intent("greet", "hello", "hi there", "good morning").split("nlu:\n", 1)[1]
+        + "- regex: word\n  examples: |\n    - (a|aa)+$\n",
+        encoding="utf-8",
+    )
+    engine = EmbeddedEngine()
+    done: list[str] = []
+
+    def train_and_parse() -> None:
+        engine.train(load_file(path), tmp_path / "cache")
+        done.append(engine.parse("spell " + "a" * 60 + "! now").intent.name)
+
+    worker = threading.Thread(target=train_and_parse, daemon=True)
+    worker.start()
+    worker.join(120)
+    assert not worker.is_alive() and done == ["word_game"]
+
+
+def test_a_lookup_file_outside_the_skills_package_is_never_read(tmp_path, builtin):
+    secret = tmp_path / "home" / ".ssh" / "id_ed25519"
+    secret.parent.mkdir(parents=True)
+    secret.write_text("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n")
+    for name, where in (("absolute", str(secret)), ("climber", "../home/.ssh/id_ed25519")):
+        text = _intent("gadget_deal", "deals on [phones](gadget)") + f"- lookup: gadget\n  examples: {where}\n"
+        merged = merge_third_party(builtin, [_skill(tmp_path, name, text)])
+        assert "must lie in the folder of nlu.yml" in merged.refused[name]
+        values = {v for vs in merged.data.lookups.values() for v in vs}
+        assert not any("OPENSSH" in v or "b3Blbn" in v for v in values)
+
+
+def test_a_yaml_alias_bomb_is_a_short_refusal(tmp_path, builtin):
+    levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for i in range(1, 9):
+        prev, cur = chr(ord("a") + i - 1), chr(ord("a") + i)
+        levels.append(f"{cur}: &{cur} [" + ",".join(f"*{prev}" for _ in range(8)) + "]")
+    bomb = "\n".join(levels) + '\nversion: "3.1"\nnlu:\n- intent: boom\n  examples: *i\n'
+    assert len(bomb.encode()) < 700
+    start = time.perf_counter()
+    merged = merge_third_party(builtin, [_skill(tmp_path, "bomb", bomb)])
+    assert time.perf_counter() - start < 5
+    line = merged.refused["bomb"]
+    assert "aliases" in line and len(line) < 400 and "\n" not in line
+
+
+def test_yaml_nested_past_any_use_is_refused(tmp_path, builtin):
+    deep = 'version: "3.1"\nnlu:\n- intent: deep\n  examples: ' + "[" * 5000 + "]" * 5000 + "\n"
+    merged = merge_third_party(builtin, [_skill(tmp_path, "deep", deep)])
+    assert "deep" in merged.refused and len(merged.refused["deep"]) < 400

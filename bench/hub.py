@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/hub.py [--clients 1,10,50,200] [--spoken 10] [--think 2]
     .venv/bin/python bench/hub.py --clients none --spoken 20    # the spoken turn only (hub-spoken.json)
+    .venv/bin/python bench/hub.py --clients 10 --think 0 --duration 300 --spoken 0   # closed loop, 5 min a transport
 
 Runs `assistant serve` as its own process on a fresh data directory. Each simulated client is a
 paired device of its own household member and holds real shopping conversations ("do you have oat
@@ -103,12 +104,22 @@ def confirmed(level: Level, text: str, reply: str) -> None:
             level.unconfirmed += 1
 
 
-async def http_client(base: str, token: str, rounds: int, level: Level, index: int, pause: float) -> None:
+def conversations(rounds: int, until: float | None):
+    """Conversation numbers: ``rounds`` of them, or as many as start before ``until`` (monotonic)."""
+    r = 0
+    while (r < rounds) if until is None else (time.monotonic() < until):
+        yield r
+        r += 1
+
+
+async def http_client(
+    base: str, token: str, rounds: int, level: Level, index: int, pause: float, until: float | None = None
+) -> None:
     import httpx
 
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as client:
-        for r in range(rounds):
+        for r in conversations(rounds, until):
             for text in SCRIPT:
                 await think(pause)
                 t0 = time.perf_counter()
@@ -123,11 +134,13 @@ async def http_client(base: str, token: str, rounds: int, level: Level, index: i
                 confirmed(level, text, reply)
 
 
-async def ws_client(base: str, token: str, rounds: int, level: Level, index: int, pause: float) -> None:
+async def ws_client(
+    base: str, token: str, rounds: int, level: Level, index: int, pause: float, until: float | None = None
+) -> None:
     import websockets
 
     url = base.replace("http", "ws", 1)
-    for r in range(rounds):
+    for r in conversations(rounds, until):
         try:
             async with websockets.connect(
                 f"{url}/v1/conversations/w{index}-{r}/stream", subprotocols=["bearer", token], open_timeout=60
@@ -149,12 +162,16 @@ async def ws_client(base: str, token: str, rounds: int, level: Level, index: int
             level.errors.append(f"{type(exc).__name__}: {exc}"[:200])
 
 
-async def run_level(base: str, devices: list[tuple[str, str]], transport: str, clients: int, pause: float) -> Level:
+async def run_level(
+    base: str, devices: list[tuple[str, str]], transport: str, clients: int, pause: float, duration: float | None
+) -> Level:
+    """Every client holds conversations: a few each, or for ``duration`` seconds (a closed loop with no pause)."""
     level = Level(transport, clients)
     rounds = max(2, math.ceil(TURNS_PER_LEVEL / (clients * len(SCRIPT))))
+    until = None if duration is None else time.monotonic() + duration
     client = http_client if transport == "http" else ws_client
     t0 = time.perf_counter()
-    await asyncio.gather(*(client(base, devices[i][1], rounds, level, i, pause) for i in range(clients)))
+    await asyncio.gather(*(client(base, devices[i][1], rounds, level, i, pause, until) for i in range(clients)))
     level.seconds = time.perf_counter() - t0
     return level
 
@@ -202,9 +219,12 @@ def main() -> int:
     parser.add_argument("--clients", default="1,10,50,200")
     parser.add_argument("--spoken", type=int, default=10, help="spoken turns to time (0: none)")
     parser.add_argument("--think", type=float, default=THINK_S, help="mean seconds between a client's turns (0: none)")
+    parser.add_argument("--duration", type=float, default=None, help="seconds each level runs (default: ~40 turns)")
     args = parser.parse_args()
     levels = [int(n) for n in args.clients.split(",") if n.strip() and n != "none"]
-    results: dict[str, object] = {"machine": machine(), "script": SCRIPT, "think_s": args.think, "levels": []}
+    results: dict[str, object] = {
+        "machine": machine(), "script": SCRIPT, "think_s": args.think, "duration_s": args.duration, "levels": []
+    }  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp) / "data"
         devices = pair_devices(data_dir, max(levels, default=0) + 1)
@@ -232,7 +252,7 @@ def main() -> int:
                 for clients in levels:
                     users = [devices[i][0] for i in range(clients)]
                     before = orders_of(data_dir, users)
-                    level = asyncio.run(run_level(base, devices, transport, clients, args.think))
+                    level = asyncio.run(run_level(base, devices, transport, clients, args.think, args.duration))
                     placed = orders_of(data_dir, users) - before
                     lat = [x * 1000 for x in level.latencies] or [float("nan")]
                     row = {

@@ -29,6 +29,8 @@ from assistant.sdk.phrasing import join, money, number, ordinal, plural
 from assistant.sdk.types import Line, Order, Product, Suggestion
 
 SDK_VERSION = 1
+CORE_INTENTS = frozenset({"affirm", "deny", "cancel", "repeat"})
+"""The dialogue's own intents: yes, no, cancel and "say that again" are the core's, never a skill's."""
 """Bumped only on a breaking change; a skill lists the versions it supports in ``sdk_versions``."""
 
 PERMISSIONS: dict[str, str] = {

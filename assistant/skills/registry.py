@@ -17,7 +17,7 @@ from urllib.parse import unquote, urlparse
 from pydantic import BaseModel, ValidationError
 
 from assistant.errors import SkillError
-from assistant.sdk import PERMISSIONS, SDK_VERSION, Skill
+from assistant.sdk import CORE_INTENTS, PERMISSIONS, SDK_VERSION, Skill
 from assistant.skills.manifest import ManifestFile, read_manifest
 from assistant.skills.worker import mismatch
 
@@ -213,10 +213,12 @@ def discover(
             if owner is not None:
                 kind = "a built-in skill" if owner.builtin else f"the skill from {owner.source}"
                 raise SkillError(f"skill '{manifest.name}' from {source} is refused: the name belongs to {kind}")
-            stolen = sorted(set(manifest.intents) & builtin_intents) if not builtin else []
+            # checked for every version at every discovery, not only at enable: an upgrade that asks
+            # for no more permissions once kept its consent and could claim the core's yes
+            stolen = sorted(set(manifest.intents) & (builtin_intents | CORE_INTENTS)) if not builtin else []
             if stolen:
                 raise SkillError(
-                    f"skill '{manifest.name}' from {source} is refused: intents {', '.join(stolen)} belong to built-in skills"
+                    f"skill '{manifest.name}' from {source} is refused: intents {', '.join(stolen)} belong to the assistant itself"
                 )
             own = check_settings(manifest.name, manifest.settings, settings.get(manifest.name, {}))
             cls, skill = _load_builtin(ep, manifest_file, own) if builtin else (None, None)

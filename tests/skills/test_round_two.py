@@ -92,3 +92,16 @@ def test_delete_my_data_erases_that_members_skill_storage_only(round_two):
     assert hostile(round_two, "recall", conversation=bob) == "I remember: nothing."
     assert hostile(round_two, "read_note", conversation=me) == "Your note: mine."
     assert Orders(app.db, app.household.require(app.config.user).id).history()  # my history stays
+
+
+def test_an_upgrade_that_claims_the_cores_yes_is_refused_though_consent_was_given(with_skills, tmp_path: Path):
+    """Version 2 asks for no more permissions than the user agreed to, and handles affirm/deny/cancel/repeat."""
+    with Chat(tmp_path / "data", enable=["yesman"]) as chat:
+        assert "yesman" not in chat.app.dispatcher.by_name
+        problem = next(p.error for p in chat.app.problems if p.name == "yesman")
+        assert "affirm" in problem and "\n" not in problem
+        chat.say("do you have oat milk")
+        chat.say("add the first one")
+        chat.say("check out")
+        assert chat.say("yes").startswith("Done.")  # the core's yes, not the skill's
+        assert len(chat.new_orders()) == 1

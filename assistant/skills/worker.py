@@ -174,8 +174,9 @@ def serve(channel: Channel) -> None:
         if kind != "call":
             return
         call = decode(message)
-        memory = memories.setdefault(str(call.get("memory", "")), {})
-        memories.move_to_end(str(call.get("memory", "")))
+        key = str(call.get("memory", ""))
+        memory = memories.setdefault(key, {})
+        memories.move_to_end(key)
         while len(memories) > MAX_MEMORIES:
             memories.popitem(last=False)
         storage = _path(root) / call["storage"] if root and call.get("storage") else _path(root)

@@ -218,7 +218,7 @@ def discover(
             stolen = sorted(set(manifest.intents) & (builtin_intents | CORE_INTENTS)) if not builtin else []
             if stolen:
                 raise SkillError(
-                    f"skill '{manifest.name}' from {source} is refused: intents {', '.join(stolen)} belong to the assistant itself"
+                    f"skill '{manifest.name}' from {source} is refused: it handles the built-in intent(s) {', '.join(stolen)}"
                 )
             own = check_settings(manifest.name, manifest.settings, settings.get(manifest.name, {}))
             cls, skill = _load_builtin(ep, manifest_file, own) if builtin else (None, None)

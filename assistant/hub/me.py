@@ -23,11 +23,11 @@ async def forget_me(
     confirm: str | None = Query(None, max_length=64, description="the token from the first DELETE"),
 ) -> ForgetOut:
     """Two steps: the first DELETE says what goes and returns a token; the DELETE with ?confirm= erases."""
-    if not hub.confirmations.take(device.name, "forget", confirm):
+    if not hub.confirmations.take(device.principal.key, "forget", confirm):
         response.status_code = status.HTTP_202_ACCEPTED
         return ForgetOut(
             done=False,
-            confirm=hub.confirmations.issue(device.name, "forget"),
+            confirm=hub.confirmations.issue(device.principal.key, "forget"),
             message=f"This erases {ERASES}, for {account.member.name}, and can't be undone. Confirm to go ahead.",
         )
 

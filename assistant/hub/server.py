@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 REAP_EVERY_S = 30.0
+REVOKED_EVERY_S = 0.5
+"""How often the store is asked which pairings stand: a revoke, from any process, closes the
+device's sockets and ends its conversations within this (plus a turn in flight)."""
 ERRORS = {
     401: "no token, or an unknown or revoked one",
     413: "the body is over the size limit",
@@ -129,7 +132,21 @@ def create_hub(
                 if ended:
                     log.info("ended %d idle conversations", ended)
 
+        async def watch_revocations() -> None:
+            while True:
+                await asyncio.sleep(REVOKED_EVERY_S)
+                try:
+                    revoked = await hub.run(hub.conversations.revoked, await hub.run(hub.pairing.live))
+                except AssistantError as exc:  # the store is busy: the next look comes soon
+                    log.warning("could not check for revoked devices: %s", exc)
+                    continue
+                for held in revoked:
+                    log.info("'%s' was revoked: its conversation ended", held.principal.label)
+                    for close in list(held.sockets.values()):
+                        await close()
+
         reaper = asyncio.create_task(reap())
+        watcher = asyncio.create_task(watch_revocations())
         if preload_speech:
             loading = asyncio.create_task(asyncio.to_thread(hub.load_speech))
             loading.add_done_callback(
@@ -143,6 +160,7 @@ def create_hub(
             yield
         finally:
             reaper.cancel()
+            watcher.cancel()
             hub.turns.shutdown(wait=True)  # turns in flight finish
             hub.conversations.end_all()
 

@@ -31,6 +31,7 @@ from assistant.app import App
 from assistant.audio.vad import FRAME_MS, Segmenter
 from assistant.errors import AssistantError
 from assistant.household import NAME, Household
+from assistant.principal import Door, Principal
 from assistant.store import Database
 from assistant.stt import transcribe
 from assistant.voice import Voice
@@ -124,7 +125,9 @@ class SatelliteLink:
         self.app: App = speech.app
         self.entry = entry
         _, self.host, self.port = parse_uri(entry.uri)
-        self.conversation = self.app.conversation(device=entry.name, id=f"satellite:{entry.name}")
+        self.conversation = self.app.conversation(
+            Principal(Door.SATELLITE, entry.name, entry.name, entry.user), "satellite"
+        )
         self.voice = Voice(self.app, self.conversation, recognizer=speech.primary, synthesizer=speech)
         self.expecting = False
         """The assistant asked this satellite a question: the next utterance needs no wake phrase."""

@@ -56,26 +56,24 @@ def config_for(folder: Path, user: str) -> Path:
     return path
 
 
-def start_server(data: Path, *extra: str) -> Server:
+def cli(data: Path, *args: str, said: list[str] | None = None) -> str:
+    """An `assistant` command on the same data, in its own process (``said``: `chat`'s lines); its output."""
+    cmd = [sys.executable, "-m", "assistant.cli", *args, "--data-dir", str(data)]
+    stdin = "".join(f"{line}\n" for line in said) if said is not None else None
+    done = subprocess.run(cmd, input=stdin, capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def start_server(data: Path, *extra: str, uri: str = "tcp://127.0.0.1:0") -> Server:
     """`assistant wyoming` on a free port; returns once it listens."""
     log = data.parent / f"{data.name}-server.log"
-    cmd = [
-        sys.executable,
-        "-m",
-        "assistant.cli",
-        "wyoming",
-        "--uri",
-        "tcp://127.0.0.1:0",
-        "--data-dir",
-        str(data),
-        "-v",
-        *extra,
-    ]
+    cmd = [sys.executable, "-m", "assistant.cli", "wyoming", "--uri", uri, "--data-dir", str(data), "-v", *extra]
     with log.open("w") as sink:
         proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, cwd=REPO, env=dict(os.environ))
     deadline = time.monotonic() + STARTUP_S
     while time.monotonic() < deadline:
-        found = re.search(r"Wyoming services \(.*\) on tcp://127\.0\.0\.1:(\d+)", log.read_text())
+        found = re.search(r"Wyoming services \(.*\) on tcp://[\d.]+:(\d+)", log.read_text())
         if found:
             return Server(proc, int(found.group(1)), data, log)
         if proc.poll() is not None:
@@ -86,12 +84,16 @@ def start_server(data: Path, *extra: str) -> Server:
 
 
 AUDIO_TIMEOUT_S = 2.0
+HOUSE_CODE = "1234"
 
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """Home Assistant's server: on loopback, with HA (127.0.0.1) allowed; a household door, so orders
+    need the member's purchase code."""
     data = tmp_path_factory.mktemp("wyoming") / "data"
-    srv = start_server(data, "--no-satellites", "--audio-timeout", str(AUDIO_TIMEOUT_S))
+    cli(data, "users", "set-code", "default", HOUSE_CODE)
+    srv = start_server(data, "--no-satellites", "--audio-timeout", str(AUDIO_TIMEOUT_S), "--allow", "127.0.0.1")
     yield srv
     srv.stop()
 

@@ -505,7 +505,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
             certfile=args.certfile,
             keyfile=args.keyfile,
             browser_user=args.user,
-            limits=Limits(rate_per_s=args.rate_limit, burst=max(40, int(args.rate_limit * 2))),
+            limits=Limits(
+                rate_per_s=args.rate_limit, burst=max(40, int(args.rate_limit * 2)), request_s=args.request_timeout
+            ),
+            forwarded_allow_ips=args.forwarded_allow_ips,
             announce=lambda line: print(line, flush=True),
         )
     finally:
@@ -656,6 +659,16 @@ def cmd_satellites_remove(args: argparse.Namespace) -> int:
 
 
 # -- wiring -----------------------------------------------------------------------------------
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"'{text}': give more than 0 seconds")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -744,6 +757,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keyfile", help="TLS private key")
     p.add_argument("--user", help="whom the one-time browser link speaks for (default: config.yml's user)")
     p.add_argument("--rate-limit", type=float, default=20.0, help="requests per second per device (default: 20)")
+    p.add_argument(
+        "--request-timeout", type=_positive, default=10.0, help="seconds a request may take to arrive (default: 10)"
+    )
+    p.add_argument(
+        "--forwarded-allow-ips",
+        metavar="ADDRESSES",
+        help="believe X-Forwarded-For only from these proxies (comma-separated); default: from no one",
+    )
     p.set_defaults(func=cmd_serve)
     models = sub.add_parser("models", help="install and list Vosk speech models").add_subparsers(
         dest="models_command", required=True

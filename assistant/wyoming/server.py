@@ -130,6 +130,9 @@ async def run(
     allow: frozenset[str] = frozenset(),
 ) -> None:
     """Serve until SIGINT/SIGTERM: the Wyoming services, and the registered satellites when asked."""
+    from assistant.openfiles import raise_open_files_limit
+
+    raise_open_files_limit()
     door = ClientDoor(WyomingClients(app.db, app.household), allow)
     speech = await asyncio.to_thread(Speech, app)
     server, address = await start_server(speech, uri, services, audio_idle_s, door)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import re
 import subprocess
@@ -17,7 +16,9 @@ import pytest
 from wyoming.client import AsyncTcpClient
 from wyoming.event import Event
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.cli_helpers import REPO, cli, placed_orders
+
+__all__ = ["REPO", "Server", "cli", "exchange", "start_server"]
 STARTUP_S = 300
 
 
@@ -32,11 +33,7 @@ class Server:
         return self.proc.poll() is None
 
     def orders(self, user: str | None = None) -> list[dict]:
-        args = [sys.executable, "-m", "assistant.cli", "orders", "--json", "--data-dir", str(self.data)]
-        if user:
-            args += ["--config", str(config_for(self.data.parent, user))]
-        out = subprocess.run(args, capture_output=True, text=True, cwd=REPO, check=True, timeout=60).stdout
-        return [o for o in json.loads(out) if o["status"] == "placed"]
+        return placed_orders(self.data, user)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -46,23 +43,6 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-
-
-def config_for(folder: Path, user: str) -> Path:
-    """config.yml with another default user (so `assistant orders` lists that member's orders)."""
-    text = (REPO / "config.yml").read_text().replace("user: default", f"user: {user}", 1)
-    path = folder / f"config-{user}.yml"
-    path.write_text(text)
-    return path
-
-
-def cli(data: Path, *args: str, said: list[str] | None = None) -> str:
-    """An `assistant` command on the same data, in its own process (``said``: `chat`'s lines); its output."""
-    cmd = [sys.executable, "-m", "assistant.cli", *args, "--data-dir", str(data)]
-    stdin = "".join(f"{line}\n" for line in said) if said is not None else None
-    done = subprocess.run(cmd, input=stdin, capture_output=True, text=True, cwd=REPO, timeout=120)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout
 
 
 def start_server(data: Path, *extra: str, uri: str = "tcp://127.0.0.1:0") -> Server:

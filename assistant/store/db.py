@@ -174,10 +174,8 @@ def make_private(path: Path) -> None:
     An existing file is never opened here: closing any descriptor of an SQLite file drops every POSIX
     lock this process holds on it, and another connection of this process may hold some (the store
     came out "malformed" when this opened and closed it)."""
-    try:
+    with contextlib.suppress(FileExistsError):
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-    except FileExistsError:
-        pass
     os.chmod(path, 0o600)
 
 

@@ -506,7 +506,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
             keyfile=args.keyfile,
             browser_user=args.user,
             limits=Limits(
-                rate_per_s=args.rate_limit, burst=max(40, int(args.rate_limit * 2)), request_s=args.request_timeout
+                rate_per_s=args.rate_limit,
+                burst=max(40, int(args.rate_limit * 2)),
+                request_s=args.request_timeout,
+                connections_per_address=args.connections_per_address,
             ),
             forwarded_allow_ips=args.forwarded_allow_ips,
             announce=lambda line: print(line, flush=True),
@@ -659,6 +662,12 @@ def cmd_satellites_remove(args: argparse.Namespace) -> int:
 
 
 # -- wiring -----------------------------------------------------------------------------------
+def _at_least_one(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"'{text}': give a whole number, 1 or more")
+    return int(text)
+
+
 def _positive(text: str) -> float:
     try:
         value = float(text)
@@ -759,6 +768,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rate-limit", type=float, default=20.0, help="requests per second per device (default: 20)")
     p.add_argument(
         "--request-timeout", type=_positive, default=10.0, help="seconds a request may take to arrive (default: 10)"
+    )
+    p.add_argument(
+        "--connections-per-address",
+        type=_at_least_one,
+        default=64,
+        help="open connections one address may hold (default: 64)",
     )
     p.add_argument(
         "--forwarded-allow-ips",

@@ -668,6 +668,17 @@ def _at_least_one(text: str) -> int:
     return int(text)
 
 
+def _proxies(text: str) -> str:
+    import ipaddress
+
+    for item in (part.strip() for part in text.split(",")):
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{item}' is not a proxy's IP address or network") from None
+    return text
+
+
 def _positive(text: str) -> float:
     try:
         value = float(text)
@@ -777,6 +788,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--forwarded-allow-ips",
+        type=_proxies,
         metavar="ADDRESSES",
         help="believe X-Forwarded-For only from these proxies (comma-separated); default: from no one",
     )

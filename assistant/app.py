@@ -13,18 +13,18 @@ import logging
 import os
 import shutil
 import threading
-import time
-import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from assistant.config import Config
 from assistant.dialogue.conversation import Conversation, Turn
 from assistant.dialogue.dispatch import FAILURES_BEFORE_DISABLE, Dispatcher
+from assistant.dialogue.registry import ConversationRegistry
 from assistant.household import Household, Member
 from assistant.nlu import NluEngine, TrainingData, create_engine, load_training_data
 from assistant.nlu.parse import Entity, IntentScore, Parse
 from assistant.nlu.values import ordinal_value, says_ordinal
+from assistant.principal import Principal, local_user
 from assistant.purchase import PurchaseGate
 from assistant.sdk import Reply
 from assistant.skills.access_log import AccessLog
@@ -104,8 +104,7 @@ class App:
         self.engine_name = engine_name
         self._failures: dict[str, int] = {}
         self._failures_lock = threading.Lock()
-        self._conversations: dict[str, Conversation] = {}
-        self._conversations_lock = threading.Lock()
+        self.conversations = ConversationRegistry(lambda principal, id: Conversation(self, id, principal))
 
     @classmethod
     def build(
@@ -204,38 +203,23 @@ class App:
         return parse
 
     # -- conversations ------------------------------------------------------------------------
-    def conversation(self, user: str | None = None, device: str | None = None, id: str | None = None) -> Conversation:
-        """The conversation ``id`` (made on first use). ``user`` names the speaker; without one, a
-        device speaks for its owner, and a household device asks "who's ordering?" when it must.
-        With neither, the conversation is the configured user's (the CLI)."""
-        with self._conversations_lock:
-            if id is not None and id in self._conversations:
-                return self._conversations[id]
-            self._reap_idle()
-            if user is not None:
-                member: Member | None = self.household.require(user)
-            elif device is not None:
-                member = self.household.device_owner(device)
-            else:
-                member = self.household.require(self.config.user)
-            conv = Conversation(self, id or uuid.uuid4().hex, member, device)
-            self._conversations[conv.id] = conv
-            return conv
+    def conversation(
+        self, principal: Principal | None = None, id: str | None = None, *, user: str | None = None
+    ) -> Conversation:
+        """The conversation ``id`` of ``principal`` (made on first use; a new one without an id).
+        Without a principal it is the local user's (the CLI): ``user``, or config.yml's."""
+        if principal is None:
+            principal = local_user(self.household.require(user or self.config.user).name)
+        elif principal.user is not None:
+            self.household.require(principal.user)
+        self._reap_idle()
+        return self.conversations.open(principal, id)
 
     def _reap_idle(self) -> None:
-        """Conversations nobody spoke in for an hour end (front ends such as Home Assistant make a
-        new id per conversation and never say it is over); their pending questions expire with them."""
-        cutoff = time.monotonic() - CONVERSATION_IDLE_S
-        for key, conv in list(self._conversations.items()):
-            if conv.last_used < cutoff:
-                del self._conversations[key]
-                threading.Thread(target=conv.end, name="end-idle", daemon=True).start()  # a turn may hold it
+        self.conversations.reap(CONVERSATION_IDLE_S)
 
-    def end_conversation(self, id: str) -> None:
-        with self._conversations_lock:
-            conv = self._conversations.pop(id, None)
-        if conv is not None:
-            conv.end()
+    def end_conversation(self, principal: Principal, id: str) -> None:
+        self.conversations.end(principal, id)
 
     def account(self, user: str | None = None) -> Account:
         member = self.household.require(user or self.config.user)

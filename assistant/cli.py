@@ -505,7 +505,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
             certfile=args.certfile,
             keyfile=args.keyfile,
             browser_user=args.user,
-            limits=Limits(rate_per_s=args.rate_limit, burst=max(40, int(args.rate_limit * 2))),
+            limits=Limits(
+                rate_per_s=args.rate_limit,
+                burst=max(40, int(args.rate_limit * 2)),
+                request_s=args.request_timeout,
+                connections_per_address=args.connections_per_address,
+            ),
+            forwarded_allow_ips=args.forwarded_allow_ips,
             announce=lambda line: print(line, flush=True),
         )
     finally:
@@ -514,14 +520,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_wyoming(args: argparse.Namespace) -> int:
+    from assistant.wyoming.clients import ClientDoor, address
     from assistant.wyoming.info import SERVICES
-    from assistant.wyoming.server import parse_uri, serve
+    from assistant.wyoming.server import check_bind, parse_uri, serve
 
-    parse_uri(args.uri)  # a bad address is reported before the model loads
+    scheme, host, _ = parse_uri(args.uri)  # a bad address is reported before the model loads
     services = tuple(s.strip() for s in args.services.split(",") if s.strip())
     unknown = sorted(set(services) - set(SERVICES))
     if unknown:
         raise AssistantError(f"unknown Wyoming service(s) {', '.join(unknown)}; choose from: {', '.join(SERVICES)}")
+    allow = frozenset(address(a) for a in args.allow)
+    if scheme == "tcp":
+        check_bind(host or "", ClientDoor(_wyoming_clients(args), allow))
     print("Starting the assistant's Wyoming services (loading the speech models)...", file=sys.stderr)
     app = _app(args)
     try:
@@ -529,7 +539,8 @@ def cmd_wyoming(args: argparse.Namespace) -> int:
         def ready(address: str) -> None:
             print(f"Wyoming services ({', '.join(services)}) on {address}", file=sys.stderr, flush=True)
 
-        serve(app, args.uri, services, satellites=not args.no_satellites, ready=ready, audio_idle_s=args.audio_timeout)
+        serve(app, args.uri, services, satellites=not args.no_satellites, ready=ready, audio_idle_s=args.audio_timeout,
+              allow=allow)  # fmt: skip
     finally:
         app.close()
     return 0
@@ -584,6 +595,46 @@ def cmd_devices_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def _wyoming_clients(args: argparse.Namespace):
+    from assistant.wyoming.clients import WyomingClients
+
+    household = _household(args)
+    return WyomingClients(household.db, household)
+
+
+def cmd_wyoming_clients_add(args: argparse.Namespace) -> int:
+    client = _wyoming_clients(args).add(args.name, args.address, args.user)
+    owner = f"speaks for {client.user}" if client.user else "a household door: orders need the member's purchase code"
+    print(
+        f"Allowed Wyoming client {client.name} at {client.address} ({owner}). A running 'assistant wyoming' lets it in now."
+    )
+    return 0
+
+
+def _list_registered(args: argparse.Namespace, key: str, entries: list, where: str, none: str) -> int:
+    """Satellites and Wyoming clients: a name, where it is (``where`` names the field), whom it speaks for."""
+    if args.json:
+        _emit({key: [e.to_json() for e in entries]})
+        return 0
+    for e in entries:
+        print(f"{e.name}  {getattr(e, where)}  ({e.user or 'household'})")
+    if not entries:
+        print(none)
+    return 0
+
+
+def cmd_wyoming_clients_list(args: argparse.Namespace) -> int:
+    clients = _wyoming_clients(args).list()
+    none = "No Wyoming clients allowed. Allow Home Assistant with: assistant wyoming clients add ha ADDRESS"
+    return _list_registered(args, "clients", clients, "address", none)
+
+
+def cmd_wyoming_clients_remove(args: argparse.Namespace) -> int:
+    _wyoming_clients(args).remove(args.name)
+    print(f"Removed Wyoming client {args.name}; it is refused from its next connection.")
+    return 0
+
+
 def _satellites(args: argparse.Namespace):
     from assistant.wyoming.satellites import Satellites
 
@@ -600,14 +651,8 @@ def cmd_satellites_add(args: argparse.Namespace) -> int:
 
 def cmd_satellites_list(args: argparse.Namespace) -> int:
     entries = _satellites(args).list()
-    if args.json:
-        _emit({"satellites": [e.to_json() for e in entries]})
-        return 0
-    for e in entries:
-        print(f"{e.name}  {e.uri}  ({e.user or 'household'})")
-    if not entries:
-        print("No satellites. Add one with: assistant satellites add NAME tcp://HOST:10700")
-    return 0
+    none = "No satellites. Add one with: assistant satellites add NAME tcp://HOST:10700"
+    return _list_registered(args, "satellites", entries, "uri", none)
 
 
 def cmd_satellites_remove(args: argparse.Namespace) -> int:
@@ -617,6 +662,33 @@ def cmd_satellites_remove(args: argparse.Namespace) -> int:
 
 
 # -- wiring -----------------------------------------------------------------------------------
+def _at_least_one(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"'{text}': give a whole number, 1 or more")
+    return int(text)
+
+
+def _proxies(text: str) -> str:
+    import ipaddress
+
+    for item in (part.strip() for part in text.split(",")):
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{item}' is not a proxy's IP address or network") from None
+    return text
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"'{text}': give more than 0 seconds")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -705,6 +777,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keyfile", help="TLS private key")
     p.add_argument("--user", help="whom the one-time browser link speaks for (default: config.yml's user)")
     p.add_argument("--rate-limit", type=float, default=20.0, help="requests per second per device (default: 20)")
+    p.add_argument(
+        "--request-timeout", type=_positive, default=10.0, help="seconds a request may take to arrive (default: 10)"
+    )
+    p.add_argument(
+        "--connections-per-address",
+        type=_at_least_one,
+        default=64,
+        help="open connections one address may hold (default: 64)",
+    )
+    p.add_argument(
+        "--forwarded-allow-ips",
+        type=_proxies,
+        metavar="ADDRESSES",
+        help="believe X-Forwarded-For only from these proxies (comma-separated); default: from no one",
+    )
     p.set_defaults(func=cmd_serve)
     models = sub.add_parser("models", help="install and list Vosk speech models").add_subparsers(
         dest="models_command", required=True
@@ -754,7 +841,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "wyoming", parents=[common, engine], help="serve speech, voices and the shop over Wyoming (Home Assistant)"
     )
-    p.add_argument("--uri", default="tcp://0.0.0.0:10700", help="where to listen (default: tcp://0.0.0.0:10700)")
+    p.add_argument(
+        "--uri",
+        default="tcp://127.0.0.1:10700",
+        help="where to listen (default: tcp://127.0.0.1:10700, this machine only)",
+    )
+    p.add_argument(
+        "--allow",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="let a client at this IP address in (repeatable); needed, or 'wyoming clients add', for any --uri but loopback",
+    )
     p.add_argument(
         "--services",
         default="asr,tts,handle,intent",
@@ -765,6 +863,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--audio-timeout", type=float, default=10.0, help="seconds a client may pause mid-utterance (default: 10)"
     )
     p.set_defaults(func=cmd_wyoming)
+    clients = (
+        p.add_subparsers(dest="wyoming_command")
+        .add_parser("clients", help="the Wyoming clients (Home Assistant) allowed in by address")
+        .add_subparsers(dest="clients_command", required=True)
+    )
+    c = clients.add_parser("add", parents=[common], help="allow a client by its IP address")
+    c.add_argument("name", help="a name for it, e.g. ha")
+    c.add_argument("address", help="its IP address, e.g. 192.168.1.5")
+    c.add_argument("--user", help="the member it speaks for (default: the household, which needs purchase codes)")
+    c.set_defaults(func=cmd_wyoming_clients_add)
+    c = clients.add_parser("list", parents=[common], help="the allowed clients")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_wyoming_clients_list)
+    c = clients.add_parser("remove", parents=[common], help="stop letting a client in")
+    c.add_argument("name")
+    c.set_defaults(func=cmd_wyoming_clients_remove)
     satellites = sub.add_parser("satellites", help="Pi satellites (wyoming-satellite) the hub drives").add_subparsers(
         dest="satellites_command", required=True
     )

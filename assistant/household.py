@@ -16,7 +16,7 @@ from assistant.store import Database
 
 CODE_ATTEMPTS = 3
 LOCK_SECONDS = 600
-"""Three wrong purchase codes lock buying for ten minutes, as voice shopping on shared speakers does."""
+"""Three wrong purchase codes at one door lock buying there for ten minutes, as voice shopping on shared speakers does."""
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9 _.'-]{0,39}$")
 HOUSEHOLD = "household"
 """A device that belongs to no one person: it asks "who's ordering?" before anything of an account."""
@@ -28,6 +28,13 @@ CREATE TABLE IF NOT EXISTS members (
     code_salt TEXT,
     failures INTEGER NOT NULL DEFAULT 0,
     locked_until REAL NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS code_failures (
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    door TEXT NOT NULL,
+    failures INTEGER NOT NULL DEFAULT 0,
+    locked_until REAL NOT NULL DEFAULT 0,
+    PRIMARY KEY (user_id, door)
 );
 CREATE TABLE IF NOT EXISTS devices (
     name TEXT PRIMARY KEY,
@@ -123,37 +130,44 @@ class Household:
         salt = secrets.token_bytes(16)
         with self.db.transaction() as tx:
             tx.execute(
-                "UPDATE members SET code_hash = ?, code_salt = ?, failures = 0, locked_until = 0 WHERE user_id = ?",
+                "UPDATE members SET code_hash = ?, code_salt = ? WHERE user_id = ?",
                 (_hash(code, salt) if code else None, salt.hex() if code else None, member.id),
             )
+            tx.execute("DELETE FROM code_failures WHERE user_id = ?", (member.id,))
 
-    def locked_for(self, user_id: int) -> float:
-        """Seconds buying stays locked for this user (0 when it isn't)."""
-        row = self.db.conn.execute("SELECT locked_until FROM members WHERE user_id = ?", (user_id,)).fetchone()
+    def locked_for(self, user_id: int, door: str) -> float:
+        """Seconds buying stays locked for this user at this door (0 when it isn't)."""
+        row = self.db.conn.execute(
+            "SELECT locked_until FROM code_failures WHERE user_id = ? AND door = ?", (user_id, door)
+        ).fetchone()
         return max(0.0, (row[0] if row else 0) - time.time())
 
     def needs_code(self, user_id: int) -> bool:
         row = self.db.conn.execute("SELECT code_hash FROM members WHERE user_id = ?", (user_id,)).fetchone()
         return bool(row and row[0])
 
-    def check_code(self, user_id: int, spoken: str) -> bool:
-        """True for the right code; a third wrong one in a row locks buying for ten minutes."""
+    def check_code(self, user_id: int, spoken: str, door: str) -> bool:
+        """True for the right code; a third wrong one in a row at one door locks buying there for ten
+        minutes. Only there: a stranger at a shared door cannot lock a member out of their own phone."""
         with self.db.transaction() as tx:
-            row = tx.execute(
-                "SELECT code_hash, code_salt, failures, locked_until FROM members WHERE user_id = ?", (user_id,)
-            ).fetchone()
+            row = tx.execute("SELECT code_hash, code_salt FROM members WHERE user_id = ?", (user_id,)).fetchone()
             if row is None or not row[0]:
                 return True
-            if row[3] > time.time():
+            tried = tx.execute(
+                "SELECT failures, locked_until FROM code_failures WHERE user_id = ? AND door = ?", (user_id, door)
+            ).fetchone()
+            failures, locked_until = tried if tried else (0, 0.0)
+            if locked_until > time.time():
                 return False
             if hmac.compare_digest(_hash(spoken_code(spoken), bytes.fromhex(row[1])), row[0]):
-                tx.execute("UPDATE members SET failures = 0 WHERE user_id = ?", (user_id,))
+                tx.execute("DELETE FROM code_failures WHERE user_id = ? AND door = ?", (user_id, door))
                 return True
-            failures = row[2] + 1
+            failures += 1
             locked = time.time() + LOCK_SECONDS if failures >= CODE_ATTEMPTS else 0
             tx.execute(
-                "UPDATE members SET failures = ?, locked_until = ? WHERE user_id = ?",
-                (0 if locked else failures, locked, user_id),
+                "INSERT INTO code_failures(user_id, door, failures, locked_until) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(user_id, door) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until",
+                (user_id, door, 0 if locked else failures, locked),
             )
             return False
 

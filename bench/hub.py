@@ -232,7 +232,8 @@ def main() -> int:
         base = f"http://127.0.0.1:{port}"
         hub = subprocess.Popen(
             [sys.executable, "-m", "assistant.cli", "serve", "--port", str(port), "--data-dir", str(data_dir),
-             "--rate-limit", "10000"],  # clients here turn as fast as the hub answers: measure it, not the limit
+             "--rate-limit", "10000", "--connections-per-address", "1000"],  # clients here turn as fast as the
+            # hub answers, all from loopback: measure it, not the limits
             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
         try:

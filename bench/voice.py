@@ -154,7 +154,7 @@ def main() -> int:
                     stt_ms.append((t1 - t0) * 1000)
                     replies.append((t3 - t0) * 1000)
                     app.account().orders.clear_cart()
-                    app.end_conversation(conversation.id)
+                    app.end_conversation(conversation.principal, conversation.client_id)
                 table[f"{name}/{voice}"] = {
                     "wer": round(sum(wers) / len(wers), 3),
                     "rtf": round(sum(rtfs) / len(rtfs), 3),

@@ -12,6 +12,7 @@ import pytest
 
 from assistant.app import App
 from assistant.config import load_config
+from assistant.principal import Door, Principal
 from assistant.sdk import Context, Reply, Request, Skill, intent, say
 from assistant.skills.registry import LoadedSkill, discover
 
@@ -46,14 +47,14 @@ def test_many_conversations_at_once_keep_their_own_baskets_and_orders(app: App):
 
 
 def test_a_household_device_asks_whos_ordering_and_then_the_purchase_code(app: App):
-    app.household.set_device("kitchen", None)
     app.household.set_code("bob", "4321")
-    conv = app.conversation(device="kitchen")
+    conv = app.conversation(Principal(Door.HUB, "kitchen-pairing", "kitchen", None))
     assert "Who's ordering?" in conv.handle("add bananas to my basket").reply
     reply = conv.handle("it's bob").reply
     assert "Added" in reply
     before = len(app.account("bob").history())
-    assert "Shall I place the order?" in conv.handle("check out").reply
+    assert "Who's ordering?" in conv.handle("check out").reply  # "bob" held only for the question it answered
+    assert "Shall I place the order?" in conv.handle("bob").reply
     assert "purchase code" in conv.handle("yes").reply
     assert "isn't right" in conv.handle("one one one one").reply
     assert re.search(r"Order \d+ is placed", conv.handle("four three two one").reply)
@@ -80,8 +81,7 @@ def test_three_wrong_codes_lock_buying(app: App):
 
 
 def test_a_device_of_a_user_speaks_for_that_user(app: App):
-    app.household.set_device("dave-phone", "dave")
-    conv = app.conversation(device="dave-phone")
+    conv = app.conversation(Principal(Door.HUB, "dave-phone-pairing", "dave-phone", "dave"))
     conv.handle("add oat milk to my basket")
     assert app.account("dave").basket()
 
@@ -133,3 +133,50 @@ def test_concurrent_turns_of_one_conversation_run_in_order(app: App):
     for t in threads:
         t.join()
     assert not errors
+
+
+def test_a_household_door_names_the_member_again_and_wants_the_code_to_read_or_erase(app: App):
+    app.household.set_code("alice", "1357")
+    conv = app.conversation(Principal(Door.HUB, "hall-pairing", "hall", None))
+    conv.handle("add bananas to my basket")
+    assert "Added" in conv.handle("alice").reply
+    assert "Who's ordering?" in conv.handle("what did I buy last time").reply
+    assert "purchase code for alice" in conv.handle("alice").reply
+    assert "isn't right" in conv.handle("one one one one").reply
+    assert "purchase code" not in conv.handle("one three five seven").reply  # the history, read out
+    assert "Who's ordering?" in conv.handle("delete my data").reply
+    assert "purchase code for alice" in conv.handle("alice").reply
+
+
+def test_a_member_without_a_code_cannot_be_bought_for_from_a_shared_door(app: App):
+    app.household.add("erin", exist_ok=True)
+    conv = app.conversation(Principal(Door.HUB, "hall-pairing", "hall", None))
+    conv.handle("add bananas to my basket")
+    conv.handle("erin")
+    conv.handle("check out")
+    conv.handle("erin")
+    reply = conv.handle("yes").reply
+    assert "erin has no purchase code" in reply and "assistant users set-code erin" in reply
+    assert app.account("erin").history() == []
+
+
+def test_a_door_nobody_named_hears_no_members_names(app: App):
+    conv = app.conversation(Principal(Door.WYOMING, "conn:x", "an unnamed local client", None, allowed=False))
+    reply = conv.handle("add bananas to my basket").reply
+    assert "Who's ordering?" in reply
+    assert not any(name in reply for name in ("alice", "bob", "carol", "dave", "default"))
+
+
+def test_wrong_codes_lock_buying_at_that_door_only(app: App):
+    app.household.set_code("dave", "8642")
+    kitchen = app.conversation(Principal(Door.HUB, "kitchen-2", "kitchen", None))
+    kitchen.handle("what did I buy last time")
+    kitchen.handle("dave")
+    for wrong in ("one one one one", "two two two two", "three three three three"):
+        reply = kitchen.handle(wrong).reply
+    assert "locked here" in reply
+    phone = app.conversation(Principal(Door.HUB, "dave-phone-2", "dave-phone", "dave"))
+    phone.handle("add oat milk to my basket")
+    phone.handle("check out")
+    assert "purchase code" in phone.handle("yes").reply
+    assert re.search(r"Order \d+ is placed", phone.handle("eight six four two").reply)

@@ -21,6 +21,7 @@ from assistant.errors import AssistantError, PermissionDenied, SkillError, Store
 from assistant.household import Member
 from assistant.nlu.embedded import clean
 from assistant.nlu.parse import Entity, Parse
+from assistant.principal import Principal
 from assistant.purchase import PlaceResult, Refusal, when
 from assistant.sdk import Context, Reply, Request, ShopInfo
 from assistant.sdk.phrasing import money, number
@@ -37,6 +38,11 @@ log = logging.getLogger(__name__)
 
 ACCOUNT_PERMISSIONS = frozenset({"cart.write", "orders.read", "orders.place", "profile.read", "profile.erase"})
 """A skill holding any of these acts on one person's account: a household device asks who first."""
+SHARED_CODE_PERMISSIONS = frozenset({"orders.read", "profile.erase"})
+"""From a shared door, a skill holding these (it reads a member's history, or erases it) needs that
+member's purchase code first, as an order does."""
+ERASE_PERMISSIONS = frozenset({"profile.erase"})
+"""The purchase code guards erasing as it guards orders, on every door."""
 CAREFUL_INTENTS = frozenset({"remove_from_cart", "delete_my_data", "checkout", "reorder"})
 """Costly or destructive: understood with low confidence, the core asks before acting."""
 CAREFUL_BELOW = 0.6
@@ -72,15 +78,20 @@ class _Account:
     member: Member
     orders: Orders
     capabilities: dict[str, Any]
+    verified: bool = False
+    """The member's purchase code was given for the question in hand."""
 
 
 class Conversation:
     """The state of one conversation (what was shown, what is asked, skills' memories) and its turns."""
 
-    def __init__(self, app: App, id: str, member: Member | None, device: str | None) -> None:
+    def __init__(self, app: App, client_id: str, principal: Principal) -> None:
         self.app = app
-        self.id = id
-        self.device = device
+        self.principal = principal
+        self.client_id = client_id
+        """The id the client chose; unique only together with the principal."""
+        self.id = f"{principal.key}/{client_id}"
+        """What quotes are bound to: the principal's key and the client's id."""
         self.session = Session()
         self.last_used = time.monotonic()
         self._lock = threading.Lock()
@@ -89,8 +100,10 @@ class Conversation:
         """A request waiting for the answer to "who's ordering?"."""
         self._code: PendingConfirm | None = None
         """A confirmed purchase waiting for the buyer's purchase code."""
-        if member is not None:
-            self._use(member)
+        self._code_for: tuple[LoadedSkill, str, Request] | None = None
+        """A request (a history read-out, an erase) waiting for the member's purchase code."""
+        if principal.user is not None:
+            self._use(app.household.require(principal.user))
 
     # -- whose account ------------------------------------------------------------------------
     @property
@@ -144,7 +157,20 @@ class Conversation:
                 log.error("turn failed: %s", exc)
                 reply, skill = Reply("Sorry, something went wrong on my side, so I couldn't do that."), None
             turn.skill = skill
-            return self._finish(turn, reply, skill)
+            turn = self._finish(turn, reply, skill)
+            self._question_over()
+            return turn
+
+    def _question_over(self) -> None:
+        """Once nothing is asked any more, a shared door forgets whose account it used: the next read
+        of a member's orders names the member again. No "still alice?" window: a shared speaker cannot
+        tell who stands at it now, and a window is exactly the gap in which the next person acts as alice."""
+        if self.session.confirm or self.session.slot or self._code or self._code_for or self._who:
+            return
+        if self._account is not None:
+            self._account.verified = False
+            if self.principal.shared:
+                self._account = None
 
     def _unheard(self) -> Reply:
         pending = self.session.confirm
@@ -174,6 +200,8 @@ class Conversation:
         refused, session.refused = session.refused, False
         if self._code is not None:
             return self._purchase_code(request)
+        if self._code_for is not None:
+            return self._code_then_call(request)
         if self._who is not None:
             return self._whos_ordering(request)
         if intent == "cancel":
@@ -232,10 +260,11 @@ class Conversation:
             self.app.dispatcher.forget_memories(self.session.memory_key)
 
     def _drop_pending(self) -> None:
-        pending = self.session.confirm
-        if pending is not None and pending.quote is not None:
-            self.app.gate.cancel(pending.quote.token)
+        for pending in (self.session.confirm, self._code):
+            if pending is not None and pending.quote is not None:
+                self.app.gate.cancel(pending.quote.token)
         self.session.clear_pending()
+        self._code = self._code_for = self._who = None
 
     # -- confirmations ------------------------------------------------------------------------
     def _confirmed(self, pending: PendingConfirm, request: Request) -> tuple[Reply, str | None]:
@@ -273,17 +302,43 @@ class Conversation:
         account = self._account
         assert account is not None and pending.quote is not None
         household = self.app.household
-        locked = household.locked_for(account.member.id)
-        if locked:
+        refused = self._code_refusal("place an order")
+        if refused is not None:
             self.app.gate.cancel(pending.quote.token)
-            return Reply(
-                f"Buying is locked for {max(1, round(locked / 60))} more minutes after three wrong purchase codes. "
-                "Your basket is kept."
-            )
-        if household.needs_code(account.member.id):
+            return refused
+        if household.needs_code(account.member.id) and not account.verified:
             self._code = pending
             return Reply(f"What's the purchase code for {account.member.name}?", expect="answer")
         return self._place(pending)
+
+    def _code_refusal(self, doing: str) -> Reply | None:
+        """Why the member's code cannot be asked for here: buying is locked at this door, or the member
+        has none and this is a shared door (where only a code tells the member from anyone else)."""
+        account = self._account
+        assert account is not None
+        household = self.app.household
+        locked = household.locked_for(account.member.id, self.principal.lock_key)
+        if locked:
+            return Reply(
+                f"Buying is locked here for {max(1, round(locked / 60))} more minutes after three wrong purchase codes. "
+                "Your basket is kept."
+            )
+        if self.principal.shared and not household.needs_code(account.member.id):
+            name = account.member.name
+            return Reply(
+                f"{name} has no purchase code, so I can't {doing} for {name} from a shared device. "
+                f"{name} can set one with: assistant users set-code {name}"
+            )
+        return None
+
+    def _check_code(self, text: str) -> bool | None:
+        """True for the right code, False for a wrong one, None when that wrong one locked this door."""
+        assert self._account is not None
+        member, door = self._account.member.id, self.principal.lock_key
+        if self.app.household.check_code(member, text, door):
+            self._account.verified = True
+            return True
+        return None if self.app.household.locked_for(member, door) else False
 
     def _purchase_code(self, request: Request) -> tuple[Reply, str | None]:
         pending, self._code = self._code, None
@@ -291,9 +346,10 @@ class Conversation:
         if request.intent in ("cancel", "deny"):
             self.app.gate.cancel(pending.quote.token)
             return Reply("Okay, I haven't ordered anything. What else?"), pending.skill
-        if self.app.household.check_code(self._account.member.id, request.text):
+        right = self._check_code(request.text)
+        if right:
             return self._place(pending), pending.skill
-        if self.app.household.locked_for(self._account.member.id):
+        if right is None:
             self.app.gate.cancel(pending.quote.token)
             return Reply("That code isn't right, so buying is locked for ten minutes. Your basket is kept."), None
         self._code = pending
@@ -399,6 +455,8 @@ class Conversation:
         """Run a handler with a time limit; any failure becomes a short apology naming the skill."""
         if self._account is None and ACCOUNT_PERMISSIONS & set(loaded.permissions):
             return self._ask_who(loaded, intent, request)
+        if method is None and self._needs_code(loaded):
+            return self._ask_code(loaded, intent, request)
         self.session.calling = (intent, request)
         name = method or loaded.intents[intent]
         try:
@@ -428,12 +486,45 @@ class Conversation:
 
         return record
 
+    def _needs_code(self, loaded: LoadedSkill) -> bool:
+        account = self._account
+        if account is None or account.verified:
+            return False
+        guarded = SHARED_CODE_PERMISSIONS if self.principal.shared else ERASE_PERMISSIONS
+        if not guarded & set(loaded.permissions):
+            return False
+        return self.principal.shared or self.app.household.needs_code(account.member.id)
+
+    def _ask_code(self, loaded: LoadedSkill, intent: str, request: Request) -> tuple[Reply, str | None]:
+        assert self._account is not None
+        refused = self._code_refusal("do that")
+        if refused is not None:
+            return refused, loaded.name
+        self._code_for = (loaded, intent, request)
+        return Reply(f"What's the purchase code for {self._account.member.name}?", expect="answer"), loaded.name
+
+    def _code_then_call(self, request: Request) -> tuple[Reply, str | None]:
+        waiting, self._code_for = self._code_for, None
+        assert waiting is not None
+        loaded, intent, original = waiting
+        if request.intent in ("cancel", "deny"):
+            return Reply("Okay, I haven't done anything. What else?"), loaded.name
+        right = self._check_code(request.text)
+        if right:
+            return self._call(loaded, intent, original)
+        if right is None:
+            return Reply("That code isn't right, so it's locked here for ten minutes."), None
+        self._code_for = waiting
+        return Reply("That code isn't right. What's the purchase code?", expect="answer"), loaded.name
+
     def _ask_who(self, loaded: LoadedSkill, intent: str, request: Request) -> tuple[Reply, str | None]:
         members = self.app.household.members()
-        if len(members) == 1:
+        if len(members) == 1 and self.principal.allowed:
             self._use(members[0])
             return self._call(loaded, intent, request)
         self._who = (loaded, intent, request)
+        if not self.principal.allowed:  # a client nobody named hears no one's name
+            return Reply("Who's ordering? Say your name.", expect="answer"), None
         names = [m.name for m in members]
         return Reply(f"Who's ordering? Say your name: {', '.join(names[:-1])} or {names[-1]}.", expect="answer"), None
 

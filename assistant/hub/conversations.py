@@ -18,7 +18,7 @@ ConversationId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$", descripti
 @router.post("/{id}/turns")
 async def take_turn(id: ConversationId, body: TurnRequest, hub: HubDep, device: DeviceDep) -> TurnOut:
     """One typed turn; the answer is `assistant chat --json`'s object."""
-    held = await hub.run(hub.conversations.open, device, id)
+    held = await hub.run(hub.conversations.open, device.principal, id)
     turn = await hub.run(held.conversation.handle, body.text)
     record = turn.to_json()
     held.turns.append(record)
@@ -28,7 +28,7 @@ async def take_turn(id: ConversationId, body: TurnRequest, hub: HubDep, device: 
 @router.get("/{id}")
 async def read_conversation(id: ConversationId, hub: HubDep, device: DeviceDep) -> ConversationOut:
     """This device's turns in the conversation; another device's conversation is not found."""
-    held = hub.conversations.find(device, id)
+    held = hub.conversations.find(device.principal, id)
     if held is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such conversation on this device")
     return ConversationOut(id=id, turns=[TurnOut(**t) for t in held.turns])
@@ -37,12 +37,12 @@ async def read_conversation(id: ConversationId, hub: HubDep, device: DeviceDep) 
 @router.delete("/{id}", status_code=status.HTTP_204_NO_CONTENT)
 async def end_conversation(id: ConversationId, hub: HubDep, device: DeviceDep) -> None:
     """End it: a question it was asking (a purchase) expires unanswered."""
-    await hub.run(hub.conversations.end, device.name, id)
+    await hub.run(hub.conversations.end, device.principal, id)
 
 
 @router.websocket("/{id}/stream")
 async def stream(websocket: WebSocket, id: ConversationId, hub: HubDep, device: DeviceDep) -> None:
     offered = websocket.headers.get("sec-websocket-protocol", "")
     await websocket.accept(subprotocol=WS_PROTOCOL if offered.startswith(WS_PROTOCOL) else None)
-    held = await hub.run(hub.conversations.open, device, id)
+    held = await hub.run(hub.conversations.open, device.principal, id)
     await StreamHandler(websocket, hub, device, held).run()

@@ -22,6 +22,12 @@ class Limits:
     conversation_idle_s: float = 900.0
     """A conversation not used for this long ends; a purchase question pending in it expires."""
     keep_alive_s: int = 5
+    request_s: float = 10.0
+    """A request (headers and body) must arrive within this; a half-sent one is answered 408 and closed."""
+    connections: int = 800
+    """Open HTTP connections at once, in all (the open-files limit is raised to the hard one at start)..."""
+    connections_per_address: int = 64
+    """...and from one address, so one client cannot hold them all."""
 
 
 @dataclass

@@ -21,15 +21,29 @@ async def forget_me(
     hub: HubDep,
     response: Response,
     confirm: str | None = Query(None, max_length=64, description="the token from the first DELETE"),
+    code: str | None = Query(None, max_length=16, description="the member's purchase code, when they have one"),
 ) -> ForgetOut:
-    """Two steps: the first DELETE says what goes and returns a token; the DELETE with ?confirm= erases."""
-    if not hub.confirmations.take(device.name, "forget", confirm):
+    """Two steps: the first DELETE says what goes and returns a token; the DELETE with ?confirm= erases.
+    The purchase code guards erasing as it guards orders: a member with one sends it with the confirm."""
+    household = hub.app.household
+    member = account.member
+    needs_code = await hub.run(household.needs_code, member.id)
+    if not hub.confirmations.take(device.principal.key, "forget", confirm):
         response.status_code = status.HTTP_202_ACCEPTED
+        ask = " Confirm with your purchase code to go ahead." if needs_code else " Confirm to go ahead."
         return ForgetOut(
             done=False,
-            confirm=hub.confirmations.issue(device.name, "forget"),
-            message=f"This erases {ERASES}, for {account.member.name}, and can't be undone. Confirm to go ahead.",
+            confirm=hub.confirmations.issue(device.principal.key, "forget"),
+            code_needed=needs_code,
+            message=f"This erases {ERASES}, for {member.name}, and can't be undone.{ask}",
         )
+    if needs_code:
+        door = device.principal.lock_key
+        if not code or not await hub.run(household.check_code, member.id, code, door):
+            locked = await hub.run(household.locked_for, member.id, door)
+            why = f"buying and erasing are locked here for {max(1, round(locked / 60))} more minutes" if locked else (
+                "that purchase code isn't right" if code else "your purchase code is needed")  # fmt: skip
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"Nothing was erased: {why}.")
 
     def erase() -> None:
         account.orders.forget()

@@ -121,6 +121,7 @@ class SkillChangeOut(BaseModel):
 class ForgetOut(BaseModel):
     done: bool
     confirm: str | None = Field(default=None, description="send this back as ?confirm= to erase")
+    code_needed: bool = Field(default=False, description="send the member's purchase code as ?code= with it")
     message: str
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from assistant.errors import AssistantError
 from assistant.household import Household
+from assistant.principal import Door, Principal
 from assistant.store import Database
 
 CODE_SECONDS = 600
@@ -44,6 +45,16 @@ class Device:
     """The member it belongs to; None for a household device (it asks "who's ordering?")."""
     created: float = 0.0
     last_used: float | None = None
+    token_id: str = ""
+    """Names this pairing (a prefix of the token's hash): pairing the name again makes a new one."""
+
+    @property
+    def principal(self) -> Principal:
+        return Principal(Door.HUB, self.token_id, self.name, self.user)
+
+
+def _token_id(token_hash: str) -> str:
+    return token_hash[:16]
 
 
 def _digest(secret: str) -> str:
@@ -104,12 +115,23 @@ class Pairing:
     def authenticate(self, token: str) -> Device | None:
         """The device holding this token, or None for an unknown or revoked one."""
         row = self.db.conn.execute(
-            "SELECT device, created, last_used FROM hub_tokens WHERE token_hash = ?", (_digest(token),)
+            "SELECT device, token_hash, created, last_used FROM hub_tokens WHERE token_hash = ?", (_digest(token),)
         ).fetchone()
         if row is None:
             return None
         owner = self.household.device_owner(row["device"])
-        return Device(row["device"], owner.name if owner else None, row["created"], row["last_used"])
+        return Device(
+            row["device"], owner.name if owner else None, row["created"], row["last_used"], _token_id(row["token_hash"])
+        )
+
+    def is_live(self, device: Device) -> bool:
+        """This pairing still stands (checked before each turn: a revoke in another process counts at once)."""
+        row = self.db.conn.execute("SELECT token_hash FROM hub_tokens WHERE device = ?", (device.name,)).fetchone()
+        return row is not None and _token_id(row[0]) == device.token_id
+
+    def live(self) -> set[str]:
+        """The token ids paired now: the store is the shared truth, so a revoke in another process shows here."""
+        return {_token_id(row[0]) for row in self.db.query("SELECT token_hash FROM hub_tokens")}
 
     def touch(self, device: str) -> None:
         with self.db.transaction() as tx:

@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 REAP_EVERY_S = 30.0
+REVOKED_EVERY_S = 0.5
+"""How often the store is asked which pairings stand: a revoke, from any process, closes the
+device's sockets and ends its conversations within this (plus a turn in flight)."""
 ERRORS = {
     401: "no token, or an unknown or revoked one",
     413: "the body is over the size limit",
@@ -43,6 +46,39 @@ GRACE_S = 30
 
 class HubRefused(AssistantError):
     """The hub will not start as asked (an unsafe address, missing TLS files)."""
+
+
+PAGE_HEADERS = [
+    (b"content-security-policy",
+     b"default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"),
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+]  # fmt: skip
+"""On every response: the page runs only its own files, cannot be framed (a page on another port
+framed it nearly invisibly, and three clicks on decoy buttons erased a member's data), and nothing
+is sniffed into a script or leaks the URL (with its #pair= code) as a referrer."""
+
+
+class SecurityHeaders:
+    """Adds ``PAGE_HEADERS`` to every HTTP response, the page's files and the API's errors alike."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                named = {name for name, _ in PAGE_HEADERS}
+                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in named]
+                message = {**message, "headers": kept + PAGE_HEADERS}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 class BodyLimit:
@@ -129,7 +165,21 @@ def create_hub(
                 if ended:
                     log.info("ended %d idle conversations", ended)
 
+        async def watch_revocations() -> None:
+            while True:
+                await asyncio.sleep(REVOKED_EVERY_S)
+                try:
+                    revoked = await hub.run(hub.conversations.revoked, await hub.run(hub.pairing.live))
+                except AssistantError as exc:  # the store is busy: the next look comes soon
+                    log.warning("could not check for revoked devices: %s", exc)
+                    continue
+                for held in revoked:
+                    log.info("'%s' was revoked: its conversation ended", held.principal.label)
+                    for close in list(held.sockets.values()):
+                        await close()
+
         reaper = asyncio.create_task(reap())
+        watcher = asyncio.create_task(watch_revocations())
         if preload_speech:
             loading = asyncio.create_task(asyncio.to_thread(hub.load_speech))
             loading.add_done_callback(
@@ -143,6 +193,7 @@ def create_hub(
             yield
         finally:
             reaper.cancel()
+            watcher.cancel()
             hub.turns.shutdown(wait=True)  # turns in flight finish
             hub.conversations.end_all()
 
@@ -171,6 +222,7 @@ def create_hub(
 
     api.mount("/", StaticFiles(directory=WEB, html=True), name="page")
     api.add_middleware(BodyLimit, limit=hub.limits.body_bytes)
+    api.add_middleware(SecurityHeaders)
     return api
 
 
@@ -210,12 +262,19 @@ def serve(
     keyfile: str | None = None,
     browser_user: str | None = None,
     limits: Limits | None = None,
+    forwarded_allow_ips: str | None = None,
     announce: Any = print,
 ) -> None:
-    """Run the hub until SIGINT/SIGTERM; turns in flight finish first."""
+    """Run the hub until SIGINT/SIGTERM; turns in flight finish first. ``X-Forwarded-For`` is believed
+    only from ``forwarded_allow_ips`` (a reverse proxy's addresses): otherwise any local client could
+    set its own address, and with it its rate-limit key."""
     import uvicorn
 
+    from assistant.hub.guard import guarded_protocol
+    from assistant.openfiles import raise_open_files_limit
+
     limits = limits or Limits()
+    raise_open_files_limit()
     pairing = Pairing(app.db, app.household)
     check_bind(host, certfile, keyfile, len(pairing.devices()))
     api = create_hub(app, pairing, limits, preload_speech=True)
@@ -237,6 +296,9 @@ def serve(
             ssl_certfile=certfile,
             ssl_keyfile=keyfile,
             ws_max_size=limits.frame_bytes,
+            http=guarded_protocol(limits),
+            proxy_headers=bool(forwarded_allow_ips),
+            forwarded_allow_ips=forwarded_allow_ips or "",
             timeout_keep_alive=limits.keep_alive_s,
             timeout_graceful_shutdown=GRACE_S,
             log_level="warning",

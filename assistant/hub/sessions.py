@@ -1,15 +1,20 @@
-"""Each device's conversations, kept apart: a conversation id is only ever looked up with its device."""
+"""The hub's view of its conversations: the turns each has had and the sockets open on it.
+
+The App's registry owns the conversations themselves, keyed by the principal (a device's pairing,
+not its name) and the id the device chose; this adds what the page shows again and what a revoke closes.
+"""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.app import App, Conversation
-from assistant.hub.pairing import Device
+from assistant.principal import Principal
 
 KEPT_TURNS = 50
 
@@ -18,62 +23,63 @@ KEPT_TURNS = 50
 class HubConversation:
     """One device's conversation and the turns it has had (for the page to show again)."""
 
-    device: str
+    principal: Principal
     id: str
-    """The id the device chose; the App's conversation id is the pair."""
+    """The id the device chose."""
     conversation: Conversation
     turns: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=KEPT_TURNS))
     last_used: float = field(default_factory=time.monotonic)
-    streams: int = 0
-    """Open WebSockets on it: a conversation in use is never reaped."""
+    sockets: dict[object, Callable[[], Awaitable[None]]] = field(default_factory=dict)
+    """Open WebSockets on it, each with how to close it: a conversation in use is never reaped, and a
+    revoked device's are closed."""
 
 
 class DeviceConversations:
-    """(device, id) -> conversation. The App's conversation id is the pair, so ids never cross devices."""
+    """(principal, id) -> conversation: ids never cross devices, nor a device's old and new pairing."""
 
     def __init__(self, app: App) -> None:
         self.app = app
         self._held: dict[tuple[str, str], HubConversation] = {}
         self._lock = threading.Lock()
 
-    @staticmethod
-    def _app_id(device: str, id: str) -> str:
-        return f"{device}/{id}"
-
-    def open(self, device: Device, id: str) -> HubConversation:
+    def open(self, principal: Principal, id: str) -> HubConversation:
         with self._lock:
-            held = self._held.get((device.name, id))
+            held = self._held.get((principal.key, id))
             if held is None:
-                conversation = self.app.conversation(
-                    user=device.user, device=device.name, id=self._app_id(device.name, id)
-                )
-                held = self._held[(device.name, id)] = HubConversation(device.name, id, conversation)
+                conversation = self.app.conversation(principal, id)
+                held = self._held[(principal.key, id)] = HubConversation(principal, id, conversation)
             held.last_used = time.monotonic()
             return held
 
-    def find(self, device: Device, id: str) -> HubConversation | None:
+    def find(self, principal: Principal, id: str) -> HubConversation | None:
         with self._lock:
-            return self._held.get((device.name, id))
+            return self._held.get((principal.key, id))
 
-    def end(self, device: str, id: str) -> None:
+    def end(self, principal: Principal, id: str) -> None:
         with self._lock:
-            held = self._held.pop((device, id), None)
+            held = self._held.pop((principal.key, id), None)
         if held is not None:
-            self.app.end_conversation(held.conversation.id)
+            self.app.end_conversation(principal, id)
 
-    def end_device(self, device: str) -> None:
-        for name, id in [key for key in list(self._held) if key[0] == device]:
-            self.end(name, id)
+    def revoked(self, live: set[str]) -> list[HubConversation]:
+        """Forget the conversations of pairings no longer in ``live`` and end them in the App; the
+        caller closes their sockets."""
+        with self._lock:
+            gone = [key for key, h in self._held.items() if h.principal.id not in live]
+            held = [self._held.pop(key) for key in gone]
+        ids = {h.principal.key for h in held}
+        self.app.conversations.end_where(lambda p: p.key in ids)
+        return held
 
     def reap(self, idle_s: float) -> int:
         """End conversations idle for ``idle_s``: their pending questions expire with them."""
         cutoff = time.monotonic() - idle_s
         with self._lock:
-            stale = [key for key, h in self._held.items() if h.last_used < cutoff and not h.streams]
-        for device, id in stale:
-            self.end(device, id)
+            stale = [(h.principal, h.id) for h in self._held.values() if h.last_used < cutoff and not h.sockets]
+        for principal, id in stale:
+            self.end(principal, id)
         return len(stale)
 
     def end_all(self) -> None:
-        for device, id in list(self._held):
-            self.end(device, id)
+        for held in list(self._held.values()):
+            self.end(held.principal, held.id)

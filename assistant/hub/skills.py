@@ -25,7 +25,7 @@ async def list_skills(hub: HubDep, device: DeviceDep) -> SkillsOut:
     states = SkillStates(hub.app.db.data_dir)
     dispatcher = hub.app.dispatcher
     log = hub.app.access_log
-    user = device.user or ""
+    user = device.user or ""  # a household device sees the household's own entries, never a member's
     out = []
     for loaded, enabled in [(s, True) for s in dispatcher.skills] + [(s, False) for s in dispatcher.disabled]:
         if enabled:
@@ -44,7 +44,7 @@ async def list_skills(hub: HubDep, device: DeviceDep) -> SkillsOut:
                 status=state,
                 accessed=[
                     f"{a.at:%Y-%m-%d %H:%M} {a.summary}"
-                    for a in log.entries(loaded.name, user=user or None, limit=ACCESSES_SHOWN)
+                    for a in log.entries(loaded.name, user=user, limit=ACCESSES_SHOWN)
                 ],
             )
         )
@@ -55,6 +55,12 @@ async def list_skills(hub: HubDep, device: DeviceDep) -> SkillsOut:
 async def change_skill(change: SkillChange, hub: HubDep, device: DeviceDep, response: Response) -> SkillChangeOut:
     """Disabling is immediate. Enabling answers 202 with the permissions in plain words and a consent
     token; the same request with that token enables the skill."""
+    if device.user is None:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            f"'{device.name}' is a household device: switch skills on or off for everyone from a member's "
+            "device or with 'assistant skills enable/disable'",
+        )
     dispatcher = hub.app.dispatcher
     loaded = next((s for s in dispatcher.skills + dispatcher.disabled if s.name == change.name), None)
     if loaded is None:
@@ -72,14 +78,14 @@ async def change_skill(change: SkillChange, hub: HubDep, device: DeviceDep, resp
         if refused:
             raise HTTPException(status.HTTP_409_CONFLICT, refused)
     action = f"enable:{loaded.name}"
-    if not hub.confirmations.take(device.name, action, change.consent):
+    if not hub.confirmations.take(device.principal.key, action, change.consent):
         response.status_code = status.HTTP_202_ACCEPTED
         return SkillChangeOut(
             name=loaded.name,
             enabled=False,
             done=False,
             permissions=_plain(loaded) or ["nothing: it needs no permissions"],
-            consent=hub.confirmations.issue(device.name, action),
+            consent=hub.confirmations.issue(device.principal.key, action),
             message=f"'{loaded.name}' {loaded.version} asks to do the above. Send the consent token to agree.",
         )
     states.grant(loaded.name, loaded.version, permissions)

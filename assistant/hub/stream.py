@@ -70,7 +70,7 @@ class StreamHandler:
 
     # -- the connection -----------------------------------------------------------------------
     async def run(self) -> None:
-        self.held.streams += 1
+        self.held.sockets[self] = self.revoked
         try:
             while True:
                 try:
@@ -97,12 +97,29 @@ class StreamHandler:
         if self._released:
             return
         self._released = True
-        self.held.streams -= 1
+        self.held.sockets.pop(self, None)
         for task in (self._reply, self._partial):
             if task is not None:
                 task.cancel()
-        if not self.held.streams:
-            await self.hub.run(self.hub.conversations.end, self.held.device, self.held.id)
+        if not self.held.sockets:
+            await self.hub.run(self.hub.conversations.end, self.held.principal, self.held.id)
+
+    async def revoked(self) -> None:
+        """The device's pairing was revoked: the socket closes now (its conversation is already over)."""
+        for task in (self._reply, self._partial):
+            if task is not None:
+                task.cancel()
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+            if self.ws.application_state == WebSocketState.CONNECTED:
+                await self.ws.close(1008, "this device's pairing was revoked")
+
+    async def _still_paired(self) -> bool:
+        """Before each turn, the store says whether the device may still speak (a revoke may come from
+        another process); a revoked one is closed and its turn not taken."""
+        if await self.hub.run(self.hub.pairing.is_live, self.device):
+            return True
+        await self.revoked()
+        raise WebSocketDisconnect(1008)
 
     async def send(self, event: dict[str, Any]) -> None:
         async with self._send_lock:
@@ -131,6 +148,7 @@ class StreamHandler:
             return
         if isinstance(message, TextMessage):
             self.stop_reply()
+            await self._still_paired()
             turn = await self.hub.run(self.held.conversation.handle, message.text)
             await self.answered(turn)
         elif isinstance(message, AudioEnd):
@@ -206,6 +224,7 @@ class StreamHandler:
         text = self.voice.strip_wake(transcript.text)
         if not re.search(r"\w", text):
             return
+        await self._still_paired()
         turn = await self.hub.run(self.voice.answer, text)
         await self.answered(turn, speak=True)
 

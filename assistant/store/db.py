@@ -167,6 +167,27 @@ def _prepare(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA synchronous = FULL")
 
 
+def make_private(path: Path) -> None:
+    """Create ``path`` readable by this account alone (0600), or make it so: the store holds purchase
+    codes' hashes, and a 4-digit code's scrypt hash falls offline in minutes to whoever can read it.
+
+    An existing file is never opened here: closing any descriptor of an SQLite file drops every POSIX
+    lock this process holds on it, and another connection of this process may hold some (the store
+    came out "malformed" when this opened and closed it)."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    os.chmod(path, 0o600)
+
+
+def _make_data_dir_private(data_dir: Path) -> None:
+    """On every start: the folder 0700 and every database file in it (SQLite's -wal and -shm too) 0600,
+    whatever an older version or a copy left behind."""
+    os.chmod(data_dir, 0o700)
+    for found in data_dir.glob("*.sqlite3*"):
+        if found.is_file():
+            os.chmod(found, 0o600)
+
+
 def default_data_dir() -> Path:
     env = os.environ.get("ASSISTANT_DATA_DIR")
     return Path(env) if env else Path(platformdirs.user_data_dir("shopper-assistant", appauthor=False))
@@ -181,11 +202,16 @@ class Database:
         self.data_dir = Path(data_dir) if data_dir else default_data_dir()
         self.path = self.data_dir / self.FILENAME
         try:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+            self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"{self.data_dir}: cannot create the data directory: {exc.strerror}") from exc
         if not os.access(self.data_dir, os.W_OK):
             raise StoreReadOnly(f"{self.data_dir}: the data directory is read-only; check its permissions")
+        try:
+            _make_data_dir_private(self.data_dir)
+            make_private(self.path)  # SQLite gives its -wal and -shm files the database file's mode
+        except OSError as exc:
+            raise StoreError(f"{self.data_dir}: cannot make the data private to this account: {exc.strerror}") from exc
         # one connection per thread: the hub runs many conversations at once, and a sqlite3
         # connection shared between threads interleaves their transactions
         self._local = threading.local()

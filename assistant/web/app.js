@@ -98,12 +98,12 @@ loaders.skills = async () => {
   );
 };
 
-function ask(title, lines, okText) {
+function ask(title, lines, okText, ...fields) {
   const dialog = $("#confirm");
   $("#confirm-title").textContent = title;
   const list = element("ul");
   list.append(...lines.map((line) => element("li", line)));
-  $("#confirm-body").replaceChildren(list);
+  $("#confirm-body").replaceChildren(list, ...fields);
   $("#confirm-ok").textContent = okText;
   dialog.showModal();
   return new Promise((resolve) => dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true }));
@@ -123,11 +123,24 @@ async function switchSkill(name, toggle) {
   await loaders.skills();
 }
 
+function codeField() {
+  const label = element("label", "Purchase code");
+  const input = element("input");
+  Object.assign(input, { id: "forget-code", inputMode: "numeric", autocomplete: "off", maxLength: 8 });
+  label.htmlFor = input.id;
+  const field = element("p");
+  field.append(label, input);
+  return field;
+}
+
 async function forget() {
   const first = await call("DELETE", "/v1/me");
-  const agreed = await ask("Delete your data?", [first.data.message], "Delete");
+  const fields = first.data.code_needed ? [codeField()] : [];
+  const agreed = await ask("Delete your data?", [first.data.message], "Delete", ...fields);
   if (!agreed) return;
-  const done = await call("DELETE", `/v1/me?confirm=${encodeURIComponent(first.data.confirm)}`);
+  let path = `/v1/me?confirm=${encodeURIComponent(first.data.confirm)}`;
+  if (fields.length) path += `&code=${encodeURIComponent($("#forget-code").value)}`;
+  const done = await call("DELETE", path);
   $("#forget-status").textContent = done.data.message;
 }
 

@@ -28,6 +28,7 @@ from wyoming.tts import Synthesize
 from assistant.app import App, Conversation
 from assistant.audio import SAMPLE_RATE
 from assistant.errors import AssistantError, AudioError
+from assistant.principal import Principal
 from assistant.stt import Recognizer, transcribe
 from assistant.stt import Transcript as Heard
 from assistant.voice import Voice
@@ -38,7 +39,8 @@ from assistant.wyoming.wire import WireError, read_event
 log = logging.getLogger(__name__)
 
 AUDIO_IDLE_S = 10.0
-"""A client that started audio and then sends nothing for this long (no chunk, no audio-stop) is cut off."""
+"""A client that sends nothing for this long is cut off: mid-utterance (no chunk, no audio-stop) or
+between requests (Home Assistant opens a connection per request, so an idle one is no one's)."""
 MAX_UTTERANCE_S = 60.0
 
 
@@ -50,12 +52,15 @@ class AssistantHandler(AsyncEventHandler):
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
         speech: Speech,
+        principal: Principal,
         services: tuple[str, ...] = SERVICES,
         audio_idle_s: float = AUDIO_IDLE_S,
     ) -> None:
         super().__init__(reader, writer)
         self.speech = speech
         self.app: App = speech.app
+        self.principal = principal
+        """What the connection's address proved; every conversation of this client is keyed by it."""
         self.services = services
         self.audio_idle_s = audio_idle_s
         self._own_id = f"wyoming-{uuid.uuid4().hex[:12]}"
@@ -72,14 +77,14 @@ class AssistantHandler(AsyncEventHandler):
         peer = self.writer.get_extra_info("peername")
         try:
             while True:
-                timeout = self.audio_idle_s if self._audio is not None else None
                 try:
-                    event = await asyncio.wait_for(read_event(self.reader), timeout)
+                    event = await asyncio.wait_for(read_event(self.reader), self.audio_idle_s)
                 except TimeoutError:
-                    await self._error(
-                        f"no audio and no audio-stop for {self.audio_idle_s:.0f} s: the utterance is dropped",
-                        "audio-timeout",
-                    )
+                    if self._audio is not None:
+                        text = f"no audio and no audio-stop for {self.audio_idle_s:.0f} s: the utterance is dropped"
+                        await self._error(text, "audio-timeout")
+                    else:
+                        await self._error(f"nothing sent for {self.audio_idle_s:.0f} s: closing", "idle-timeout")
                     break
                 except WireError as exc:
                     log.warning("wyoming client %s: %s", peer, exc)
@@ -96,8 +101,10 @@ class AssistantHandler(AsyncEventHandler):
     async def disconnect(self) -> None:
         self._drop_audio()
         for conv_id in self._conversations:
-            if conv_id == self._own_id:  # a client's own conversation ends with its connection
-                self.app.end_conversation(conv_id)
+            # a client's own conversation ends with its connection, and so does every one of an
+            # unnamed client (its principal is this connection)
+            if conv_id == self._own_id or not self.principal.allowed:
+                self.app.end_conversation(self.principal, conv_id)
 
     async def _error(self, text: str, code: str) -> None:
         with contextlib.suppress(ConnectionError, RuntimeError):
@@ -218,12 +225,13 @@ class AssistantHandler(AsyncEventHandler):
     # -- the conversation -----------------------------------------------------------------------
     def conversation(self, context: dict | None = None) -> Conversation:
         """The client's conversation: Home Assistant's conversation_id when it sends one (it opens a
-        connection per sentence), else this connection's own."""
+        connection per sentence), else this connection's own. The id is only looked up among this
+        principal's conversations; device_id and satellite_id are Home Assistant's own names and are
+        never looked up among the hub's devices or satellites."""
         context = context or {}
-        conv_id = str(context.get("conversation_id") or self._own_id)
-        device = context.get("satellite_id") or context.get("device_id")
+        conv_id = str(context.get("conversation_id") or self._own_id)[:128]
         self._conversations.add(conv_id)
-        return self.app.conversation(device=str(device) if device else None, id=conv_id)
+        return self.app.conversation(self.principal, conv_id)
 
     def _voice(self, conversation: Conversation) -> Voice:
         return Voice(self.app, conversation, recognizer=self.speech.primary, synthesizer=self.speech)
@@ -233,7 +241,7 @@ class AssistantHandler(AsyncEventHandler):
         voice = self._voice(conversation)
         turn = await asyncio.to_thread(voice.answer, voice.strip_wake(transcript.text))
         log.info("wyoming: %r -> %s: %r", transcript.text, turn.intent, turn.reply)
-        await self.write_event(Handled(text=turn.reply, context={"conversation_id": conversation.id}).event())
+        await self.write_event(Handled(text=turn.reply, context={"conversation_id": conversation.client_id}).event())
 
     async def _recognize(self, recognize: Recognize) -> None:
         parse = await asyncio.to_thread(self.app.parse, recognize.text)

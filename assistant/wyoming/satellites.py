@@ -31,6 +31,7 @@ from assistant.app import App
 from assistant.audio.vad import FRAME_MS, Segmenter
 from assistant.errors import AssistantError
 from assistant.household import NAME, Household
+from assistant.principal import Door, Principal
 from assistant.store import Database
 from assistant.stt import transcribe
 from assistant.voice import Voice
@@ -43,9 +44,17 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS wyoming_satellites (
     name TEXT PRIMARY KEY,
     uri TEXT NOT NULL,
-    added_at REAL NOT NULL
+    added_at REAL NOT NULL,
+    user TEXT
 );
 """
+OWNER_OUT_OF_DEVICES = (
+    "ALTER TABLE wyoming_satellites ADD COLUMN user TEXT",
+    "UPDATE wyoming_satellites SET user = ("
+    " SELECT u.name FROM devices d JOIN users u ON u.id = d.user_id WHERE d.name = wyoming_satellites.name)",
+)
+"""A satellite's member was a row of the hub's devices, keyed by name: pairing or revoking a hub
+device of the same name changed whom the satellite spoke for. It is the satellite's own now."""
 BACKOFF_S = (0.5, 1.0, 2.0, 5.0, 10.0)
 """Waits between attempts to reach a satellite that is away: quick at first, then every 10 s."""
 DESCRIBE_TIMEOUT_S = 5.0
@@ -70,12 +79,17 @@ class SatelliteEntry:
 
 
 class Satellites:
-    """The registered satellites, in the assistant's store; each is also a household device."""
+    """The registered satellites, in the assistant's store, each with the member it speaks for."""
 
     def __init__(self, db: Database, household: Household) -> None:
         self.db = db
         self.household = household
         db.conn.executescript(SCHEMA)
+        columns = {row[1] for row in db.conn.execute("PRAGMA table_info(wyoming_satellites)")}
+        if "user" not in columns:
+            with db.transaction() as tx:
+                for statement in OWNER_OUT_OF_DEVICES:
+                    tx.execute(statement)
 
     def add(self, name: str, uri: str, user: str | None = None) -> SatelliteEntry:
         from assistant.wyoming.server import parse_uri
@@ -84,29 +98,25 @@ class Satellites:
             raise AssistantError(f"'{name}' can't be a satellite name: use letters, digits, spaces, . ' - or _")
         if parse_uri(uri)[0] != "tcp":
             raise AssistantError(f"{uri}: a satellite is reached at tcp://HOST:PORT (wyoming-satellite --uri)")
-        self.household.set_device(name, user)
+        if user is not None:
+            self.household.require(user)
         with self.db.transaction() as tx:
             tx.execute(
-                "INSERT INTO wyoming_satellites(name, uri, added_at) VALUES (?, ?, ?) "
-                "ON CONFLICT(name) DO UPDATE SET uri = excluded.uri",
-                (name, uri, time.time()),
+                "INSERT INTO wyoming_satellites(name, uri, added_at, user) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET uri = excluded.uri, user = excluded.user",
+                (name, uri, time.time(), user),
             )
         return SatelliteEntry(name, uri, user)
 
     def list(self) -> list[SatelliteEntry]:
-        rows = self.db.query("SELECT name, uri FROM wyoming_satellites ORDER BY name")
-        out = []
-        for name, uri in rows:
-            owner = self.household.device_owner(name)
-            out.append(SatelliteEntry(name, uri, owner.name if owner else None))
-        return out
+        rows = self.db.query("SELECT name, uri, user FROM wyoming_satellites ORDER BY name")
+        return [SatelliteEntry(name, uri, user) for name, uri, user in rows]
 
     def remove(self, name: str) -> None:
         with self.db.transaction() as tx:
             gone = tx.execute("DELETE FROM wyoming_satellites WHERE name = ?", (name,)).rowcount
         if not gone:
             raise AssistantError(f"no satellite named '{name}' (see: assistant satellites list)")
-        self.household.remove_device(name)
 
 
 class SatelliteLink:
@@ -124,7 +134,9 @@ class SatelliteLink:
         self.app: App = speech.app
         self.entry = entry
         _, self.host, self.port = parse_uri(entry.uri)
-        self.conversation = self.app.conversation(device=entry.name, id=f"satellite:{entry.name}")
+        self.conversation = self.app.conversation(
+            Principal(Door.SATELLITE, entry.name, entry.name, entry.user), "satellite"
+        )
         self.voice = Voice(self.app, self.conversation, recognizer=speech.primary, synthesizer=speech)
         self.expecting = False
         """The assistant asked this satellite a question: the next utterance needs no wake phrase."""

@@ -177,6 +177,22 @@ def test_delete_me_needs_a_confirmation(hub):
     assert hub.client.get("/v1/orders", headers=phone).json()["orders"] == []
 
 
+def test_delete_me_for_a_member_with_a_purchase_code_needs_the_code(hub):
+    phone = hub.device("phone")
+    hub.app.household.set_code(hub.app.config.user, "2580")
+    first = hub.client.delete("/v1/me", headers=phone).json()
+    assert first["code_needed"] and "purchase code" in first["message"]
+    refused = hub.client.delete(f"/v1/me?confirm={first['confirm']}", headers=phone)
+    assert refused.status_code == 403 and refused.json()["error"] == "Nothing was erased: your purchase code is needed."
+    again = hub.client.delete("/v1/me", headers=phone).json()
+    wrong = hub.client.delete(f"/v1/me?confirm={again['confirm']}&code=1111", headers=phone)
+    assert wrong.status_code == 403 and "isn't right" in wrong.json()["error"]
+    assert hub.order_ids()
+    again = hub.client.delete("/v1/me", headers=phone).json()
+    assert hub.client.delete(f"/v1/me?confirm={again['confirm']}&code=2580", headers=phone).json()["done"]
+    assert hub.order_ids() == set()
+
+
 def test_a_pairing_code_works_once(hub):
     code = hub.pairing.pairing_code("tablet", hub.app.config.user)
     paired = hub.client.post("/v1/pair", json={"code": code})

@@ -37,10 +37,11 @@ def free_port() -> int:
 class Served:
     """A running `assistant serve` and the page link it printed."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *extra: str) -> None:
         self.port = free_port()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "assistant.cli", "serve", "--port", str(self.port), "--data-dir", str(data_dir)],
+            [sys.executable, "-m", "assistant.cli", "serve", "--port", str(self.port), "--data-dir", str(data_dir),
+             *extra],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
         )  # fmt: skip
         line = self.proc.stdout.readline()

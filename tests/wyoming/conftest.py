@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import re
 import subprocess
@@ -17,7 +16,9 @@ import pytest
 from wyoming.client import AsyncTcpClient
 from wyoming.event import Event
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.cli_helpers import REPO, cli, placed_orders
+
+__all__ = ["REPO", "Server", "cli", "exchange", "start_server"]
 STARTUP_S = 300
 
 
@@ -32,11 +33,7 @@ class Server:
         return self.proc.poll() is None
 
     def orders(self, user: str | None = None) -> list[dict]:
-        args = [sys.executable, "-m", "assistant.cli", "orders", "--json", "--data-dir", str(self.data)]
-        if user:
-            args += ["--config", str(config_for(self.data.parent, user))]
-        out = subprocess.run(args, capture_output=True, text=True, cwd=REPO, check=True, timeout=60).stdout
-        return [o for o in json.loads(out) if o["status"] == "placed"]
+        return placed_orders(self.data, user)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -48,34 +45,15 @@ class Server:
                 self.proc.wait()
 
 
-def config_for(folder: Path, user: str) -> Path:
-    """config.yml with another default user (so `assistant orders` lists that member's orders)."""
-    text = (REPO / "config.yml").read_text().replace("user: default", f"user: {user}", 1)
-    path = folder / f"config-{user}.yml"
-    path.write_text(text)
-    return path
-
-
-def start_server(data: Path, *extra: str) -> Server:
+def start_server(data: Path, *extra: str, uri: str = "tcp://127.0.0.1:0") -> Server:
     """`assistant wyoming` on a free port; returns once it listens."""
     log = data.parent / f"{data.name}-server.log"
-    cmd = [
-        sys.executable,
-        "-m",
-        "assistant.cli",
-        "wyoming",
-        "--uri",
-        "tcp://127.0.0.1:0",
-        "--data-dir",
-        str(data),
-        "-v",
-        *extra,
-    ]
+    cmd = [sys.executable, "-m", "assistant.cli", "wyoming", "--uri", uri, "--data-dir", str(data), "-v", *extra]
     with log.open("w") as sink:
         proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, cwd=REPO, env=dict(os.environ))
     deadline = time.monotonic() + STARTUP_S
     while time.monotonic() < deadline:
-        found = re.search(r"Wyoming services \(.*\) on tcp://127\.0\.0\.1:(\d+)", log.read_text())
+        found = re.search(r"Wyoming services \(.*\) on tcp://[\d.]+:(\d+)", log.read_text())
         if found:
             return Server(proc, int(found.group(1)), data, log)
         if proc.poll() is not None:
@@ -86,12 +64,16 @@ def start_server(data: Path, *extra: str) -> Server:
 
 
 AUDIO_TIMEOUT_S = 2.0
+HOUSE_CODE = "1234"
 
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """Home Assistant's server: on loopback, with HA (127.0.0.1) allowed; a household door, so orders
+    need the member's purchase code."""
     data = tmp_path_factory.mktemp("wyoming") / "data"
-    srv = start_server(data, "--no-satellites", "--audio-timeout", str(AUDIO_TIMEOUT_S))
+    cli(data, "users", "set-code", "default", HOUSE_CODE)
+    srv = start_server(data, "--no-satellites", "--audio-timeout", str(AUDIO_TIMEOUT_S), "--allow", "127.0.0.1")
     yield srv
     srv.stop()
 

@@ -1,4 +1,4 @@
-"""`assistant satellites add/list/remove`: the hub's satellites, each a household device in the store."""
+"""`assistant satellites add/list/remove`: the hub's satellites in the store, each with the member it speaks for."""
 
 import json
 
@@ -36,3 +36,12 @@ def test_satellites_are_added_listed_owned_and_removed(cli):
     ):
         code, _, err = cli("satellites", *args)
         assert code == 2 and message in err, err
+
+
+def test_a_hub_device_of_the_same_name_does_not_change_whom_a_satellite_speaks_for(cli):
+    assert cli("users", "add", "sam")[0] == 0
+    assert cli("satellites", "add", "porch", "tcp://192.168.1.22:10700", "--user", "sam")[0] == 0
+    assert cli("devices", "pair", "porch", "--household")[0] == 0
+    assert cli("devices", "revoke", "porch")[0] == 0
+    (porch,) = json.loads(cli("satellites", "list", "--json")[1])["satellites"]
+    assert porch["user"] == "sam"

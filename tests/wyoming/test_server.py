@@ -16,7 +16,7 @@ from wyoming.tts import Synthesize, SynthesizeVoice
 
 from assistant.audio.wav import read_wav
 from tests.voice_helpers import HAVE_ESPEAK, speak
-from tests.wyoming.conftest import REPO, exchange, start_server
+from tests.wyoming.conftest import HOUSE_CODE, REPO, exchange, start_server
 
 pytestmark = [
     pytest.mark.slow,
@@ -58,7 +58,7 @@ def test_add_check_out_yes_places_one_order_on_the_same_connection(server):
     async def talk() -> list[str]:
         replies = []
         async with AsyncTcpClient("127.0.0.1", server.port) as client:
-            for text in ["add oat milk", "check out", "yes", "yes"]:
+            for text in ["add oat milk", "check out", "yes", HOUSE_CODE, "yes"]:
                 await client.write_event(Transcript(text=text).event())
                 event = await asyncio.wait_for(client.read_event(), 60)
                 assert event is not None and Handled.is_type(event.type), event
@@ -68,7 +68,8 @@ def test_add_check_out_yes_places_one_order_on_the_same_connection(server):
     before = len(server.orders())
     replies = asyncio.run(talk())
     assert "Shall I place the order?" in replies[1]
-    assert "is placed" in replies[2] and "already placed" in replies[3], replies
+    assert "purchase code for default" in replies[2], replies  # Home Assistant is a household door
+    assert "is placed" in replies[3] and "already placed" in replies[4], replies
     assert len(server.orders()) == before + 1
     # another client's "yes" answers no question of this one
     (event,) = asyncio.run(exchange(server.port, [Transcript(text="yes").event()], "handled"))
@@ -100,6 +101,8 @@ def test_home_assistant_style_one_connection_per_sentence_follows_the_conversati
     assert len(server.orders()) == before
     context = {"conversation_id": "ha-01HS6SP2XD"}
     (event,) = asyncio.run(exchange(server.port, [Transcript(text="yes", context=context).event()], "handled"))
+    assert "purchase code" in Handled.from_event(event).text
+    (event,) = asyncio.run(exchange(server.port, [Transcript(text=HOUSE_CODE, context=context).event()], "handled"))
     handled = Handled.from_event(event)
     assert "is placed" in handled.text and handled.context == {"conversation_id": "ha-01HS6SP2XD"}
     assert len(server.orders()) == before + 1

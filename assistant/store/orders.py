@@ -255,7 +255,7 @@ class Orders:
         return [(Product.from_row(r), r["n"], datetime.fromisoformat(r["last"])) for r in rows]
 
     def forget(self) -> None:
-        """Erase this user's orders, basket, suggestions and transcripts, in one transaction."""
+        """Erase this user's orders, basket, suggestions, transcripts and own shopping list, in one transaction."""
         with self.db.transaction() as tx:
             tx.execute(
                 "DELETE FROM order_lines WHERE order_id IN (SELECT id FROM orders WHERE user_id = ?)",
@@ -263,7 +263,7 @@ class Orders:
             )
             tx.execute("DELETE FROM quotes WHERE user_id = ?", (self.user_id,))
             tx.execute("DELETE FROM orders WHERE user_id = ?", (self.user_id,))
-            for table in ("cart_items", "suggestions", "transcripts"):
+            for table in ("cart_items", "suggestions", "transcripts", "list_items"):
                 tx.execute(f"DELETE FROM {table} WHERE user_id = ?", (self.user_id,))  # noqa: S608
 
 

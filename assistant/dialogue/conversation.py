@@ -17,17 +17,26 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.dialogue.confirm import Answer, fill_slot, read_answer
 from assistant.dialogue.session import PendingConfirm, PendingSlot, Session
-from assistant.errors import AssistantError, PermissionDenied, SkillError, StoreError
+from assistant.errors import AssistantError, MemberNeeded, PermissionDenied, SkillError, StoreError
 from assistant.household import Member
 from assistant.nlu.embedded import clean
 from assistant.nlu.parse import Entity, Parse
 from assistant.purchase import PlaceResult, Refusal, when
 from assistant.sdk import Context, Reply, Request, ShopInfo
 from assistant.skills.access_log import AccessLogReader
-from assistant.skills.capabilities import CartAccess, CatalogAccess, OrdersAccess, PrivacyAccess, ProfileAccess
+from assistant.skills.capabilities import (
+    CartAccess,
+    CatalogAccess,
+    ListReader,
+    ListWriter,
+    OrdersAccess,
+    PrivacyAccess,
+    ProfileAccess,
+)
 from assistant.skills.isolation import Recorder
 from assistant.skills.registry import LoadedSkill
 from assistant.store import Orders, Quote, Recommender
+from assistant.store.lists import ShoppingLists
 
 if TYPE_CHECKING:
     from assistant.app import App
@@ -36,7 +45,10 @@ log = logging.getLogger(__name__)
 
 ACCOUNT_PERMISSIONS = frozenset({"cart.write", "orders.read", "orders.place", "profile.read", "profile.erase"})
 """A skill holding any of these acts on one person's account: a household device asks who first."""
-CAREFUL_INTENTS = frozenset({"remove_from_cart", "delete_my_data", "checkout", "reorder"})
+HOUSEHOLD_PERMISSIONS = frozenset({"list.read", "list.write"})
+"""What a household device may use without knowing who speaks. A built-in skill holding one of these is
+called straight away there, and asks who only when it reaches for an account (``MemberNeeded``)."""
+CAREFUL_INTENTS = frozenset({"remove_from_cart", "remove_from_list", "delete_my_data", "checkout", "reorder"})
 """Costly or destructive: understood with low confidence, the core asks before acting."""
 CAREFUL_BELOW = 0.6
 
@@ -108,8 +120,13 @@ class Conversation:
                 "profile": ProfileAccess(member.name, self.app.config.shop.delivery_address),
                 "privacy": PrivacyAccess(orders, self._forget),
                 "access_log": AccessLogReader(self.app.access_log, member.name),
+                **self._lists(member.id),
             },
         )
+
+    def _lists(self, member_id: int | None) -> dict[str, Any]:
+        lists = ShoppingLists(self.app.db)
+        return {"lists": ListReader(lists, member_id), "list_writer": ListWriter(lists, member_id)}
 
     def _forget(self) -> None:
         self.session = Session(last_reply=self.session.last_reply)
@@ -163,6 +180,11 @@ class Conversation:
         intent = request.intent
         if intent == "repeat":
             return Reply(session.last_reply or "I haven't said anything yet. What would you like?"), None
+        if intent == "explain_recommendation" and session.why:
+            # the reason the last reply gave for its choice; a question it asked still stands
+            pending = session.confirm
+            tail = " " + re.split(r"(?<=[.!?]) ", pending.question)[-1] if pending is not None else ""
+            return Reply(session.why + tail, expect="confirm" if pending else "none", why=session.why), None
         if self._code is not None:
             return self._purchase_code(request)
         if self._who is not None:
@@ -340,7 +362,11 @@ class Conversation:
             shop.max_quantity,
             self.app.config.dialogue.items_read,
         )
-        capabilities = self._account.capabilities if self._account else {"catalog": CatalogAccess(self.app.catalog)}
+        capabilities = (
+            self._account.capabilities
+            if self._account
+            else {"catalog": CatalogAccess(self.app.catalog), **self._lists(None)}
+        )
         if not loaded.builtin:  # the log of what others did is for the built-in privacy skill only
             capabilities = {k: v for k, v in capabilities.items() if k != "access_log"}
         return Context(
@@ -364,7 +390,8 @@ class Conversation:
         data: dict | None = None,
     ) -> tuple[Reply, str | None]:
         """Run a handler with a time limit; any failure becomes a short apology naming the skill."""
-        if self._account is None and ACCOUNT_PERMISSIONS & set(loaded.permissions):
+        household_first = loaded.builtin and HOUSEHOLD_PERMISSIONS & loaded.permissions
+        if self._account is None and ACCOUNT_PERMISSIONS & set(loaded.permissions) and not household_first:
             return self._ask_who(loaded, intent, request)
         self.session.calling = (intent, request)
         name = method or loaded.intents[intent]
@@ -380,6 +407,10 @@ class Conversation:
             )
         except StoreError:
             raise
+        except MemberNeeded:  # its writes so far were rolled back with its call: ask, then call it again
+            if self._account is not None:
+                raise
+            return self._ask_who(loaded, intent, request)
         except (SkillError, PermissionDenied) as exc:
             log.error("%s", exc)
             return self.app.skill_failed(loaded), loaded.name
@@ -421,6 +452,7 @@ class Conversation:
     def _apply(self, reply: Reply, skill: str | None) -> str:
         """Record what the reply shows and expects; return the words to speak."""
         conv = self.session.conversation
+        self.session.why = reply.why
         if reply.items is not None:
             conv.last_list = list(reply.items)
             conv.listed_count = reply.listed if reply.listed is not None else len(reply.items)
@@ -454,6 +486,7 @@ def _describe(intent: str) -> str:
         "delete_my_data": "delete your data",
         "checkout": "check out",
         "reorder": "order something again",
+        "remove_from_list": "take something off the list",
     }.get(intent, re.sub("_", " ", intent))
 
 

@@ -44,6 +44,8 @@ class Session:
     slot: PendingSlot | None = None
     last_reply: str = ""
     last_order_id: int | None = None
+    why: str | None = None
+    """The last reply's reason for what it chose, for "why that one?" (``Reply.why``)."""
     calling: tuple[str, Request] = ("", Request("", ""))
     """The intent and request of the skill call under way (for a slot it asks for)."""
 

@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from assistant.errors import PermissionDenied, SkillError
+from assistant.errors import MemberNeeded, PermissionDenied, SkillError
 from assistant.nlu.parse import Entity
 from assistant.sdk.phrasing import join, money, number, ordinal, plural
-from assistant.sdk.types import Line, Order, Product, Suggestion
+from assistant.sdk.types import LIST_LIMIT, Line, ListItem, Order, Product, Suggestion, item_key
 
 SDK_VERSION = 1
 """Bumped only on a breaking change; a skill lists the versions it supports in ``sdk_versions``."""
@@ -38,6 +38,8 @@ PERMISSIONS: dict[str, str] = {
     "orders.place": "prepare orders for checkout (the assistant still asks you to confirm every order)",
     "profile.read": "read your name and delivery address",
     "profile.erase": "erase your order history, basket and stored data",
+    "list.read": "read the household's shopping list and your own",
+    "list.write": "put things on the shopping lists and take them off",
     "network": "open network connections",
     "access_log.read": "read the log of what other skills used (given to built-in skills only)",
 }
@@ -48,6 +50,8 @@ CAPABILITIES: dict[str, str] = {
     "orders": "orders.read",
     "profile": "profile.read",
     "privacy": "profile.erase",
+    "lists": "list.read",
+    "list_writer": "list.write",
     "access_log": "access_log.read",
 }
 """Context attribute -> the permission it needs: the one table the SDK, the core and the sandbox share.
@@ -56,12 +60,21 @@ holding ``orders.place`` against the manifest, prices them, asks and places.)"""
 
 if TYPE_CHECKING:
     from assistant.skills.access_log import AccessLogReader
-    from assistant.skills.capabilities import CartAccess, CatalogAccess, OrdersAccess, PrivacyAccess, ProfileAccess
+    from assistant.skills.capabilities import (
+        CartAccess,
+        CatalogAccess,
+        ListReader,
+        ListWriter,
+        OrdersAccess,
+        PrivacyAccess,
+        ProfileAccess,
+    )
 
 __all__ = [
-    "CAPABILITIES", "OUT_OF_RANGE", "PERMISSIONS", "SDK_VERSION", "Context", "Conversation", "Entity", "Line", "NoSettings", "Order",
+    "CAPABILITIES", "LIST_LIMIT", "OUT_OF_RANGE", "PERMISSIONS", "SDK_VERSION", "Context", "Conversation", "Entity", "Line", "ListItem",
+    "NoSettings", "Order",
     "PermissionDenied", "Product", "Purchase", "Reply", "Request", "ShopInfo", "Skill", "SkillError", "Suggestion",
-    "ask", "confirm", "confirm_purchase", "elicit", "intent", "join", "money", "number", "offer", "on_confirm",
+    "ask", "confirm", "confirm_purchase", "elicit", "intent", "item_key", "join", "money", "number", "offer", "on_confirm",
     "on_deny", "ordinal", "pick", "plural", "say",
 ]  # fmt: skip
 
@@ -200,6 +213,8 @@ class Reply:
     purchase: Purchase | None = None
     """For a purchase: the core, not the skill, prices it, asks, and places it after a yes."""
     end: bool = False
+    why: str | None = None
+    """The honest reason for what this reply chose, said if the user asks "why that one?" next."""
 
 
 def say(
@@ -209,8 +224,9 @@ def say(
     listed: int | None = None,
     focus: Product | None = None,
     display: str | None = None,
+    why: str | None = None,
 ) -> Reply:
-    return Reply(text, display, tuple(items) if items is not None else None, listed, focus)
+    return Reply(text, display, tuple(items) if items is not None else None, listed, focus, why=why)
 
 
 def ask(
@@ -224,9 +240,18 @@ def ask(
     return Reply(text, None, tuple(items) if items is not None else None, listed, focus, expect="answer")
 
 
-def confirm(text: str, action: str, data: dict[str, Any] | None = None, *, focus: Product | None = None) -> Reply:
+def confirm(
+    text: str,
+    action: str,
+    data: dict[str, Any] | None = None,
+    *,
+    focus: Product | None = None,
+    items: Sequence[Product] | None = None,
+    why: str | None = None,
+) -> Reply:
     """A yes/no question; a yes calls the skill's ``@on_confirm(action)`` handler with ``data``."""
-    return Reply(text, focus=focus, expect="confirm", action=action, data=dict(data or {}))
+    listed = tuple(items) if items is not None else None
+    return Reply(text, focus=focus, items=listed, expect="confirm", action=action, data=dict(data or {}), why=why)
 
 
 def offer(
@@ -358,6 +383,8 @@ class Context:
         permission = CAPABILITIES[name]
         if permission not in self._granted:
             raise PermissionDenied(f"skill '{self._skill}' used {name} without the '{permission}' permission")
+        if name not in self._caps:  # granted, but a household device speaks for no one person
+            raise MemberNeeded(f"skill '{self._skill}' used {name}, which needs to know who is speaking")
         return self._caps[name]
 
     @property
@@ -379,6 +406,16 @@ class Context:
     @property
     def privacy(self) -> PrivacyAccess:
         return self._cap("privacy")
+
+    @property
+    def lists(self) -> ListReader:
+        """The shopping lists, to read: ``items(mine=False)``; ``personal`` says whether "mine" is one person's."""
+        return self._cap("lists")
+
+    @property
+    def list_writer(self) -> ListWriter:
+        """The shopping lists, to change: ``add``, ``remove``, ``tick``, ``clear`` (each ``mine=False``)."""
+        return self._cap("list_writer")
 
     @property
     def storage(self) -> Path:

@@ -353,6 +353,7 @@ class SkillWorker:
             wire.slot,
             purchase,
             wire.end,
+            wire.why,
         )
 
 

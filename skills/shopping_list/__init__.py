@@ -41,6 +41,11 @@ MORE = re.compile(r"\b(?:more|another|extra)\b")
 _LIST_PHRASE = re.compile(
     r"\b(?:on|to|onto|in|down on) (?:the|my|our)(?: own| family| household)?(?: shopping)? list\b"
 )
+FRAME = re.compile(
+    r"^(?:please |can you |could you |um |uh )*(?:add|put|stick|pop|write) (?P<item>.+?) "
+    r"(?:to|on|onto|down on) (?:the|my|our)(?: own| family| household)?(?: shopping)? list(?: please)?$"
+)
+"""'put X on the list', the plainest way of saying it: X is all the item."""
 _NOTE_FILLER = re.compile(r"\b(?:please|thanks|thank you|too|as well|would you|for me|again|also|then|now|ok|okay)\b")
 
 
@@ -92,10 +97,27 @@ class ShoppingListSkill(Skill):
 
     def _item_named(self, ctx: Context, request: Request) -> str | None:
         name = request.value("item") or request.product
+        framed = self._framed(request)
+        if framed and (name is None or name.lower() in framed.lower()):
+            name = framed  # the tagger left words out: "put red beans on the list" heard as "beans"
         if name is None:
             return None
         name = re.sub(r"^(?:the|some)\s+", "", " ".join(name.split()), flags=re.I).strip(" ,.!?")
         return name or None
+
+    @staticmethod
+    def _framed(request: Request) -> str | None:
+        """The words between 'put' and 'on the list', less the number said, when the sentence is that plain."""
+        found = FRAME.match(request.text.lower())
+        if not found:
+            return None
+        words = found.group("item")
+        for ent in request.entities:
+            said_number = request.text[ent.start : ent.end].lower()
+            if ent.entity == "quantity" and words.startswith(said_number):
+                words = words[len(said_number) :].removeprefix(" of").strip()
+        words = re.sub(r"^(?:a couple of|another|more|some)\s+", "", words)
+        return words or None
 
     def _matching(self, items: list[ListItem], name: str) -> list[ListItem]:
         """Items that are this one: the same words first; else every one whose name holds all its words."""
@@ -110,9 +132,11 @@ class ShoppingListSkill(Skill):
     def add(self, ctx: Context, request: Request) -> Reply:
         mine = self._mine(ctx, request)
         name = self._item_named(ctx, request)
-        if name is None:
+        said_words = len(request.text.split())
+        if name is None and said_words <= 12:
             return elicit("item", f"What should I put on {self._called(mine)}?")
-        if len(name.split()) > MAX_WORDS:
+        if name is None or len(name.split()) > MAX_WORDS or (said_words > 12 and len(name.split()) < said_words / 2):
+            # a sentence heard as one item, or one the tagger picked a few words out of, or none
             return elicit(
                 "item",
                 "That sounded like a whole sentence rather than one thing. What should I put on the list?",
@@ -200,11 +224,13 @@ class ShoppingListSkill(Skill):
     def clear(self, ctx: Context, request: Request) -> Reply:
         mine = self._mine(ctx, request)
         where = self._called(mine)
-        count = len(ctx.lists.items(mine=mine))
+        items = ctx.lists.items(mine=mine)
+        count = len(items)
         if count == 0:
             return say(f"{where.capitalize()} is empty already.")
+        question = f"Clear all {number(count)}?" if count > 1 else f"It's {items[0].name}. Clear it?"
         return confirm(
-            f"{where.capitalize()} has {plural(count, 'thing')} on it. Clear all {number(count)}?",
+            f"{where.capitalize()} has {plural(count, 'thing')} on it. {question}",
             "clear",
             {"mine": mine, "count": count},
         )

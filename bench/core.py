@@ -105,6 +105,13 @@ def main() -> int:
                 if k in ("examples", "intent_accuracy", "intent_macro_f1", "entity_f1")
             }
         )
+        # the shopping list's intents beside the basket's own phrasings (tests/data/nlu_test_list.yml)
+        lists = evaluate(app.parse, load_file(REPO / "tests/data/nlu_test_list.yml")).as_dict()
+        results["heldout_list_intent_accuracy"] = lists["intent_accuracy"]
+        results["heldout_list_entity_f1"] = lists["entity_f1"]
+        for name in ("add_to_list", "remove_from_list", "view_list", "clear_list", "order_list",
+                     "add_to_cart", "remove_from_cart", "view_cart"):  # fmt: skip
+            results[f"heldout_list_recall_{name}"] = lists["per_intent"].get(name, {}).get("recall")
         results["rss_mb_after_turns"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
         app.close()
 

@@ -112,3 +112,25 @@ def item_key(name: str) -> str:
     """What makes two items the same one: 'Milks', 'the milk' and 'some milk' are all 'milk'."""
     words = re.findall(r"[\w']+", name.lower())
     return " ".join(singular(w) for w in words if w not in _FILLER)
+
+
+@dataclass(frozen=True)
+class Watch:
+    """A price watch: 'tell me when Lavazza is under ten pounds' (below_pence 1000) or any drop (None)."""
+
+    id: int
+    query: str
+    below_pence: int | None
+    products: int
+    """How many of the shop's products it covers."""
+
+
+@dataclass(frozen=True)
+class PriceNews:
+    """A watched product's price moved as the watch asked: to be said once."""
+
+    product: Product
+    old_pence: int
+    new_pence: int
+    below_pence: int | None
+    """The watch's threshold; None for 'tell me when it goes on offer'."""

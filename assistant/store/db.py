@@ -17,7 +17,7 @@ from assistant.errors import StoreBusy, StoreCorrupt, StoreError, StoreFull, Sto
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT = 5.0
 """Seconds a write waits for another writer (another device, process or conversation) to finish."""
 SCHEMA = """
@@ -139,6 +139,34 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
             ticked_at TEXT
         )""",
         "CREATE INDEX IF NOT EXISTS list_items_owner ON list_items(user_id, key)",
+    ),
+    # 3: price watches, the products each one covers, and the news they made, said once
+    3: (
+        """CREATE TABLE IF NOT EXISTS watches (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            query TEXT NOT NULL,
+            below_pence INTEGER CHECK (below_pence IS NULL OR below_pence > 0),
+            created_at TEXT NOT NULL DEFAULT (datetime('now'))
+        )""",
+        """CREATE TABLE IF NOT EXISTS watch_products (
+            watch_id INTEGER NOT NULL REFERENCES watches(id) ON DELETE CASCADE,
+            product_id INTEGER NOT NULL REFERENCES products(id),
+            PRIMARY KEY (watch_id, product_id)
+        )""",
+        "CREATE INDEX IF NOT EXISTS watch_products_product ON watch_products(product_id)",
+        """CREATE TABLE IF NOT EXISTS price_news (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            watch_id INTEGER REFERENCES watches(id) ON DELETE SET NULL,
+            product_id INTEGER NOT NULL REFERENCES products(id),
+            old_pence INTEGER NOT NULL,
+            new_pence INTEGER NOT NULL,
+            below_pence INTEGER,
+            created_at TEXT NOT NULL DEFAULT (datetime('now')),
+            said_at TEXT
+        )""",
+        "CREATE INDEX IF NOT EXISTS price_news_unsaid ON price_news(user_id, said_at)",
     ),
 }
 """Schema version -> the statements that bring the version before it up to it, run once, in order."""

@@ -22,7 +22,7 @@ from assistant.household import Member
 from assistant.nlu.embedded import clean
 from assistant.nlu.parse import Entity, Parse
 from assistant.purchase import PlaceResult, Refusal, when
-from assistant.sdk import Context, Reply, Request, ShopInfo
+from assistant.sdk import Context, Reply, Request, ShopInfo, join, price_news
 from assistant.skills.access_log import AccessLogReader
 from assistant.skills.capabilities import (
     CartAccess,
@@ -30,6 +30,7 @@ from assistant.skills.capabilities import (
     ListReader,
     ListWriter,
     OrdersAccess,
+    PriceWatchAccess,
     PrivacyAccess,
     ProfileAccess,
 )
@@ -37,13 +38,16 @@ from assistant.skills.isolation import Recorder
 from assistant.skills.registry import LoadedSkill
 from assistant.store import Orders, Quote, Recommender
 from assistant.store.lists import ShoppingLists
+from assistant.store.watches import PriceWatches
 
 if TYPE_CHECKING:
     from assistant.app import App
 
 log = logging.getLogger(__name__)
 
-ACCOUNT_PERMISSIONS = frozenset({"cart.write", "orders.read", "orders.place", "profile.read", "profile.erase"})
+ACCOUNT_PERMISSIONS = frozenset(
+    {"cart.write", "orders.read", "orders.place", "profile.read", "profile.erase", "prices.watch"}
+)
 """A skill holding any of these acts on one person's account: a household device asks who first."""
 HOUSEHOLD_PERMISSIONS = frozenset({"list.read", "list.write"})
 """What a household device may use without knowing who speaks. A built-in skill holding one of these is
@@ -100,6 +104,8 @@ class Conversation:
         """A request waiting for the answer to "who's ordering?"."""
         self._code: PendingConfirm | None = None
         """A confirmed purchase waiting for the buyer's purchase code."""
+        self._news_told = False
+        """Price news is said once, at the start of the speaker's conversation (``_with_news``)."""
         if member is not None:
             self._use(member)
 
@@ -120,6 +126,7 @@ class Conversation:
                 "profile": ProfileAccess(member.name, self.app.config.shop.delivery_address),
                 "privacy": PrivacyAccess(orders, self._forget),
                 "access_log": AccessLogReader(self.app.access_log, member.name),
+                "watches": PriceWatchAccess(PriceWatches(self.app.db, member.id)),
                 **self._lists(member.id),
             },
         )
@@ -161,6 +168,26 @@ class Conversation:
             turn.skill = skill
             return self._finish(turn, reply, skill)
 
+    def _with_news(self, speech: str) -> str:
+        """The first reply to a known speaker starts with what their price watches found since they last
+        heard (two at most; "what did I miss?" reads the rest). Each piece of news is said once."""
+        if self._news_told or self._account is None:
+            return speech
+        self._news_told = True
+        watches = PriceWatches(self.app.db, self._account.member.id)
+        try:
+            if not watches.pending():
+                return speech
+            news = watches.unsaid(limit=2)
+            left = watches.pending()
+        except StoreError as exc:  # the news keeps for the next conversation
+            log.error("price news not read: %s", exc)
+            return speech
+        currency = self.app.config.shop.currency
+        said = join([price_news(n, currency) for n in news])
+        more = f" And {left} more: say what did I miss." if left else ""
+        return f"By the way, {said}.{more} {speech}"
+
     def _unheard(self) -> Reply:
         pending = self.session.confirm
         if pending is not None:  # the question stands, asked again in full
@@ -168,7 +195,7 @@ class Conversation:
         return Reply("I didn't catch that. You can ask me to search for something, or say help.")
 
     def _finish(self, turn: Turn, reply: Reply, skill: str | None) -> Turn:
-        turn.reply = self._apply(reply, skill)
+        turn.reply = self._with_news(self._apply(reply, skill))
         turn.expecting = reply.expect != "none" or self.session.confirm is not None
         turn.end = reply.end
         if turn.intent != "repeat":

@@ -25,8 +25,8 @@ from pydantic import BaseModel, ConfigDict
 
 from assistant.errors import MemberNeeded, PermissionDenied, SkillError
 from assistant.nlu.parse import Entity
-from assistant.sdk.phrasing import join, money, number, ordinal, plural
-from assistant.sdk.types import LIST_LIMIT, Line, ListItem, Order, Product, Suggestion, item_key
+from assistant.sdk.phrasing import join, money, number, ordinal, plural, price_news
+from assistant.sdk.types import LIST_LIMIT, Line, ListItem, Order, PriceNews, Product, Suggestion, Watch, item_key
 
 SDK_VERSION = 1
 """Bumped only on a breaking change; a skill lists the versions it supports in ``sdk_versions``."""
@@ -40,6 +40,7 @@ PERMISSIONS: dict[str, str] = {
     "profile.erase": "erase your order history, basket and stored data",
     "list.read": "read the household's shopping list and your own",
     "list.write": "put things on the shopping lists and take them off",
+    "prices.watch": "watch prices for you and tell you when they drop",
     "network": "open network connections",
     "access_log.read": "read the log of what other skills used (given to built-in skills only)",
 }
@@ -52,6 +53,7 @@ CAPABILITIES: dict[str, str] = {
     "privacy": "profile.erase",
     "lists": "list.read",
     "list_writer": "list.write",
+    "watches": "prices.watch",
     "access_log": "access_log.read",
 }
 """Context attribute -> the permission it needs: the one table the SDK, the core and the sandbox share.
@@ -66,16 +68,17 @@ if TYPE_CHECKING:
         ListReader,
         ListWriter,
         OrdersAccess,
+        PriceWatchAccess,
         PrivacyAccess,
         ProfileAccess,
     )
 
 __all__ = [
     "CAPABILITIES", "LIST_LIMIT", "OUT_OF_RANGE", "PERMISSIONS", "SDK_VERSION", "Context", "Conversation", "Entity", "Line", "ListItem",
-    "NoSettings", "Order",
+    "NoSettings", "Order", "PriceNews", "Watch",
     "PermissionDenied", "Product", "Purchase", "Reply", "Request", "ShopInfo", "Skill", "SkillError", "Suggestion",
     "ask", "confirm", "confirm_purchase", "elicit", "intent", "item_key", "join", "money", "number", "offer", "on_confirm",
-    "on_deny", "ordinal", "pick", "plural", "say",
+    "on_deny", "ordinal", "pick", "plural", "price_news", "resemblance", "say",
 ]  # fmt: skip
 
 
@@ -183,6 +186,15 @@ def pick(conversation: Conversation, which: str | None) -> Product | None:
     except ValueError:
         return None
     return items[index - 1] if 1 <= index <= len(items) else None
+
+
+def resemblance(words: str, product: Product) -> float:
+    """How fully the words said are in a product's brand, name, category and description, 0-100, plurals
+    folded: 'milk' in Oatly Barista ('plant milk for coffee') is 100, 'cat birthday present' in cat food is not."""
+    from rapidfuzz import fuzz
+
+    text = f"{product.brand} {product.name} {product.category} {product.description}"
+    return fuzz.token_set_ratio(item_key(words), item_key(text))
 
 
 # -- what a handler returns -------------------------------------------------------------------
@@ -416,6 +428,12 @@ class Context:
     def list_writer(self) -> ListWriter:
         """The shopping lists, to change: ``add``, ``remove``, ``tick``, ``clear`` (each ``mine=False``)."""
         return self._cap("list_writer")
+
+    @property
+    def watches(self) -> PriceWatchAccess:
+        """This member's price watches: ``add(query, products, below_pence)``, ``watches()``, ``remove(id)``,
+        ``unsaid()`` (news not yet told, marked told)."""
+        return self._cap("watches")
 
     @property
     def storage(self) -> Path:

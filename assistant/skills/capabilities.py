@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from assistant.sdk.types import ListItem
+from assistant.sdk.types import ListItem, PriceNews, Watch
 from assistant.store import Catalog, Line, Order, Orders, Product, Recommender, Suggestion
 from assistant.store.lists import ShoppingLists
+from assistant.store.watches import PriceWatches
 
 
 class CatalogAccess:
@@ -139,6 +140,27 @@ class ListWriter(ListReader):
 
     def clear(self, *, mine: bool = False) -> int:
         return self._lists.clear(self._owner(mine))
+
+
+class PriceWatchAccess:
+    """prices.watch: one member's price watches, and the news they made."""
+
+    def __init__(self, watches: PriceWatches) -> None:
+        self._watches = watches
+
+    def add(self, query: str, products: list[Product], below_pence: int | None = None) -> Watch:
+        """Watch these products (the matches of ``query``): under ``below_pence``, or any drop when None."""
+        return self._watches.add(query, products, below_pence)
+
+    def watches(self) -> list[Watch]:
+        return self._watches.watches()
+
+    def remove(self, watch_id: int) -> bool:
+        return self._watches.remove(watch_id)
+
+    def unsaid(self) -> list[PriceNews]:
+        """News not yet told, oldest first; from now on told."""
+        return self._watches.unsaid()
 
 
 class PrivacyAccess:

@@ -23,6 +23,7 @@ from assistant.sdk import (
     on_confirm,
     on_deny,
     plural,
+    resemblance,
     say,
 )
 
@@ -47,12 +48,6 @@ FRAME = re.compile(
 )
 """'put X on the list', the plainest way of saying it: X is all the item."""
 _NOTE_FILLER = re.compile(r"\b(?:please|thanks|thank you|too|as well|would you|for me|again|also|then|now|ok|okay)\b")
-
-
-def resemblance(item: str, product: Product) -> float:
-    """How fully the item's words are in the product's brand, name and description (0-100)."""
-    words = f"{product.brand} {product.name} {product.category} {product.description}".lower()
-    return fuzz.token_set_ratio(item_key(item), item_key(words))
 
 
 def said(item: ListItem) -> str:

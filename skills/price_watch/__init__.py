@@ -9,9 +9,14 @@ from assistant.sdk import (
     Reply,
     Request,
     Skill,
+    Watch,
+    confirm,
     elicit,
     intent,
+    item_key,
     join,
+    number,
+    on_confirm,
     plural,
     price_news,
     resemblance,
@@ -22,6 +27,9 @@ WHEN = re.compile(
     r"\b(?:when|if|once) (?:the price of |the )?(?P<what>[a-z][\w' -]*?) "
     r"(?:is|are|goes|go|gets|get|drops?|falls?|comes?)\b"
 )
+EVERY = re.compile(r"\b(?:all|every|everything)\b")
+READ = 5
+"""Watches read out before "and N more"."""
 SAME = 85
 """resemblance from which a product is what was named (a brand alone matches by the shop's brand filter)."""
 
@@ -53,7 +61,7 @@ class PriceWatchSkill(Skill):
         cheapest = min(found, key=lambda p: p.price_pence)
         now = f"{cheapest.title} is {ctx.money(cheapest.price_pence)} now"
         if len(found) > 1:
-            now = f"I'm watching {plural(len(found), 'product')}; the cheapest, {now}"
+            now = f"That's {plural(len(found), 'product')}; the cheapest is {ctx.describe(cheapest, size=False)}"
         if below is None:
             return say(f"Okay, I'll tell you when {what} goes down in price. {now}.")
         already = (
@@ -62,6 +70,46 @@ class PriceWatchSkill(Skill):
             else ""
         )
         return say(f"Okay, I'll tell you when {what} is under {ctx.money(below)}. {now}.{already}")
+
+    def _said(self, ctx: Context, watch: Watch) -> str:
+        if watch.below_pence is None:
+            return f"{watch.query} going down"
+        return f"{watch.query} under {ctx.money(watch.below_pence)}"
+
+    @intent("list_watches")
+    def listed(self, ctx: Context, request: Request) -> Reply:
+        held = ctx.watches.watches()
+        if not held:
+            return say("You aren't watching any prices. Say, for example: tell me when coffee is under five pounds.")
+        said = join([self._said(ctx, w) for w in held[:READ]])
+        more = f", and {number(len(held) - READ)} more" if len(held) > READ else ""
+        return say(f"You're watching {plural(len(held), 'price')}: {said}{more}.")
+
+    @intent("stop_watch")
+    def stop(self, ctx: Context, request: Request) -> Reply:
+        held = ctx.watches.watches()
+        if not held:
+            return say("You aren't watching any prices, so there's nothing to stop.")
+        what = " ".join(w for w in (request.brand, request.product) if w)
+        if not what:
+            if EVERY.search(request.text.lower()):
+                if len(held) == 1:
+                    return confirm(f"Stop watching {self._said(ctx, held[0])}?", "stop_all")
+                return confirm(f"Stop all {plural(len(held), 'price watch', 'price watches')}?", "stop_all")
+            return elicit("product", f"Which one? You're watching {join([w.query for w in held[:READ]], 'or')}.")
+        gone = [w for w in held if item_key(what) in item_key(w.query) or item_key(w.query) in item_key(what)]
+        if not gone:
+            return say(f"You aren't watching {what}. You're watching {join([w.query for w in held[:READ]])}.")
+        for watch in gone:
+            ctx.watches.remove(watch.id)
+        return say(f"Okay, I've stopped watching {join([self._said(ctx, w) for w in gone])}.")
+
+    @on_confirm("stop_all")
+    def stop_all(self, ctx: Context, request: Request, data: dict) -> Reply:
+        held = ctx.watches.watches()
+        for watch in held:
+            ctx.watches.remove(watch.id)
+        return say(f"Done: I've stopped {plural(len(held), 'price watch', 'price watches')}.")
 
     @intent("whats_new")
     def missed(self, ctx: Context, request: Request) -> Reply:

@@ -74,3 +74,22 @@ def test_a_household_device_asks_whose_watch_it_is(tmp_path: Path):
         assert kitchen.handle("alice").reply.startswith("Okay, I'll tell you when lavazza")
         alice = app.household.require("alice").id
         assert app.db.query("SELECT user_id FROM watches")[0][0] == alice
+
+
+def test_watches_are_listed_and_stopped_by_voice(chat: Chat, tmp_path: Path):
+    assert chat.say("what am i watching").startswith("You aren't watching any prices.")
+    chat.say("tell me when lavazza is under ten pounds")
+    chat.say("let me know if oat milk goes on offer")
+    reply = chat.say("what am i watching")
+    assert chat.last.intent == "list_watches"
+    assert reply == "You're watching two prices: lavazza under 10 pounds and oat milk going down."
+    reply = chat.say("stop watching lavazza")
+    assert chat.last.intent == "stop_watch"
+    assert reply == "Okay, I've stopped watching lavazza under 10 pounds."
+    assert "You aren't watching bananas" in chat.say("stop watching bananas")
+    Catalog(chat.app.db).import_file(reprice(chat.app.db, tmp_path, {"GRO-0073": 5.00}))
+    assert "By the way" not in next_conversation(chat).handle("hello").reply  # a stopped watch says nothing
+    assert chat.say("cancel all my alerts") == "Stop watching oat milk going down?"
+    assert chat.app.db.query("SELECT count(*) FROM watches")[0][0] == 1  # nothing stopped before the yes
+    assert chat.say("yes") == "Done: I've stopped one price watch."
+    assert chat.app.db.query("SELECT count(*) FROM watches")[0][0] == 0

@@ -72,6 +72,7 @@ def test_project_data_loads_and_has_all_labels():
         "order_status", "recommend", "discover", "explain_recommendation", "delete_my_data", "greet", "goodbye",
         "help", "affirm", "deny", "cancel", "repeat", "out_of_scope", "skill_activity",
         "add_to_list", "remove_from_list", "view_list", "clear_list", "order_list", "watch_price", "whats_new",
+        "list_watches", "stop_watch",
     }  # fmt: skip
     assert set(data.intents) == expected
     counts = {i: sum(e.intent == i for e in data.examples) for i in expected}

@@ -206,7 +206,9 @@ class Conversation:
         session = self.session
         intent = request.intent
         if intent == "repeat":
-            return Reply(session.last_reply or "I haven't said anything yet. What would you like?"), None
+            return Reply(
+                session.last_reply or "I haven't said anything yet. What would you like?", why=session.why
+            ), None
         if intent == "explain_recommendation" and session.why:
             # the reason the last reply gave for its choice; a question it asked still stands
             pending = session.confirm

@@ -215,6 +215,8 @@ def cmd_catalog_import(args: argparse.Namespace) -> int:
         f"Imported {report.imported} products from {args.file}: {report.created} new, {report.updated} updated, "
         f"{report.unchanged} unchanged, {report.skipped} skipped."
     )
+    if report.price_changes:
+        print(f"{report.price_changes} prices changed; {report.price_news} price watches will be told of it.")
     if not report.imported:
         print(f"warning: {args.file}: no products imported", file=sys.stderr)
     return 0 if report.imported else 1

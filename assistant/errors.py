@@ -76,3 +76,7 @@ class SkillTimedOut(SkillError):
 
 class AudioError(AssistantError):
     """An audio file or device cannot be used."""
+
+
+class MemberNeeded(AssistantError):
+    """A skill on a household device reached for one person's account: the core asks who is speaking."""

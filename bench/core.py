@@ -54,6 +54,42 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def watch_check_ms(folder: Path, watches: int = 10_000, products: int = 5_000) -> dict[str, float]:
+    """What a catalogue import of ``products`` price drops costs with ``watches`` watches (5 products each)."""
+    import random
+
+    from assistant.store import Database
+    from assistant.store.catalog import upsert_products
+
+    db = Database(folder)
+    rng = random.Random(20261202)
+    items = [
+        {"sku": f"B-{n:05d}", "name": f"thing {n}", "brand": "", "category": "groceries", "size": "",
+         "price_pence": 1000 + n, "description": ""}
+        for n in range(products)
+    ]  # fmt: skip
+    with db.transaction() as tx:
+        upsert_products(tx, items, [])
+        ids = [r[0] for r in tx.execute("SELECT id FROM products")]
+        users = [db.user_id(f"member{n}") for n in range(10)]
+        for n in range(watches):
+            cur = tx.execute(
+                "INSERT INTO watches(user_id, query, below_pence) VALUES (?, 'thing', ?)",
+                (users[n % 10], None if n % 2 else 1000 + rng.randrange(products)),
+            )
+            tx.executemany(
+                "INSERT OR IGNORE INTO watch_products VALUES (?, ?)", [(cur.lastrowid, i) for i in rng.sample(ids, 5)]
+            )
+    cheaper = [{**item, "price_pence": item["price_pence"] - 500} for item in items]
+    t0 = time.perf_counter()
+    with db.transaction() as tx:
+        report = upsert_products(tx, cheaper, [])
+    total = (time.perf_counter() - t0) * 1000
+    db.close()
+    return {"watch_check_import_ms": round(total, 1), "watch_check_news": report.price_news,
+            "watch_check_watches": watches, "watch_check_price_changes": report.price_changes}  # fmt: skip
+
+
 def machine() -> str:
     cpu = next(
         (
@@ -105,8 +141,19 @@ def main() -> int:
                 if k in ("examples", "intent_accuracy", "intent_macro_f1", "entity_f1")
             }
         )
+        # the shopping list's intents beside the basket's own phrasings (tests/data/nlu_test_list.yml)
+        lists = evaluate(app.parse, load_file(REPO / "tests/data/nlu_test_list.yml")).as_dict()
+        results["heldout_list_intent_accuracy"] = lists["intent_accuracy"]
+        results["heldout_list_entity_f1"] = lists["entity_f1"]
+        for name in ("add_to_list", "remove_from_list", "view_list", "clear_list", "order_list",
+                     "add_to_cart", "remove_from_cart", "view_cart"):  # fmt: skip
+            results[f"heldout_list_recall_{name}"] = lists["per_intent"].get(name, {}).get("recall")
         results["rss_mb_after_turns"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
         app.close()
+
+        # a 5,000-product price change imported with no watches, then with 10,000 of them
+        results["import_5000_price_drops_ms"] = watch_check_ms(Path(tmp) / "no-watches", watches=0)["watch_check_import_ms"]
+        results.update(watch_check_ms(Path(tmp) / "watches"))
 
         # cold start: a new process, cached model, until the chat answers its first turn
         env = {**os.environ, "ASSISTANT_MODEL_CACHE": str(Path(tmp) / "models")}

@@ -17,33 +17,49 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.dialogue.confirm import Answer, fill_slot, read_answer
 from assistant.dialogue.session import PendingConfirm, PendingSlot, Session
-from assistant.errors import AssistantError, PermissionDenied, SkillError, StoreError
+from assistant.errors import AssistantError, MemberNeeded, PermissionDenied, SkillError, StoreError
 from assistant.household import Member
 from assistant.nlu.embedded import clean
 from assistant.nlu.parse import Entity, Parse
 from assistant.principal import Principal
 from assistant.purchase import PlaceResult, Refusal, when
-from assistant.sdk import Context, Reply, Request, ShopInfo
+from assistant.sdk import Context, Reply, Request, ShopInfo, join, price_news
 from assistant.sdk.phrasing import money, number
 from assistant.skills.access_log import AccessLogReader
-from assistant.skills.capabilities import CartAccess, CatalogAccess, OrdersAccess, PrivacyAccess, ProfileAccess
+from assistant.skills.capabilities import (
+    CartAccess,
+    CatalogAccess,
+    ListReader,
+    ListWriter,
+    OrdersAccess,
+    PriceWatchAccess,
+    PrivacyAccess,
+    ProfileAccess,
+)
 from assistant.skills.isolation import Recorder
 from assistant.skills.registry import LoadedSkill
 from assistant.store import Orders, Quote, Recommender
+from assistant.store.lists import ShoppingLists
+from assistant.store.watches import PriceWatches
 
 if TYPE_CHECKING:
     from assistant.app import App
 
 log = logging.getLogger(__name__)
 
-ACCOUNT_PERMISSIONS = frozenset({"cart.write", "orders.read", "orders.place", "profile.read", "profile.erase"})
+ACCOUNT_PERMISSIONS = frozenset(
+    {"cart.write", "orders.read", "orders.place", "profile.read", "profile.erase", "prices.watch"}
+)
 """A skill holding any of these acts on one person's account: a household device asks who first."""
 SHARED_CODE_PERMISSIONS = frozenset({"orders.read", "profile.erase"})
 """From a shared door, a skill holding these (it reads a member's history, or erases it) needs that
 member's purchase code first, as an order does."""
 ERASE_PERMISSIONS = frozenset({"profile.erase"})
 """The purchase code guards erasing as it guards orders, on every door."""
-CAREFUL_INTENTS = frozenset({"remove_from_cart", "delete_my_data", "checkout", "reorder"})
+HOUSEHOLD_PERMISSIONS = frozenset({"list.read", "list.write"})
+"""What a household device may use without knowing who speaks. A built-in skill holding one of these is
+called straight away there, and asks who only when it reaches for an account (``MemberNeeded``)."""
+CAREFUL_INTENTS = frozenset({"remove_from_cart", "remove_from_list", "delete_my_data", "checkout", "reorder"})
 """Costly or destructive: understood with low confidence, the core asks before acting."""
 CAREFUL_BELOW = 0.6
 
@@ -104,6 +120,8 @@ class Conversation:
         """A request (a history read-out, an erase) waiting for the member's purchase code."""
         if principal.user is not None:
             self._use(app.household.require(principal.user))
+        self._news_told = False
+        """Price news is said once, at the start of the speaker's conversation (``_with_news``)."""
 
     # -- whose account ------------------------------------------------------------------------
     @property
@@ -122,8 +140,14 @@ class Conversation:
                 "profile": ProfileAccess(member.name, self.app.config.shop.delivery_address),
                 "privacy": PrivacyAccess(orders, self._forget),
                 "access_log": AccessLogReader(self.app.access_log, member.name),
+                "watches": PriceWatchAccess(PriceWatches(self.app.db, member.id)),
+                **self._lists(member.id),
             },
         )
+
+    def _lists(self, member_id: int | None) -> dict[str, Any]:
+        lists = ShoppingLists(self.app.db)
+        return {"lists": ListReader(lists, member_id), "list_writer": ListWriter(lists, member_id)}
 
     def _forget(self) -> None:
         self.app.dispatcher.forget_memories(self.session.memory_key)
@@ -172,6 +196,26 @@ class Conversation:
             if self.principal.shared:
                 self._account = None
 
+    def _with_news(self, speech: str) -> str:
+        """The first reply to a known speaker starts with what their price watches found since they last
+        heard (two at most; "what did I miss?" reads the rest). Each piece of news is said once."""
+        if self._news_told or self._account is None:
+            return speech
+        self._news_told = True
+        watches = PriceWatches(self.app.db, self._account.member.id)
+        try:
+            if not watches.pending():
+                return speech
+            news = watches.unsaid(limit=2)
+            left = watches.pending()
+        except StoreError as exc:  # the news keeps for the next conversation
+            log.error("price news not read: %s", exc)
+            return speech
+        currency = self.app.config.shop.currency
+        said = join([price_news(n, currency) for n in news])
+        more = f" And {left} more: say what did I miss." if left else ""
+        return f"By the way, {said}.{more} {speech}"
+
     def _unheard(self) -> Reply:
         pending = self.session.confirm
         if pending is not None:  # the question stands, asked again in full
@@ -180,7 +224,7 @@ class Conversation:
 
     def _finish(self, turn: Turn, reply: Reply, skill: str | None) -> Turn:
         try:
-            turn.reply = self._apply(reply, skill)
+            turn.reply = self._with_news(self._apply(reply, skill))
         except Exception:  # noqa: BLE001 - a reply the core cannot act on must not end the conversation
             log.exception("skill '%s' sent a reply the assistant could not act on", skill)
             self.session.confirm = None
@@ -196,7 +240,14 @@ class Conversation:
         session = self.session
         intent = request.intent
         if intent == "repeat":
-            return Reply(session.last_reply or "I haven't said anything yet. What would you like?"), None
+            return Reply(
+                session.last_reply or "I haven't said anything yet. What would you like?", why=session.why
+            ), None
+        if intent == "explain_recommendation" and session.why:
+            # the reason the last reply gave for its choice; a question it asked still stands
+            pending = session.confirm
+            tail = " " + re.split(r"(?<=[.!?]) ", pending.question)[-1] if pending is not None else ""
+            return Reply(session.why + tail, expect="confirm" if pending else "none", why=session.why), None
         refused, session.refused = session.refused, False
         if self._code is not None:
             return self._purchase_code(request)
@@ -428,7 +479,11 @@ class Conversation:
             shop.max_quantity,
             self.app.config.dialogue.items_read,
         )
-        capabilities = self._account.capabilities if self._account else {"catalog": CatalogAccess(self.app.catalog)}
+        capabilities = (
+            self._account.capabilities
+            if self._account
+            else {"catalog": CatalogAccess(self.app.catalog), **self._lists(None)}
+        )
         if not loaded.builtin:  # the log of what others did is for the built-in privacy skill only
             capabilities = {k: v for k, v in capabilities.items() if k != "access_log"}
         return Context(
@@ -453,7 +508,8 @@ class Conversation:
         data: dict | None = None,
     ) -> tuple[Reply, str | None]:
         """Run a handler with a time limit; any failure becomes a short apology naming the skill."""
-        if self._account is None and ACCOUNT_PERMISSIONS & set(loaded.permissions):
+        household_first = loaded.builtin and HOUSEHOLD_PERMISSIONS & loaded.permissions
+        if self._account is None and ACCOUNT_PERMISSIONS & set(loaded.permissions) and not household_first:
             return self._ask_who(loaded, intent, request)
         if method is None and self._needs_code(loaded):
             return self._ask_code(loaded, intent, request)
@@ -471,6 +527,10 @@ class Conversation:
             )
         except StoreError:
             raise
+        except MemberNeeded:  # its writes so far were rolled back with its call: ask, then call it again
+            if self._account is not None:
+                raise
+            return self._ask_who(loaded, intent, request)
         except (SkillError, PermissionDenied) as exc:
             log.error("%s", exc)
             return self.app.skill_failed(loaded), loaded.name
@@ -545,6 +605,7 @@ class Conversation:
     def _apply(self, reply: Reply, skill: str | None) -> str:
         """Record what the reply shows and expects; return the words to speak."""
         conv = self.session.conversation
+        self.session.why = reply.why
         if reply.items is not None:
             conv.last_list = list(reply.items)
             conv.listed_count = reply.listed if reply.listed is not None else len(reply.items)
@@ -578,6 +639,7 @@ def _describe(intent: str) -> str:
         "delete_my_data": "delete your data",
         "checkout": "check out",
         "reorder": "order something again",
+        "remove_from_list": "take something off the list",
     }.get(intent, re.sub("_", " ", intent))
 
 

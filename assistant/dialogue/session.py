@@ -50,6 +50,8 @@ class Session:
     last_order_id: int | None = None
     refused: bool = False
     """The last turn's purchase was refused (over the cap, say): a yes now answers that, not an old order."""
+    why: str | None = None
+    """The last reply's reason for what it chose, for "why that one?" (``Reply.why``)."""
     calling: tuple[str, Request] = ("", Request("", ""))
     """The intent and request of the skill call under way (for a slot it asks for)."""
 

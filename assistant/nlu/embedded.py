@@ -22,7 +22,7 @@ from assistant.errors import TrainingDataError
 from assistant.nlu.cache import remove_stale_temporaries, write_atomically
 from assistant.nlu.data import Span, TrainingData
 from assistant.nlu.parse import Entity, IntentScore, Parse
-from assistant.nlu.text import Token, clean, tokenize
+from assistant.nlu.text import Token, clean, singular, tokenize
 from assistant.nlu.values import normalise
 
 __all__ = ["EmbeddedEngine", "clean"]  # clean stays importable from here for older callers
@@ -103,17 +103,6 @@ EXTRACTOR = "EmbeddedCRFEntityExtractor"
 def _intent_text(text: str) -> str:
     """What the intent classifier reads: case, control characters and spacing do not matter to it."""
     return clean(text).lower()
-
-
-def _singular(word: str) -> str:
-    """Crude plural folding for vocabulary look-ups: 'batteries' -> 'battery', 'eggs' -> 'egg'."""
-    if word.endswith("ies") and len(word) > 4:
-        return word[:-3] + "y"
-    if word.endswith(("ches", "shes", "sses", "xes")):
-        return word[:-2]
-    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
-        return word[:-1]
-    return word
 
 
 def _phrase_index(phrases: dict[str, str]) -> dict[tuple[str, ...], str]:
@@ -299,7 +288,7 @@ class EmbeddedEngine:
             regexes={name: [regex.compile(p, regex.I) for p in pats] for name, pats in data.regexes.items()},
             synonyms={k.lower(): v for k, v in data.synonyms.items()},
             vocab={
-                name: {_singular(t.norm) for v in values for t in tokenize(v) if len(t.text) > 2}
+                name: {singular(t.norm) for v in values for t in tokenize(v) if len(t.text) > 2}
                 for name, values in data.lookups.items()
             },
             retrieval_intents=tuple(data.retrieval_intents),
@@ -359,7 +348,7 @@ class EmbeddedEngine:
             if word in _CURRENCY_WORDS:
                 marks[j].add("cur")
             for name, words_of in model.vocab.items():
-                if _singular(word) in words_of:
+                if singular(word) in words_of:
                     marks[j].add(f"vocab:{name}")
         feats = []
         for j, word in enumerate(words):

@@ -54,3 +54,14 @@ def clean(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
     return " ".join(text.split())[:MAX_CHARS]
+
+
+def singular(word: str) -> str:
+    """Crude plural folding for vocabulary look-ups: 'batteries' -> 'battery', 'eggs' -> 'egg'."""
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("ches", "shes", "sses", "xes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
+        return word[:-1]
+    return word

@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from assistant.errors import PermissionDenied, SkillError
+from assistant.errors import MemberNeeded, PermissionDenied, SkillError
 from assistant.nlu.parse import Entity
-from assistant.sdk.phrasing import join, money, number, ordinal, plural
-from assistant.sdk.types import Line, Order, Product, Suggestion
+from assistant.sdk.phrasing import join, money, number, ordinal, plural, price_news
+from assistant.sdk.types import LIST_LIMIT, Line, ListItem, Order, PriceNews, Product, Suggestion, Watch, item_key
 
 SDK_VERSION = 1
 CORE_INTENTS = frozenset({"affirm", "deny", "cancel", "repeat"})
@@ -40,6 +40,9 @@ PERMISSIONS: dict[str, str] = {
     "orders.place": "prepare orders for checkout (the assistant still asks you to confirm every order)",
     "profile.read": "read your name and delivery address",
     "profile.erase": "erase your order history, basket and stored data",
+    "list.read": "read the household's shopping list and your own",
+    "list.write": "put things on the shopping lists and take them off",
+    "prices.watch": "watch prices for you and tell you when they drop",
     "network": "open network connections",
     "access_log.read": "read the log of what other skills used (given to built-in skills only)",
 }
@@ -50,6 +53,9 @@ CAPABILITIES: dict[str, str] = {
     "orders": "orders.read",
     "profile": "profile.read",
     "privacy": "profile.erase",
+    "lists": "list.read",
+    "list_writer": "list.write",
+    "watches": "prices.watch",
     "access_log": "access_log.read",
 }
 """Context attribute -> the permission it needs: the one table the SDK, the core and the sandbox share.
@@ -58,13 +64,23 @@ holding ``orders.place`` against the manifest, prices them, asks and places.)"""
 
 if TYPE_CHECKING:
     from assistant.skills.access_log import AccessLogReader
-    from assistant.skills.capabilities import CartAccess, CatalogAccess, OrdersAccess, PrivacyAccess, ProfileAccess
+    from assistant.skills.capabilities import (
+        CartAccess,
+        CatalogAccess,
+        ListReader,
+        ListWriter,
+        OrdersAccess,
+        PriceWatchAccess,
+        PrivacyAccess,
+        ProfileAccess,
+    )
 
 __all__ = [
-    "CAPABILITIES", "OUT_OF_RANGE", "PERMISSIONS", "SDK_VERSION", "Context", "Conversation", "Entity", "Line", "NoSettings", "Order",
+    "CAPABILITIES", "LIST_LIMIT", "OUT_OF_RANGE", "PERMISSIONS", "SDK_VERSION", "Context", "Conversation", "Entity", "Line", "ListItem",
+    "NoSettings", "Order", "PriceNews", "Watch",
     "PermissionDenied", "Product", "Purchase", "Reply", "Request", "ShopInfo", "Skill", "SkillError", "Suggestion",
-    "ask", "confirm", "confirm_purchase", "elicit", "intent", "join", "money", "number", "offer", "on_confirm",
-    "on_deny", "ordinal", "pick", "plural", "say",
+    "ask", "confirm", "confirm_purchase", "elicit", "intent", "item_key", "join", "money", "number", "offer", "on_confirm",
+    "on_deny", "ordinal", "pick", "plural", "price_news", "resemblance", "say",
 ]  # fmt: skip
 
 
@@ -174,6 +190,15 @@ def pick(conversation: Conversation, which: str | None) -> Product | None:
     return items[index - 1] if 1 <= index <= len(items) else None
 
 
+def resemblance(words: str, product: Product) -> float:
+    """How fully the words said are in a product's brand, name, category and description, 0-100, plurals
+    folded: 'milk' in Oatly Barista ('plant milk for coffee') is 100, 'cat birthday present' in cat food is not."""
+    from rapidfuzz import fuzz
+
+    text = f"{product.brand} {product.name} {product.category} {product.description}"
+    return fuzz.token_set_ratio(item_key(words), item_key(text))
+
+
 # -- what a handler returns -------------------------------------------------------------------
 @dataclass(frozen=True)
 class Purchase:
@@ -202,6 +227,8 @@ class Reply:
     purchase: Purchase | None = None
     """For a purchase: the core, not the skill, prices it, asks, and places it after a yes."""
     end: bool = False
+    why: str | None = None
+    """The honest reason for what this reply chose, said if the user asks "why that one?" next."""
 
 
 def say(
@@ -211,8 +238,9 @@ def say(
     listed: int | None = None,
     focus: Product | None = None,
     display: str | None = None,
+    why: str | None = None,
 ) -> Reply:
-    return Reply(text, display, tuple(items) if items is not None else None, listed, focus)
+    return Reply(text, display, tuple(items) if items is not None else None, listed, focus, why=why)
 
 
 def ask(
@@ -226,9 +254,18 @@ def ask(
     return Reply(text, None, tuple(items) if items is not None else None, listed, focus, expect="answer")
 
 
-def confirm(text: str, action: str, data: dict[str, Any] | None = None, *, focus: Product | None = None) -> Reply:
+def confirm(
+    text: str,
+    action: str,
+    data: dict[str, Any] | None = None,
+    *,
+    focus: Product | None = None,
+    items: Sequence[Product] | None = None,
+    why: str | None = None,
+) -> Reply:
     """A yes/no question; a yes calls the skill's ``@on_confirm(action)`` handler with ``data``."""
-    return Reply(text, focus=focus, expect="confirm", action=action, data=dict(data or {}))
+    listed = tuple(items) if items is not None else None
+    return Reply(text, focus=focus, items=listed, expect="confirm", action=action, data=dict(data or {}), why=why)
 
 
 def offer(
@@ -363,6 +400,8 @@ class Context:
         permission = CAPABILITIES[name]
         if permission not in self._granted:
             raise PermissionDenied(f"skill '{self._skill}' used {name} without the '{permission}' permission")
+        if name not in self._caps:  # granted, but a household device speaks for no one person
+            raise MemberNeeded(f"skill '{self._skill}' used {name}, which needs to know who is speaking")
         return self._caps[name]
 
     @property
@@ -384,6 +423,22 @@ class Context:
     @property
     def privacy(self) -> PrivacyAccess:
         return self._cap("privacy")
+
+    @property
+    def lists(self) -> ListReader:
+        """The shopping lists, to read: ``items(mine=False)``; ``personal`` says whether "mine" is one person's."""
+        return self._cap("lists")
+
+    @property
+    def list_writer(self) -> ListWriter:
+        """The shopping lists, to change: ``add``, ``remove``, ``tick``, ``clear`` (each ``mine=False``)."""
+        return self._cap("list_writer")
+
+    @property
+    def watches(self) -> PriceWatchAccess:
+        """This member's price watches: ``add(query, products, below_pence)``, ``watches()``, ``remove(id)``,
+        ``unsaid()`` (news not yet told, marked told)."""
+        return self._cap("watches")
 
     @property
     def storage(self) -> Path:

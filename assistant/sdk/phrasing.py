@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from assistant.sdk.types import PriceNews
 
 _SYMBOL = {
     "GBP": ("pound", "pounds", "p"),
@@ -64,3 +68,11 @@ def join(words: Sequence[str], last: str = "and") -> str:
     if len(words) <= 1:
         return "".join(words)
     return ", ".join(words[:-1]) + f" {last} " + words[-1]
+
+
+def price_news(news: PriceNews, currency: str = "GBP") -> str:
+    """'Lavazza Qualità Rossa Coffee Beans is now 9 pounds 50, under your 10 pounds'."""
+    now = f"{news.product.title} is now {money(news.new_pence, currency)}"
+    if news.below_pence is not None:
+        return f"{now}, under your {money(news.below_pence, currency)}"
+    return f"{now}, down from {money(news.old_pence, currency)}"

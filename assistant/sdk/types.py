@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
+
+from assistant.nlu.text import singular
 
 
 @dataclass(frozen=True)
@@ -86,3 +89,48 @@ class Suggestion:
     signal: str
     """'co_purchase', 'history' or 'discover'."""
     evidence: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ListItem:
+    """One thing on a shopping list, in the words it was said: 'washing-up liquid', two, 'the big one'."""
+
+    id: int
+    name: str
+    quantity: int = 1
+    note: str = ""
+    ticked: bool = False
+    """Bought ('I've got the milk'): kept, but no longer read out."""
+
+
+LIST_LIMIT = 500
+"""Things on one list; the next is refused rather than keep a list nobody can listen to."""
+_FILLER = {"the", "a", "an", "some", "more", "any", "of", "my", "our"}
+
+
+def item_key(name: str) -> str:
+    """What makes two items the same one: 'Milks', 'the milk' and 'some milk' are all 'milk'."""
+    words = re.findall(r"[\w']+", name.lower())
+    return " ".join(singular(w) for w in words if w not in _FILLER)
+
+
+@dataclass(frozen=True)
+class Watch:
+    """A price watch: 'tell me when Lavazza is under ten pounds' (below_pence 1000) or any drop (None)."""
+
+    id: int
+    query: str
+    below_pence: int | None
+    products: int
+    """How many of the shop's products it covers."""
+
+
+@dataclass(frozen=True)
+class PriceNews:
+    """A watched product's price moved as the watch asked: to be said once."""
+
+    product: Product
+    old_pence: int
+    new_pence: int
+    below_pence: int | None
+    """The watch's threshold; None for 'tell me when it goes on offer'."""

@@ -178,6 +178,10 @@ def _arg(args: tuple, kwargs: dict, index: int, name: str, default: Any = None) 
     return args[index] if len(args) > index else default
 
 
+def _which(kwargs: dict) -> str:
+    return "your own list" if kwargs.get("mine") else "the household's list"
+
+
 def _search(args: tuple, kwargs: dict, result: Any) -> str:
     query = str(_arg(args, kwargs, 0, "query", "") or "")[:40]
     found = _count(len(result or []), "product")
@@ -206,6 +210,16 @@ SUMMARIES: dict[tuple[str, str], Summary] = {
     ("profile", "name"): lambda a, k, r: "read your name",
     ("profile", "address"): lambda a, k, r: "read your delivery address",
     ("privacy", "erase"): lambda a, k, r: "erased your data",
+    ("lists", "items"): lambda a, k, r: f"read {_which(k)} ({_count(len(r), 'item')})",
+    ("list_writer", "items"): lambda a, k, r: f"read {_which(k)} ({_count(len(r), 'item')})",
+    ("list_writer", "add"): lambda a, k, r: f"put {_arg(a, k, 0, 'name')} on {_which(k)}",
+    ("list_writer", "remove"): lambda a, k, r: f"took an item off {_which(k)}",
+    ("list_writer", "tick"): lambda a, k, r: f"ticked an item on {_which(k)}",
+    ("list_writer", "clear"): lambda a, k, r: f"cleared {_which(k)}",
+    ("watches", "add"): lambda a, k, r: f"set a price watch on {_arg(a, k, 0, 'query')}",
+    ("watches", "watches"): lambda a, k, r: f"read your price watches ({len(r)})",
+    ("watches", "remove"): lambda a, k, r: "removed a price watch",
+    ("watches", "unsaid"): lambda a, k, r: f"read your price news ({len(r)})",
 }
 """How each capability method's call is told; anything else is told by the type of its result."""
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from assistant.sdk.types import ListItem, PriceNews, Watch
 from assistant.store import Catalog, Line, Order, Orders, Product, Recommender, Suggestion
+from assistant.store.lists import ShoppingLists
+from assistant.store.watches import PriceWatches
 
 
 class CatalogAccess:
@@ -94,6 +97,70 @@ class ProfileAccess:
 
     def address(self) -> str:
         return self._address
+
+
+class ListReader:
+    """list.read: the household's list, and the speaker's own (``mine=True``) on their own device.
+
+    With no one person speaking (a household device), "my list" is the household's too."""
+
+    def __init__(self, lists: ShoppingLists, member: int | None) -> None:
+        self._lists = lists
+        self._member = member
+
+    @property
+    def personal(self) -> bool:
+        """True when ``mine=True`` means one member's own list rather than the household's."""
+        return self._member is not None
+
+    def _owner(self, mine: bool) -> int | None:
+        return self._member if mine else None
+
+    def items(self, *, mine: bool = False) -> list[ListItem]:
+        """What is still to buy, in the order it was put on the list."""
+        return self._lists.items(self._owner(mine))
+
+
+class ListWriter(ListReader):
+    """list.write: put things on a list, take them off, tick them, clear it."""
+
+    def add(
+        self, name: str, quantity: int | None = None, note: str = "", *, mine: bool = False, more: bool = False
+    ) -> ListItem:
+        """Merged into the item of the same name if there is one (``ShoppingLists.add``)."""
+        item, _new = self._lists.add(self._owner(mine), name, quantity, note, more=more, added_by=self._member)
+        return item
+
+    def remove(self, item_id: int, quantity: int | None = None, *, mine: bool = False) -> ListItem | None:
+        """What is left of the item, or None when it is off the list."""
+        return self._lists.remove(self._owner(mine), item_id, quantity)
+
+    def tick(self, item_id: int, *, mine: bool = False) -> bool:
+        return self._lists.tick(self._owner(mine), item_id)
+
+    def clear(self, *, mine: bool = False) -> int:
+        return self._lists.clear(self._owner(mine))
+
+
+class PriceWatchAccess:
+    """prices.watch: one member's price watches, and the news they made."""
+
+    def __init__(self, watches: PriceWatches) -> None:
+        self._watches = watches
+
+    def add(self, query: str, products: list[Product], below_pence: int | None = None) -> Watch:
+        """Watch these products (the matches of ``query``): under ``below_pence``, or any drop when None."""
+        return self._watches.add(query, products, below_pence)
+
+    def watches(self) -> list[Watch]:
+        return self._watches.watches()
+
+    def remove(self, watch_id: int) -> bool:
+        return self._watches.remove(watch_id)
+
+    def unsaid(self) -> list[PriceNews]:
+        """News not yet told, oldest first; from now on told."""
+        return self._watches.unsaid()
 
 
 class PrivacyAccess:

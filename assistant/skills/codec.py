@@ -16,7 +16,7 @@ from typing import Any
 
 from assistant.nlu.parse import Entity
 from assistant.sdk import Conversation, Request, ShopInfo
-from assistant.sdk.types import Line, Order, Product, Suggestion
+from assistant.sdk.types import Line, ListItem, Order, PriceNews, Product, Suggestion, Watch
 
 MAX_MESSAGE = 1024 * 1024
 """Bytes in one message; a longer line from a worker is a broken worker."""
@@ -31,7 +31,8 @@ class WireError(Exception):
 
 # -- values: tagged plain data for dataclasses, decoded into the SDK's types in the worker ---------
 _TYPES: dict[str, type] = {
-    t.__name__: t for t in (Product, Line, Order, Suggestion, Entity, Request, Conversation, ShopInfo)
+    t.__name__: t
+    for t in (Product, Line, ListItem, Watch, PriceNews, Order, Suggestion, Entity, Request, Conversation, ShopInfo)
 }
 
 

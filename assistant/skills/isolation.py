@@ -379,6 +379,7 @@ class SkillWorker:
             wire.slot,
             purchase,
             wire.end,
+            wire.why,
         )
 
 

@@ -74,6 +74,7 @@ class WireReply(_Strict):
     slot: str | None = Field(None, max_length=64)
     purchase: PurchaseLines | PurchaseBasket | None = None
     end: bool = False
+    why: str | None = Field(None, max_length=MAX_SPEECH)
 
 
 class Ready(_Strict):

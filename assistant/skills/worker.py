@@ -108,6 +108,7 @@ def encode_reply(reply: Any) -> dict[str, Any]:
         "action": reply.action,
         "data": reply.data,
         "slot": reply.slot,
+        "why": getattr(reply, "why", None),
         "purchase": purchase,
         "end": reply.end,
     }

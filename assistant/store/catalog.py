@@ -18,6 +18,8 @@ from rapidfuzz import fuzz
 from assistant.errors import ImportRowError, StoreError
 from assistant.sdk.types import Product
 from assistant.store.db import Database
+from assistant.store.watches import PriceChange
+from assistant.store.watches import check as check_watches
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +155,10 @@ class ImportReport:
     problems: tuple[str, ...]
     """One line per skipped row, naming the file and line."""
     updated_skus: tuple[str, ...] = ()
+    price_changes: int = 0
+    """Products whose price moved."""
+    price_news: int = 0
+    """Price watches those moves satisfied: each to be said once to its member."""
 
     @property
     def skipped(self) -> int:
@@ -200,18 +206,22 @@ def read_catalogue(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
 
 
 def upsert_products(tx: sqlite3.Connection, items: list[dict[str, Any]], problems: list[str]) -> ImportReport:
-    """Write products inside the caller's transaction; count what was new, replaced or the same."""
+    """Write products inside the caller's transaction; count what was new, replaced or the same, and
+    tell the price watches of every price that moved, in the same transaction."""
     created = unchanged = 0
     updated: list[str] = []
+    changes: list[PriceChange] = []
     for item in items:
-        row = tx.execute(f"SELECT {', '.join(FIELDS)} FROM products WHERE sku = ?", (item["sku"],)).fetchone()  # noqa: S608
+        row = tx.execute(f"SELECT id, {', '.join(FIELDS)} FROM products WHERE sku = ?", (item["sku"],)).fetchone()  # noqa: S608
         if row is None:
             created += 1
-        elif tuple(row) == tuple(item[f] for f in FIELDS):
+        elif tuple(row)[1:] == tuple(item[f] for f in FIELDS):
             unchanged += 1
             continue
         else:
             updated.append(item["sku"])
+            if row["price_pence"] != item["price_pence"]:
+                changes.append(PriceChange(row["id"], row["price_pence"], item["price_pence"]))
         tx.execute(
             "INSERT INTO products(sku, name, brand, category, size, price_pence, description) "
             "VALUES (:sku, :name, :brand, :category, :size, :price_pence, :description) "
@@ -220,7 +230,8 @@ def upsert_products(tx: sqlite3.Connection, items: list[dict[str, Any]], problem
             "description=excluded.description",
             item,
         )
-    return ImportReport(created, len(updated), unchanged, tuple(problems), tuple(updated))
+    news = check_watches(tx, changes)
+    return ImportReport(created, len(updated), unchanged, tuple(problems), tuple(updated), len(changes), news)
 
 
 def _read_rows(path: Path) -> Iterator[tuple[str, Any]]:

@@ -17,7 +17,7 @@ from assistant.errors import StoreBusy, StoreCorrupt, StoreError, StoreFull, Sto
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT = 5.0
 """Seconds a write waits for another writer (another device, process or conversation) to finish."""
 SCHEMA = """
@@ -124,6 +124,52 @@ CREATE TABLE IF NOT EXISTS transcripts (
     created_at TEXT NOT NULL DEFAULT (datetime('now'))
 );
 """
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    # 2: the shopping lists; user_id NULL is the household's list, else that member's own
+    2: (
+        """CREATE TABLE IF NOT EXISTS list_items (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER REFERENCES users(id),
+            name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+            key TEXT NOT NULL,
+            quantity INTEGER NOT NULL DEFAULT 1 CHECK (quantity > 0),
+            note TEXT NOT NULL DEFAULT '',
+            added_by INTEGER REFERENCES users(id),
+            added_at TEXT NOT NULL DEFAULT (datetime('now')),
+            ticked_at TEXT
+        )""",
+        "CREATE INDEX IF NOT EXISTS list_items_owner ON list_items(user_id, key)",
+    ),
+    # 3: price watches, the products each one covers, and the news they made, said once
+    3: (
+        """CREATE TABLE IF NOT EXISTS watches (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            query TEXT NOT NULL,
+            below_pence INTEGER CHECK (below_pence IS NULL OR below_pence > 0),
+            created_at TEXT NOT NULL DEFAULT (datetime('now'))
+        )""",
+        """CREATE TABLE IF NOT EXISTS watch_products (
+            watch_id INTEGER NOT NULL REFERENCES watches(id) ON DELETE CASCADE,
+            product_id INTEGER NOT NULL REFERENCES products(id),
+            PRIMARY KEY (watch_id, product_id)
+        )""",
+        "CREATE INDEX IF NOT EXISTS watch_products_product ON watch_products(product_id)",
+        """CREATE TABLE IF NOT EXISTS price_news (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            watch_id INTEGER REFERENCES watches(id) ON DELETE SET NULL,
+            product_id INTEGER NOT NULL REFERENCES products(id),
+            old_pence INTEGER NOT NULL,
+            new_pence INTEGER NOT NULL,
+            below_pence INTEGER,
+            created_at TEXT NOT NULL DEFAULT (datetime('now')),
+            said_at TEXT
+        )""",
+        "CREATE INDEX IF NOT EXISTS price_news_unsaid ON price_news(user_id, said_at)",
+    ),
+}
+"""Schema version -> the statements that bring the version before it up to it, run once, in order."""
 
 
 def classify(exc: sqlite3.Error, path: Path) -> StoreError:
@@ -224,7 +270,16 @@ class Database:
 
     def _create_schema(self) -> None:
         self.conn.executescript(SCHEMA)
-        self.conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        self.conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', '1')")
+        for version in range(2, SCHEMA_VERSION + 1):
+            with self.transaction() as tx:
+                # read again inside the write lock: another process opening the file may have migrated it
+                current = int(tx.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0])
+                if current >= version:
+                    continue
+                for statement in MIGRATIONS[version]:
+                    tx.execute(statement)
+                tx.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(version),))
 
     @property
     def conn(self) -> sqlite3.Connection:

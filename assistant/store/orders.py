@@ -255,7 +255,8 @@ class Orders:
         return [(Product.from_row(r), r["n"], datetime.fromisoformat(r["last"])) for r in rows]
 
     def forget(self) -> None:
-        """Erase this user's orders, basket, suggestions and transcripts, in one transaction."""
+        """Erase this user's orders, basket, suggestions, transcripts, own shopping list and price watches, in one
+        transaction."""
         with self.db.transaction() as tx:
             tx.execute(
                 "DELETE FROM order_lines WHERE order_id IN (SELECT id FROM orders WHERE user_id = ?)",
@@ -263,7 +264,11 @@ class Orders:
             )
             tx.execute("DELETE FROM quotes WHERE user_id = ?", (self.user_id,))
             tx.execute("DELETE FROM orders WHERE user_id = ?", (self.user_id,))
-            for table in ("cart_items", "suggestions", "transcripts"):
+            tx.execute(
+                "DELETE FROM watch_products WHERE watch_id IN (SELECT id FROM watches WHERE user_id = ?)",
+                (self.user_id,),
+            )
+            for table in ("cart_items", "suggestions", "transcripts", "list_items", "price_news", "watches"):
                 tx.execute(f"DELETE FROM {table} WHERE user_id = ?", (self.user_id,))  # noqa: S608
 
 

@@ -71,11 +71,13 @@ def test_project_data_loads_and_has_all_labels():
         "search_product", "add_to_cart", "remove_from_cart", "view_cart", "checkout", "reorder", "order_history",
         "order_status", "recommend", "discover", "explain_recommendation", "delete_my_data", "greet", "goodbye",
         "help", "affirm", "deny", "cancel", "repeat", "out_of_scope", "skill_activity",
+        "add_to_list", "remove_from_list", "view_list", "clear_list", "order_list", "watch_price", "whats_new",
+        "list_watches", "stop_watch",
     }  # fmt: skip
     assert set(data.intents) == expected
     counts = {i: sum(e.intent == i for e in data.examples) for i in expected}
     assert min(counts.values()) >= 40, counts
-    assert {"product", "brand", "price", "quantity", "ordinal"} <= set(data.entity_types)
+    assert {"product", "brand", "price", "quantity", "ordinal", "item"} <= set(data.entity_types)
 
 
 # -- every form Rasa 3.x reads -----------------------------------------------------------------

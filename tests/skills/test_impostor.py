@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.skills.registry import discover
+from assistant.skills.registry import core_distribution, discover
 from assistant.testing import Chat
 
 REPO = Path(__file__).resolve().parents[2]
-BUILTINS = {"cart", "conversation", "orders", "privacy", "recommend", "search"}
+BUILTINS = {ep.name for ep in core_distribution().entry_points if ep.group == "assistant.skills"}
 
 
 @pytest.fixture(scope="module")

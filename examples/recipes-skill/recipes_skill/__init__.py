@@ -1,4 +1,5 @@
-"""The recipes skill: 'add what I need for pancakes' fills the basket with the ingredients."""
+"""The recipes skill: 'add what I need for pancakes' fills the basket with the ingredients, and
+'put what I need for pancakes on the list' puts them on the household's shopping list."""
 
 from __future__ import annotations
 
@@ -24,13 +25,12 @@ class Settings(BaseModel):
 class RecipesSkill(Skill):
     name = "recipes"
     version = "0.1.0"
-    description = "put what a recipe needs in your basket"
-    permissions = frozenset({"catalog.read", "cart.write"})
+    description = "put what a recipe needs in your basket or on the list"
+    permissions = frozenset({"catalog.read", "cart.write", "list.write"})
     nlu = "nlu.yml"
     Settings = Settings
 
-    @intent("add_recipe")
-    def add_recipe(self, ctx: Context, request: Request) -> Reply:
+    def _recipe(self, request: Request) -> tuple[str, list[str]] | Reply:
         dish = (request.value("dish") or "").lower().strip()
         if not dish:
             return elicit("dish", f"Which recipe? I know {join(list(RECIPES), 'or')}.")
@@ -38,6 +38,24 @@ class RecipesSkill(Skill):
         ingredients = RECIPES.get(dish)
         if ingredients is None:
             return say(f"I don't know a recipe for {dish}. I know {join(list(RECIPES), 'and')}.")
+        return dish, ingredients
+
+    @intent("list_recipe")
+    def list_recipe(self, ctx: Context, request: Request) -> Reply:
+        recipe = self._recipe(request)
+        if isinstance(recipe, Reply):
+            return recipe
+        dish, ingredients = recipe
+        for ingredient in ingredients:
+            ctx.list_writer.add(ingredient)  # merged with what is there already: milk stays one item
+        return say(f"For {dish} I've put {join(ingredients)} on the list.")
+
+    @intent("add_recipe")
+    def add_recipe(self, ctx: Context, request: Request) -> Reply:
+        recipe = self._recipe(request)
+        if isinstance(recipe, Reply):
+            return recipe
+        dish, ingredients = recipe
         added, missing = [], []
         for ingredient in ingredients:
             found = ctx.catalog.search(ingredient, limit=1)

@@ -118,7 +118,7 @@ class App:
         db = Database(data_dir or config.data_dir)
         ensure_demo(db, config.user)
         installed, problems = skills or discover(config.skills)
-        states = SkillStates(db.data_dir)
+        states = SkillStates(db)
         forget_uninstalled(states, db.data_dir / "skills", {s.name for s in installed} | {p.name for p in problems})
         enabled: list[LoadedSkill] = []
         for loaded in installed:

@@ -230,7 +230,7 @@ def cmd_skills_list(args: argparse.Namespace) -> int:
     from assistant.store import Database
 
     config = _config(args)
-    states = SkillStates(Database(config.data_dir).data_dir)
+    states = SkillStates(Database(config.data_dir))
     skills, problems = discover(config.skills)
     rows = []
     for s in skills:
@@ -269,7 +269,7 @@ def cmd_skills_enable(args: argparse.Namespace) -> int:
     from assistant.store import Database
 
     config = _config(args)
-    states = SkillStates(Database(config.data_dir).data_dir)
+    states = SkillStates(Database(config.data_dir))
     skills, problems = discover(config.skills)
     skill = next((s for s in skills if s.name == args.name), None)
     if skill is None:

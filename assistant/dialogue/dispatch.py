@@ -152,7 +152,7 @@ class Dispatcher:
         allow_unsandboxed: bool = False,
     ) -> None:
         self.db = db
-        self.states = SkillStates(db.data_dir)
+        self.states = SkillStates(db)
         self.skills = list(skills)
         self.disabled = list(disabled)
         self.by_name = {s.name: s for s in self.skills}

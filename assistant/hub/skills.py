@@ -22,7 +22,7 @@ def _plain(loaded: LoadedSkill) -> list[str]:
 
 @router.get("/skills")
 async def list_skills(hub: HubDep, device: DeviceDep) -> SkillsOut:
-    states = SkillStates(hub.app.db.data_dir)
+    states = SkillStates(hub.app.db)
     dispatcher = hub.app.dispatcher
     log = hub.app.access_log
     user = device.user or ""  # a household device sees the household's own entries, never a member's
@@ -65,7 +65,7 @@ async def change_skill(change: SkillChange, hub: HubDep, device: DeviceDep, resp
     loaded = next((s for s in dispatcher.skills + dispatcher.disabled if s.name == change.name), None)
     if loaded is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no skill named '{change.name}' is installed")
-    states = SkillStates(hub.app.db.data_dir)
+    states = SkillStates(hub.app.db)
     if not change.enabled:
         dispatcher.disable(loaded.name, "disabled by you")
         states.set(loaded.name, False, "disabled by you")

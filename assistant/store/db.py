@@ -17,7 +17,7 @@ from assistant.errors import StoreBusy, StoreCorrupt, StoreError, StoreFull, Sto
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 BUSY_TIMEOUT = 5.0
 """Seconds a write waits for another writer (another device, process or conversation) to finish."""
 SCHEMA = """
@@ -167,6 +167,19 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
             said_at TEXT
         )""",
         "CREATE INDEX IF NOT EXISTS price_news_unsaid ON price_news(user_id, said_at)",
+    ),
+    # 4: which skills are switched on and what the user agreed each may do, one row a skill (was
+    # skills.json, rewritten whole by whichever process wrote last: a grant made by `skills enable`
+    # while the hub ran was lost when the hub switched a failing skill off)
+    4: (
+        """CREATE TABLE IF NOT EXISTS skill_states (
+            name TEXT PRIMARY KEY,
+            enabled INTEGER NOT NULL,
+            reason TEXT NOT NULL DEFAULT '',
+            version TEXT,
+            permissions TEXT,
+            granted_at TEXT
+        )""",
     ),
 }
 """Schema version -> the statements that bring the version before it up to it, run once, in order."""

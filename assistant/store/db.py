@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import sqlite3
@@ -270,7 +271,11 @@ class Database:
             _make_data_dir_private(self.data_dir)
             make_private(self.path)  # SQLite gives its -wal and -shm files the database file's mode
         except OSError as exc:
-            raise StoreError(f"{self.data_dir}: cannot make the data private to this account: {exc.strerror}") from exc
+            # a read-only file's mode cannot change either; the first write says it is read-only
+            if exc.errno != errno.EROFS:
+                raise StoreError(
+                    f"{self.data_dir}: cannot make the data private to this account: {exc.strerror}"
+                ) from exc
         # one connection per thread: the hub runs many conversations at once, and a sqlite3
         # connection shared between threads interleaves their transactions
         self._local = threading.local()

@@ -126,7 +126,8 @@ class Voice:
         if best_parse is not None:
             self._chosen = (clean(self.strip_wake(best.text)), best_parse)
         if best is not transcript.alternatives[0]:
-            log.info("heard %r, understood as %r", transcript.text, best.text)
+            # what people say is theirs: at DEBUG only, never in a log kept by default ("delete my data")
+            log.debug("heard %r, understood as %r", transcript.text, best.text)
         return replace(transcript, text=best.text, confidence=float(np.exp(best.score)))
 
     def hear(self, utterance: np.ndarray, *, speak: bool = False) -> SpokenTurn:

@@ -216,7 +216,8 @@ class AssistantHandler(AsyncEventHandler):
             with self.speech.recognizer() as rec:
                 heard = await asyncio.to_thread(transcribe, rec, pcm)
         text = (await asyncio.to_thread(voice.choose, heard)).text.strip()
-        log.info("wyoming: heard %r in %.2f s", text, time.monotonic() - began)
+        log.info("wyoming: heard a command in %.2f s", time.monotonic() - began)
+        log.debug("wyoming: heard %r", text)  # what people say is logged at DEBUG only
         if self._partial:
             await self.write_event(TranscriptStop().event())
             self._partial = ""
@@ -240,7 +241,8 @@ class AssistantHandler(AsyncEventHandler):
         conversation = self.conversation(transcript.context)
         voice = self._voice(conversation)
         turn = await asyncio.to_thread(voice.answer, voice.strip_wake(transcript.text))
-        log.info("wyoming: %r -> %s: %r", transcript.text, turn.intent, turn.reply)
+        log.info("wyoming: a turn -> %s", turn.intent)
+        log.debug("wyoming: %r -> %r", transcript.text, turn.reply)
         await self.write_event(Handled(text=turn.reply, context={"conversation_id": conversation.client_id}).event())
 
     async def _recognize(self, recognize: Recognize) -> None:

@@ -292,7 +292,8 @@ class SatelliteLink:
         turn = await asyncio.to_thread(voice.answer, request)
         self.expecting = turn.expecting
         answered_s = time.monotonic() - began
-        log.info("satellite %s: %r -> %s: %r", self.entry.name, request, turn.intent, turn.reply)
+        log.info("satellite %s: a turn -> %s", self.entry.name, turn.intent)
+        log.debug("satellite %s: %r -> %r", self.entry.name, request, turn.reply)
         if pipeline.end == PipelineStage.TTS and turn.reply:
             first_audio_s = await self.speak(turn.reply)
             log.info(

@@ -1,6 +1,7 @@
 """Home Assistant's side of Wyoming: the real `wyoming` client library against `assistant wyoming`."""
 
 import asyncio
+import time
 from pathlib import Path
 
 import numpy as np
@@ -129,3 +130,13 @@ def test_a_streaming_engine_sends_partial_transcripts_as_audio_comes(tmp_path):
     assert types[-2:] == ["transcript-stop", "transcript"]
     partial = "".join(e.data["text"] for e in events if e.type == "transcript-chunk")
     assert partial.strip() and events[-1].data["text"].strip()
+
+
+def test_what_people_say_is_not_in_the_log_kept_at_info(server):
+    """Transcripts are the user's: `-v` (INFO) logs that a turn happened, never the words or the reply."""
+    (event,) = asyncio.run(exchange(server.port, [Transcript(text="do you have zucchini flowers").event()], "handled"))
+    assert Handled.is_type(event.type)
+    time.sleep(0.5)  # the log line is written after the reply is sent
+    text = server.log.read_text()
+    assert "a turn ->" in text
+    assert "zucchini" not in text.lower()

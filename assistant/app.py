@@ -13,6 +13,7 @@ import logging
 import os
 import shutil
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -22,8 +23,8 @@ from assistant.dialogue.dispatch import FAILURES_BEFORE_DISABLE, Dispatcher
 from assistant.dialogue.registry import ConversationRegistry
 from assistant.household import Household, Member
 from assistant.nlu import NluEngine, TrainingData, create_engine, load_training_data
-from assistant.nlu.parse import Entity, IntentScore, Parse
-from assistant.nlu.values import ordinal_value, says_ordinal
+from assistant.nlu.parse import IntentScore, Parse
+from assistant.nlu.values import read_positions
 from assistant.principal import Principal, local_user
 from assistant.purchase import PurchaseGate
 from assistant.sdk import Reply
@@ -61,24 +62,6 @@ class Account:
         return self.recommender.recommend(limit=limit)
 
 
-def _words_of(entity: Entity, text: str) -> str:
-    """The whole words an entity's span lies in: a tagger may stop at "99" in "99th"."""
-    start, end = entity.start, entity.end
-    while start > 0 and text[start - 1].isalnum():
-        start -= 1
-    while end < len(text) and text[end].isalnum():
-        end += 1
-    return text[start:end]
-
-
-def _as_ordinal(entity: Entity, text: str) -> Entity:
-    """A quantity whose words are a position ("the 99th") is an ordinal."""
-    literal = _words_of(entity, text)
-    if entity.entity != "quantity" or not says_ordinal(literal):
-        return entity
-    return replace(entity, entity="ordinal", value=ordinal_value(literal) or literal.lower())
-
-
 class App:
     """Built once per process; many conversations share it."""
 
@@ -104,6 +87,7 @@ class App:
         self.engine_name = engine_name
         self._failures: dict[str, int] = {}
         self._failures_lock = threading.Lock()
+        self._forget_hooks: list[Callable[[Member], None]] = []
         self.conversations = ConversationRegistry(lambda principal, id: Conversation(self, id, principal))
 
     @classmethod
@@ -193,10 +177,7 @@ class App:
 
     def parse(self, text: str) -> Parse:
         """The engine's parse, with unsure ones turned into out_of_scope."""
-        parse = self.engine.parse(text)
-        if any(e.entity == "quantity" and says_ordinal(_words_of(e, text)) for e in parse.entities):
-            # "remove the 99th one" was tagged quantity 99 and took the only line out (issue 19)
-            parse = replace(parse, entities=[_as_ordinal(e, text) for e in parse.entities])
+        parse = read_positions(self.engine.parse(text))
         intent = parse.intent
         if intent.confidence < self.config.nlu.threshold and intent.name != "out_of_scope":
             parse = replace(parse, intent=IntentScore("out_of_scope", intent.confidence))
@@ -232,12 +213,23 @@ class App:
         owner = f"member-{member.id}" if member is not None else "household"
         return storage_dir(self.db.data_dir, name) / owner
 
-    def forget_skills_data(self, member: Member | None) -> None:
-        """'Delete my data': every skill's folder for this member goes, and what the access log says of them.
-        Other members' folders stay (the conversation's memories went with its session)."""
-        self.access_log.erase(member.name if member else "")
+    def on_forget(self, hook: Callable[[Member], None]) -> None:
+        """A front door's own copies of a member's data (the hub's turn logs) answer to ``forget`` too."""
+        self._forget_hooks.append(hook)
+
+    def forget(self, member: Member, *, asking: Conversation | None = None) -> None:
+        """'Delete my data' for one member, whichever door asked: the store's rows of them (one
+        transaction), every skill's folder of theirs and what the access log says of them, the live
+        conversations that speak for them (``asking`` resets itself), and each door's copies."""
+        Orders(self.db, member.id).forget()
+        self.access_log.erase(member.name)
         for loaded in self.dispatcher.skills + self.dispatcher.disabled:
             shutil.rmtree(self.skill_storage(loaded.name, member), ignore_errors=True)
+        for conv in self.conversations.held():
+            if conv is not asking and conv.member is not None and conv.member.id == member.id:
+                threading.Thread(target=conv.forget_session, name="forget", daemon=True).start()  # a turn may hold it
+        for hook in self._forget_hooks:
+            hook(member)
 
     def skill_failed(self, loaded: LoadedSkill) -> Reply:
         with self._failures_lock:

@@ -138,7 +138,7 @@ class Conversation:
                 "cart": CartAccess(orders),
                 "orders": OrdersAccess(orders, Recommender(self.app.db, orders)),
                 "profile": ProfileAccess(member.name, self.app.config.shop.delivery_address),
-                "privacy": PrivacyAccess(orders, self._forget),
+                "privacy": PrivacyAccess(lambda: self._forget(member)),
                 "access_log": AccessLogReader(self.app.access_log, member.name),
                 "watches": PriceWatchAccess(PriceWatches(self.app.db, member.id)),
                 **self._lists(member.id),
@@ -149,10 +149,20 @@ class Conversation:
         lists = ShoppingLists(self.app.db)
         return {"lists": ListReader(lists, member_id), "list_writer": ListWriter(lists, member_id)}
 
-    def _forget(self) -> None:
+    def _forget(self, member: Member) -> None:
+        """The privacy skill's erase: everything of ``member``, everywhere, then this conversation afresh."""
+        self.app.forget(member, asking=self)
+        self._fresh_session()
+
+    def forget_session(self) -> None:
+        """Another door erased this conversation's member: what it remembers of them goes."""
+        with self._lock:
+            self._drop_pending()
+            self._fresh_session()
+
+    def _fresh_session(self) -> None:
         self.app.dispatcher.forget_memories(self.session.memory_key)
         self.session = Session(last_reply=self.session.last_reply)
-        self.app.forget_skills_data(self.member)
 
     # -- one turn -----------------------------------------------------------------------------
     def handle(self, text: str, parse: Parse | None = None) -> Turn:

@@ -52,6 +52,11 @@ class ConversationRegistry:
             threading.Thread(target=conv.end, name="end-revoked", daemon=True).start()  # a turn may hold it
         return len(ended)
 
+    def held(self) -> list[Conversation]:
+        """Every live conversation (a snapshot)."""
+        with self._lock:
+            return list(self._held.values())
+
     def reap(self, idle_s: float) -> int:
         """Conversations nobody spoke in for ``idle_s`` end (front ends such as Home Assistant make a
         new id per conversation and never say it is over); their pending questions expire with them."""

@@ -45,11 +45,7 @@ async def forget_me(
                 "that purchase code isn't right" if code else "your purchase code is needed")  # fmt: skip
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"Nothing was erased: {why}.")
 
-    def erase() -> None:
-        account.orders.forget()
-        hub.app.forget_skills_data(account.member)
-
-    await hub.run(erase)
+    await hub.run(hub.app.forget, account.member)
     return ForgetOut(done=True, message=f"Done: {ERASES} are gone for {account.member.name}.")
 
 

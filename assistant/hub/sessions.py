@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.app import App, Conversation
+from assistant.household import Member
 from assistant.principal import Principal
 
 KEPT_TURNS = 50
@@ -70,6 +71,15 @@ class DeviceConversations:
         ids = {h.principal.key for h in held}
         self.app.conversations.end_where(lambda p: p.key in ids)
         return held
+
+    def forget_member(self, member: Member) -> None:
+        """'Delete my data' from any door: the turns the page would show again of that member go."""
+        with self._lock:
+            held = list(self._held.values())
+        for h in held:
+            speaking = h.conversation.member
+            if speaking is not None and speaking.id == member.id:
+                h.turns.clear()
 
     def reap(self, idle_s: float) -> int:
         """End conversations idle for ``idle_s``: their pending questions expire with them."""

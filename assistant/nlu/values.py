@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import replace
 
 from text_to_num import alpha2digit
 
+from assistant.nlu.parse import Entity, Parse
+
 _ORDINALS = {
     "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
-    "eighth": 8, "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "top": 1,
+    "eighth": 8, "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13,
+    "fourteenth": 14, "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18,
+    "nineteenth": 19, "twentieth": 20, "thirtieth": 30, "fortieth": 40, "fiftieth": 50,
+    "sixtieth": 60, "seventieth": 70, "eightieth": 80, "ninetieth": 90, "hundredth": 100, "top": 1,
 }  # fmt: skip
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
 _LAST = {"last", "final", "bottom", "latter"}
 _FUZZY_QUANTITIES = {
     "a couple": 2,
@@ -63,6 +70,9 @@ def ordinal_value(text: str) -> str | None:
     words = re.findall(r"[a-z0-9]+", low)
     if any(w in _LAST for w in words):
         return "last"
+    for tens, unit in zip(words, words[1:], strict=False):  # "twenty first"
+        if tens in _TENS and _ORDINALS.get(unit, 10) < 10:
+            return str(_TENS[tens] + _ORDINALS[unit])
     for word in words:
         if word in _ORDINALS:
             return str(_ORDINALS[word])
@@ -76,14 +86,57 @@ def ordinal_value(text: str) -> str | None:
     return None
 
 
-_ORDINAL_WORD = re.compile(
-    r"\b(?:\d+(?:st|nd|rd|th)|" + "|".join(sorted((set(_ORDINALS) - {"top"}) | _LAST)) + r")\b", re.IGNORECASE
-)
+_ORDINAL_WORDS = r"(?:\d+(?:st|nd|rd|th)|(?:(?:" + "|".join(_TENS) + r")[ -])?(?:" + "|".join(
+    sorted((set(_ORDINALS) - {"top"}) | _LAST, key=len, reverse=True)
+) + "))"
+_ORDINAL_WORD = re.compile(rf"\b{_ORDINAL_WORDS}\b", re.IGNORECASE)
+_POSITION = re.compile(rf"\bthe ({_ORDINAL_WORDS}) (?:one|item|thing|line|product)s?\b", re.IGNORECASE)
+"""'the twentieth one': a position in what was read out, however rare the word (a tagger may miss it)."""
 
 
 def says_ordinal(text: str) -> bool:
     """Whether the words name a position ('the 99th', 'fifth'), whatever a tagger called them."""
     return _ORDINAL_WORD.search(text) is not None
+
+
+def position_said(text: str) -> tuple[int, int, str] | None:
+    """Where 'the <ordinal> one' names a position in ``text``: (start, end, value), or None."""
+    found = _POSITION.search(text)
+    if found is None:
+        return None
+    value = ordinal_value(found.group(1))
+    return (found.start(1), found.end(1), value) if value else None
+
+
+def _words_of(entity: Entity, text: str) -> str:
+    """The whole words an entity's span lies in: a tagger may stop at "99" in "99th"."""
+    start, end = entity.start, entity.end
+    while start > 0 and text[start - 1].isalnum():
+        start -= 1
+    while end < len(text) and text[end].isalnum():
+        end += 1
+    return text[start:end]
+
+
+def read_positions(parse: Parse) -> Parse:
+    """Positions in a list said however the tagger took them: a quantity whose words are an ordinal
+    ("the 99th" tagged quantity 99 once took the only line out of a basket) is an ordinal, and "the
+    twentieth one" that no entity covers gets one, so a position past the list changes nothing."""
+    text = parse.text
+    entities = [
+        replace(e, entity="ordinal", value=ordinal_value(_words_of(e, text)) or e.value)
+        if e.entity == "quantity" and says_ordinal(_words_of(e, text))
+        else e
+        for e in parse.entities
+    ]
+    position = position_said(text)
+    if position is not None:
+        start, end, value = position
+        covering = [e for e in entities if e.start < end and start < e.end]
+        if all(e.entity in ("ordinal", "quantity") for e in covering):  # "twenty [first]" is the 21st
+            entities = [e for e in entities if e not in covering]
+            entities.append(Entity("ordinal", value, start, end, 1.0, text=text[start:end]))
+    return parse if entities == parse.entities else replace(parse, entities=entities)
 
 
 def price_value(text: str) -> float | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from assistant.sdk.types import ListItem, PriceNews, Watch
 from assistant.store import Catalog, Line, Order, Orders, Product, Recommender, Suggestion
 from assistant.store.lists import ShoppingLists
@@ -166,10 +168,9 @@ class PriceWatchAccess:
 class PrivacyAccess:
     """profile.erase"""
 
-    def __init__(self, orders: Orders, on_erase) -> None:
-        self._orders = orders
-        self._on_erase = on_erase
+    def __init__(self, erase: Callable[[], None]) -> None:
+        self._erase = erase
 
     def erase(self) -> None:
-        self._orders.forget()
-        self._on_erase()
+        """Everything of this member, everywhere (``App.forget``)."""
+        self._erase()

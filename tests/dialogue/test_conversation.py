@@ -192,7 +192,9 @@ def test_an_absurd_number_is_out_of_range_not_a_crash(chat: Chat, text: str):
         assert "up to" in turn.reply
 
 
-@pytest.mark.parametrize("said", ["remove the 99th one", "take out the fifth one", "remove the twentieth one"])
+@pytest.mark.parametrize(
+    "said", ["remove the 99th one", "take out the fifth one", "remove the twentieth one", "take the twenty first one out"]
+)
 def test_an_ordinal_beyond_the_list_changes_nothing(chat: Chat, said: str):
     chat.say("do you have oat milk")
     chat.say("add the first one")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 TURN_KEYS = {"text", "intent", "confidence", "entities", "skill", "reply"}
 
 
@@ -211,3 +213,20 @@ def test_an_idle_conversation_ends_and_its_purchase_question_expires(hub):
     assert hub.client.get("/v1/conversations/kitchen", headers=phone).status_code == 404
     turn(hub, phone, "yes")
     assert hub.order_ids() == before
+
+
+def test_delete_my_data_said_on_another_door_reaches_the_hubs_copies(hub):
+    """One forget(member): said at the CLI, it erases what the phone's conversation still held."""
+    phone = hub.device("phone")
+    for text in ["do you have oat milk", "add the first one", "check out"]:
+        assert hub.client.post("/v1/conversations/kitchen-run/turns", json={"text": text}, headers=phone).is_success
+    assert hub.client.get("/v1/conversations/kitchen-run", headers=phone).json()["turns"]
+    cli = hub.app.conversation()  # the same member at the terminal
+    assert cli.handle("delete my data").reply.endswith("?")
+    assert "forgotten" in cli.handle("yes").reply
+    time.sleep(0.5)  # the other conversation resets on a thread of its own (a turn may hold it)
+    assert hub.client.get("/v1/conversations/kitchen-run", headers=phone).json()["turns"] == []
+    reply = hub.client.post("/v1/conversations/kitchen-run/turns", json={"text": "yes"}, headers=phone).json()
+    assert "placed" not in reply["reply"] and hub.order_ids() == set()
+    again = hub.client.post("/v1/conversations/kitchen-run/turns", json={"text": "add the second one"}, headers=phone)
+    assert "oat" not in again.json()["reply"].lower()  # the list it read out is forgotten too

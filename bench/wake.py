@@ -191,9 +191,10 @@ def engines(selected: list[str], tmp: Path) -> dict[str, tuple[str, Callable[[],
     from assistant.audio.microwakeword import MicroWakeWordDetector
 
     out: dict[str, tuple[str, Callable[[], object]]] = {}
-    for model in MODELS:
-        if model in selected:
-            out[model] = (SPOKEN[model], lambda m=model: MicroWakeWordDetector(m))
+    for name in selected:  # a model's name, or name@cutoff to try another probability cutoff
+        model, _, cutoff = name.partition("@")
+        if model in MODELS:
+            out[name] = (SPOKEN[model], lambda m=model, c=cutoff: MicroWakeWordDetector(m, float(c) if c else None))
     if "phrase" in selected:
         from assistant.app import App
         from assistant.audio.phrase import PhraseWakeDetector
@@ -210,7 +211,9 @@ def engines(selected: list[str], tmp: Path) -> dict[str, tuple[str, Callable[[],
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--engines", default=",".join([*MODELS, "phrase"]), help="comma-separated subset")
+    parser.add_argument(
+        "--engines", default=",".join([*MODELS, "phrase"]), help="comma-separated subset; MODEL@0.5 sets a cutoff"
+    )
     parser.add_argument("--corpus", type=Path, default=Path(tempfile.gettempdir()) / "shopper-wake-corpus")
     parser.add_argument("--piper-minutes", type=float, default=12.0, help="Piper's share of the other speech")
     parser.add_argument("--shop-minutes", type=float, default=15.0, help="espeak's shop commands in it")
@@ -241,7 +244,8 @@ def main() -> int:
             by: dict[str, list[int]] = {}
             for voice, condition, clip in clips:
                 woke = listen(make, clip)[0] > 0
-                for key in (condition, "piper" if voice == "piper" else "espeak", "all"):
+                kind = "piper" if voice == "piper" else "espeak"
+                for key in (condition, kind, f"{kind} {condition}", "all"):
                     by.setdefault(key, []).append(woke)
             row["detection"] = {k: round(float(np.mean(v)), 3) for k, v in by.items()}
             row["clips"] = len(clips)

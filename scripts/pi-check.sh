@@ -97,6 +97,39 @@ grep -q '^enabled' /proc/sys/fs/binfmt_misc/qemu-aarch64 \
   || { echo "pi-check: binfmt_misc has no enabled qemu-aarch64 entry; arm64 programs cannot run here" >&2; exit 1; }
 echo "    $(qemu-aarch64-static --version | head -1); binfmt: $(grep -E '^(interpreter|flags)' /proc/sys/fs/binfmt_misc/qemu-aarch64 | tr '\n' ' ')"
 
+# -- aarch64 wheels, asked of the index from the host ------------------------------------------------
+step "Which requirements have no aarch64 wheel on the package index (asked from the host, nothing installed)"
+t=$(date +%s)
+survey="$(mktemp -d)"
+( cd "$REPO" && python3 -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))' \
+  && grep -v '^#' scripts/voice-requirements.txt ) > "$survey/requirements.txt"
+platforms=()
+for v in 17 24 26 27 28 31 34 35 36; do platforms+=(--platform "manylinux_2_${v}_aarch64"); done  # bookworm: glibc 2.36
+platforms+=(--platform manylinux2014_aarch64 --platform linux_aarch64)
+no_wheel=()
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+  if PIP_CONFIG_FILE=/dev/null python3 -m pip install --dry-run --ignore-installed --quiet --disable-pip-version-check \
+      --only-binary=:all: "${platforms[@]}" --python-version 3.11 --implementation cp --abi cp311 \
+      --target "$survey/target" -f "$survey/built" --report "$survey/report.json" -r "$survey/requirements.txt" \
+      > "$survey/pip.log" 2>&1; then
+    break
+  fi
+  missing=$(grep -o 'No matching distribution found for [^ ]*' "$survey/pip.log" | awk '{print $NF}' | head -1)
+  [ -n "$missing" ] || { cat "$survey/pip.log"; echo "pi-check: the wheel survey failed" >&2; exit 1; }
+  # a package with no wheel at all: build it here; if that gives a py3-none-any wheel it is pure Python
+  PIP_CONFIG_FILE=/dev/null python3 -m pip wheel --quiet --disable-pip-version-check --no-deps -w "$survey/built" "$missing" >/dev/null
+  if ls "$survey/built" | grep -qi "^${missing//-/_}-.*-none-any\.whl$"; then
+    no_wheel+=("$missing (pure Python: pip builds it in seconds anywhere)")
+  else
+    no_wheel+=("$missing (NATIVE: needs a compiler and time on the Pi)")
+  fi
+done
+wheels=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(len(r["install"]), sum("aarch64" in i["download_info"]["url"] for i in r["install"]))' "$survey/report.json")
+echo "    $(echo "$wheels" | cut -d' ' -f1) packages resolve for arm64, $(echo "$wheels" | cut -d' ' -f2) of them aarch64 wheels with compiled code"
+echo "    without any wheel: ${no_wheel[*]:-none}"
+rm -rf "$survey"
+record "aarch64 wheels" ok $(( $(date +%s) - t )) "no wheel: ${no_wheel[*]:-none}"
+
 # -- the cached base root ------------------------------------------------------------------------
 if [ "$FRESH" = 1 ] && [ -d "$BASE" ]; then
   step "Removing the cached root ($BASE), as --fresh asks"

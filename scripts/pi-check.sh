@@ -53,7 +53,7 @@ summary() {
   SUMMARISED=1
   {
     echo "pi-check $(date -u +%Y-%m-%dT%H:%M:%SZ): $status after $(( $(date +%s) - T0 )) s"
-    echo "host: $(uname -m), $(nproc) cores; emulated: arm64 Debian $SUITE under qemu-user-static; project: $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')"
+    echo "host: $(uname -m), $(nproc) cores; emulated: arm64 Debian $SUITE under qemu-user-static; project: ${COPIED:-not copied}"
     printf '%s\n' "${RESULTS[@]}"
     echo "log: $LOG"
   } | tee "$CACHE/last-result.txt"
@@ -173,13 +173,15 @@ if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
   echo "    the host's extra CA certificates are trusted inside: $(ls /usr/local/share/ca-certificates | tr '\n' ' ')"
 fi
 mount -t proc proc "$WORK/proc"
-mount -t sysfs sysfs "$WORK/sys"
+# no /sys: under qemu-user it describes the x86 host's CPUs, and onnxruntime's CPU probe (cpuinfo)
+# crashes on import reading it (segfault; without /sys it loads and Piper speaks)
 mount --bind /dev "$WORK/dev"
 mount --bind /dev/pts "$WORK/dev/pts"
 mount --bind "$CACHE/pip-cache" "$WORK/root/.cache/pip" 2>/dev/null \
   || { mkdir -p "$WORK/root/.cache/pip" && mount --bind "$CACHE/pip-cache" "$WORK/root/.cache/pip"; }
 mount --bind "$CACHE/apt-archives" "$WORK/var/cache/apt/archives"
 git -C "$REPO" archive --format=tar --prefix=shopper/ HEAD | tar -x -C "$WORK/root"
+COPIED=$(git -C "$REPO" rev-parse --short HEAD)
 echo "    project $(git -C "$REPO" log -1 --format='%h %s' | cut -c1-80)"
 echo "    inside: $(chroot "$WORK" uname -m), $(chroot "$WORK" python3 --version), $(chroot "$WORK" sh -c '. /etc/os-release; echo $PRETTY_NAME')"
 
@@ -235,7 +237,7 @@ run_step "listen --wav" "espeak-ng -v en-us -s 150 -w /root/command.wav 'hey sho
 if [ "$SKIP_TESTS" = 0 ]; then
   step "The fast tests (pytest -m 'not slow and not rasa'), emulated"
   run_step "test tools" ".venv/bin/python -m pip install --quiet pytest hypothesis httpx websockets" || true
-  run_step "fast tests" ".venv/bin/python -m pytest -q -p no:cacheprovider -m 'not slow and not rasa' 2>&1 | tail -25; exit \${PIPESTATUS[0]}" || true
+  run_step "fast tests" ".venv/bin/python -X faulthandler -m pytest -q -p no:cacheprovider -m 'not slow and not rasa' -rfE > /root/fast-tests.txt 2>&1; rc=\$?; grep -v '^  File ' /root/fast-tests.txt | tail -40; exit \$rc" || true
 fi
 
 failed=0

@@ -89,7 +89,14 @@ class SttSettings(_Section):
 class AudioSettings(_Section):
     input_device: str | int | None = None
     output_device: str | int | None = None
+    wake: Literal["phrase", "microwakeword"] = "phrase"
+    """The wake-word engine: `phrase` runs the speech recognizer on every voiced sound and wakes on
+    `wake_phrase` (any words); `microwakeword` is a small neural network on the audio that wakes on
+    `wake_word` only, at a fraction of the CPU and with fewer false wakes (docs/benchmarks.md)."""
     wake_phrase: str | None = "hey shopper"
+    wake_word: str = "okay_nabu"
+    """microwakeword's model: okay_nabu, hey_jarvis, hey_mycroft or alexa (shipped in the
+    pymicro-wakeword wheel), or the path of a microWakeWord model's .json file."""
     push_to_talk: bool = False
 
 

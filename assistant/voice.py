@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rapidfuzz import fuzz
 
 from assistant.app import App, Conversation, Turn
 from assistant.audio import SAMPLE_RATE
+from assistant.audio.phrase import split_wake
 from assistant.audio.vad import FRAME, Segmenter
+from assistant.audio.wake import WakeDetector, create_wake_detector
 from assistant.audio.wav import stream_wav, to_mono16k, write_wav
 from assistant.errors import AssistantError, AudioError, EngineNotAvailable
 from assistant.nlu.embedded import clean
@@ -31,8 +32,6 @@ log = logging.getLogger(__name__)
 REPLY_GAP_S = 0.4
 MAX_BACKLOG_S = 30
 """Microphone audio kept while a turn is being answered; older audio is dropped."""
-WAKE_SIMILARITY = 75
-"""How close (rapidfuzz ratio, 0-100) the first words must be to the wake phrase."""
 DOMAIN_WEIGHT = 0.3
 """How much the NLU's confidence counts against the recognizer's score when picking of its n-best."""
 NO_AUDIO_S = 5.0
@@ -149,26 +148,8 @@ class Voice:
         return self.conversation.handle(text, parse=parse)
 
     def split_wake(self, text: str) -> tuple[bool, str]:
-        """Whether the text starts with the wake phrase, and the request after it.
-
-        Recognizers spell a wake phrase loosely ("hey sharper", "hi shopper"), so the first words
-        are compared by sound-alike spelling, not exactly.
-        """
-        if not self.wake:
-            return False, text
-        target = re.sub(r"[^a-z]", "", self.wake)
-        words = list(re.finditer(r"[\w']+", text))
-        n = len(self.wake.split())
-        best: tuple[float, int] = (0.0, 0)
-        for k in (n, n + 1, n - 1):
-            if 0 < k <= len(words):
-                heard = re.sub(r"[^a-z]", "", "".join(w.group() for w in words[:k]).lower())
-                score = fuzz.ratio(heard, target)
-                if score > best[0]:
-                    best = (score, words[k - 1].end())
-        if best[0] >= WAKE_SIMILARITY:
-            return True, text[best[1] :].lstrip(" ,.!?")
-        return False, text
+        """Whether the text starts with the wake phrase, and the request after it (sound-alike spellings count)."""
+        return split_wake(text, self.wake)
 
     def strip_wake(self, text: str) -> str:
         return self.split_wake(text)[1]
@@ -222,6 +203,9 @@ class LiveLoop:
         self.playing = threading.Event()
         self.stopped = threading.Event()
         self.expecting = False
+        self.detector: WakeDetector | None = (
+            None if push_to_talk else create_wake_detector(audio, lambda u: voice.transcribe(u).text)
+        )
         self._barged: Segmenter | None = None
         self._streamed = 0
         self._last_partial: str | None = None
@@ -263,7 +247,7 @@ class LiveLoop:
 
     def run(self, max_turns: int | None = None) -> None:
         voice = self.voice
-        wake = voice.wake
+        detector = self.detector
         turns = 0
         stream = self.sd.InputStream(
             samplerate=SAMPLE_RATE,
@@ -275,9 +259,7 @@ class LiveLoop:
         )
         try:
             stream.start()
-            self.show(
-                f"Listening. Say '{wake}' and then your request." if wake and not self.push_to_talk else "Listening."
-            )
+            self.show(f"Listening. Say '{detector.phrase}' and then your request." if detector else "Listening.")
             seg = Segmenter()
             armed = False
             silent_since = time.monotonic()
@@ -296,17 +278,30 @@ class LiveLoop:
                         ) from None
                     continue
                 silent_since = time.monotonic()
-                for utterance in seg.feed(block):
-                    transcript = self._final(utterance)
-                    if not transcript.strip():
+                heard: list[tuple[str, str]] = []  # (what was heard, the request in it)
+                if detector is not None and not self.expecting and not armed:
+                    # until woken only the wake engine hears the room; the recognizer does not run
+                    wake = detector.feed(block)
+                    if wake is None:
                         continue
-                    armed = False
-                    self.show(f"heard: {transcript}")
-                    woke, text = voice.split_wake(transcript)
-                    if wake and not woke and not self.expecting and not self.push_to_talk:
+                    self.show(f"heard: {wake.heard}" if wake.heard else f"(woke: {wake.phrase})")
+                    if not re.search(r"\w", wake.request):
+                        seg, armed = Segmenter(), True  # the wake word alone: the next utterance is the request
                         continue
-                    if not re.search(r"\w", text):
-                        self.expecting = True  # "hey shopper" alone: listen for the request
+                    heard.append((wake.heard, wake.request))
+                else:
+                    for utterance in seg.feed(block):
+                        transcript = self._final(utterance)
+                        if transcript.strip():
+                            self.show(f"heard: {transcript}")
+                            request = split_wake(transcript, detector.phrase)[1] if detector else transcript
+                            heard.append((transcript, request))
+                            break
+                    else:
+                        self._partial(seg)
+                for transcript, text in heard:
+                    armed = not re.search(r"\w", text)  # the wake phrase again, alone: still listening
+                    if armed:
                         continue
                     turn = voice.answer(text)
                     self.show(f"assistant: {turn.reply}")
@@ -319,13 +314,14 @@ class LiveLoop:
                         self.emit(SpokenTurn(transcript, turn).to_json() | {"interrupted": not finished})
                     if turn.end or (max_turns is not None and turns >= max_turns):
                         return
+                    if detector is not None:
+                        detector.reset()  # what it heard before the reply is not a new wake word
                     if not finished:
-                        # Barge-in: the words that stopped the reply are the next turn, no wake phrase needed.
+                        # Barge-in: the words that stopped the reply are the next turn, no wake word needed.
                         seg, self.expecting = self._barged, True
                         self._streamed = 0
-                        break
-                else:
-                    self._partial(seg)
+                    else:
+                        seg = Segmenter()
         finally:
             close_quietly(stream)
 

@@ -25,7 +25,7 @@ fi
 
 stamp=".venv/.voice-$(sha256sum scripts/voice-requirements.txt | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
-  step "Installing speech packages into ./.venv (Whisper tiny.en, Vosk, PocketSphinx, pyttsx3, sounddevice)"
+  step "Installing speech packages into ./.venv (Whisper tiny.en, Vosk, PocketSphinx, microWakeWord, pyttsx3, sounddevice)"
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -r scripts/voice-requirements.txt
   rm -f .venv/.voice-*
   touch "$stamp"

@@ -35,6 +35,14 @@ if [ -z "$PYTHON" ]; then
 fi
 
 if [ ! -x .venv/bin/python ]; then
+  # Debian splits venv's ensurepip into python3-venv, which a minimal Debian or Raspberry Pi OS may lack
+  if ! "$PYTHON" -c 'import ensurepip' 2>/dev/null && command -v apt-get >/dev/null; then
+    step "Installing Debian's python3-venv (venv needs it to put pip in ./.venv)"
+    if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv >/dev/null 2>&1 \
+      || { $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq \
+           && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv >/dev/null; }
+  fi
   step "Creating ./.venv with $($PYTHON --version)"
   "$PYTHON" -m venv .venv
 fi

@@ -238,6 +238,23 @@ def test_vosk_shows_partial_transcripts_while_you_speak(sound_card, tmp_path: Pa
     assert partials, "".join(assistant.log)
 
 
+def test_a_wake_word_engine_wakes_the_loop_and_the_next_utterance_is_the_request(sound_card, tmp_path: Path) -> None:
+    config = tmp_path / "config.yml"
+    config.write_text("voice:\n  audio:\n    wake: microwakeword\n    wake_word: okay_nabu\n")
+    env = sound_card | {"ASSISTANT_CONFIG": str(config)}
+    with listening(env, tmp_path / "data", max_turns=1) as (assistant, _):
+        # "hey shopper" is not this engine's word: nothing is answered
+        assistant.say(utterance(tmp_path, "phrase", "hey shopper, what's in my basket"))
+        assistant.say(utterance(tmp_path, "wake", "okay nabu"))
+        assistant.say(utterance(tmp_path, "request", "do you have coffee"))
+        turn = assistant.answer()
+        assert turn["intent"] == "search_product" and "coffee" in turn["reply"].lower(), turn
+        assert assistant.close() == 0, "".join(assistant.log)
+    log = "".join(assistant.log)
+    assert "Say 'okay nabu'" in log and "(woke: okay nabu)" in log, log
+    assert "basket" not in log.split("(woke")[0], "the recognizer heard nothing before the wake word"
+
+
 def test_a_microphone_that_goes_away_is_a_clear_error(sound_card, tmp_path: Path) -> None:
     with listening(sound_card, tmp_path / "data", max_turns=1) as (assistant, _):
         subprocess.run(["pulseaudio", "--kill"], env=sound_card, check=True)

@@ -75,7 +75,7 @@ cleanup() {
   [ "$SUMMARISED" = 1 ] || summary "FAILED (exit $rc)"
 }
 trap cleanup EXIT
-trap "exit 143" INT TERM  # so that a stopped run still unmounts
+trap "exit 143" INT TERM  # a run stopped with its logger may leave its mounts: the next run undoes them first
 
 # -- tools ---------------------------------------------------------------------------------------
 step "Host tools: debootstrap, qemu-user-static"

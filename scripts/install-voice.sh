@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 step() { printf '==> %s\n' "$*" >&2; }
 
-APT_PACKAGES=(espeak-ng libespeak-ng1 libportaudio2)
+APT_PACKAGES=(espeak-ng libespeak-ng1 libportaudio2 libatomic1)  # libatomic1: vosk's arm64 library needs it
 [ "${1:-}" = "--test" ] && APT_PACKAGES+=(pulseaudio pulseaudio-utils libasound2-plugins pocketsphinx-testdata)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -75,7 +75,7 @@ cleanup() {
   [ "$SUMMARISED" = 1 ] || summary "FAILED (exit $rc)"
 }
 trap cleanup EXIT
-trap "exit 143" INT TERM  # so that a stopped run still unmounts
+trap "exit 143" INT TERM  # a run stopped with its logger may leave its mounts: the next run undoes them first
 
 # -- tools ---------------------------------------------------------------------------------------
 step "Host tools: debootstrap, qemu-user-static"
@@ -236,7 +236,8 @@ run_step "listen --wav" "espeak-ng -v en-us -s 150 -w /root/command.wav 'hey sho
 
 if [ "$SKIP_TESTS" = 0 ]; then
   step "The fast tests (pytest -m 'not slow and not rasa'), emulated"
-  run_step "test tools" ".venv/bin/python -m pip install --quiet pytest hypothesis httpx websockets" || true
+  # the test extras but playwright (its browser tests are slow ones); setuptools and wheel build the test skills
+  run_step "test tools" ".venv/bin/python -m pip install --quiet pytest hypothesis httpx websockets 'setuptools>=68' wheel" || true
   run_step "fast tests" ".venv/bin/python -X faulthandler -m pytest -q -p no:cacheprovider -m 'not slow and not rasa' -rfE > /root/fast-tests.txt 2>&1; rc=\$?; grep -v '^  File ' /root/fast-tests.txt | tail -40; exit \$rc" || true
 fi
 

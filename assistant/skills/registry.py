@@ -190,9 +190,13 @@ def discover(
         except SkillError as exc:
             manifests[id(ep)] = exc
 
+    # the check reads the core's file list: once per entry point
+    builtins = {
+        id(ep): isinstance(manifests[id(ep)], ManifestFile) and is_builtin(ep, manifests[id(ep)].path) for ep in found
+    }
+
     def builtin_of(ep: EntryPoint) -> bool:
-        found_manifest = manifests.get(id(ep))
-        return isinstance(found_manifest, ManifestFile) and is_builtin(ep, found_manifest.path)
+        return builtins[id(ep)]
 
     # built-ins first, so a third-party skill can never take a built-in's name or intents
     found.sort(key=lambda ep: (not builtin_of(ep), ep.name))

@@ -18,7 +18,7 @@ from assistant.errors import StoreBusy, StoreCorrupt, StoreError, StoreFull, Sto
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 BUSY_TIMEOUT = 5.0
 """Seconds a write waits for another writer (another device, process or conversation) to finish."""
 SCHEMA = """
@@ -181,6 +181,20 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
             permissions TEXT,
             granted_at TEXT
         )""",
+    ),
+    # 5: each conversation's record (what it asked, showed and remembers), so a restart keeps a pending
+    # question and any process can take the next turn; ``lease`` is the turn under way (times: UTC text)
+    5: (
+        """CREATE TABLE IF NOT EXISTS conversation_states (
+            owner TEXT PRIMARY KEY,
+            state TEXT NOT NULL,
+            member_id INTEGER REFERENCES users(id),
+            expires_at TEXT NOT NULL,
+            lease TEXT,
+            lease_until TEXT NOT NULL DEFAULT '',
+            updated_at TEXT NOT NULL DEFAULT (datetime('now'))
+        )""",
+        "CREATE INDEX IF NOT EXISTS conversation_states_member ON conversation_states(member_id)",
     ),
 }
 """Schema version -> the statements that bring the version before it up to it, run once, in order."""
@@ -357,6 +371,14 @@ class Database:
                 conn.execute("COMMIT")
             finally:
                 self._local.depth = 0
+        except sqlite3.Error as exc:
+            raise classify(exc, self.path) from exc
+
+    @contextlib.contextmanager
+    def named_errors(self) -> Iterator[None]:
+        """A database error raised inside (by code that still runs its own SQL) as the StoreError naming its cause."""
+        try:
+            yield
         except sqlite3.Error as exc:
             raise classify(exc, self.path) from exc
 

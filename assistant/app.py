@@ -244,7 +244,7 @@ class App:
         for record in self.records.forget_member(member.id, keep=asking):
             try:
                 state = ConversationState.from_json(record)
-            except (ValueError, TypeError, KeyError) as exc:
+            except ValueError as exc:
                 log.warning("a conversation's state of the erased member could not be read: %s", exc)
                 continue
             for token in state.open_quotes():

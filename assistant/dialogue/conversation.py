@@ -24,7 +24,6 @@ from assistant.nlu.parse import Entity, Parse
 from assistant.nlu.text import clean
 from assistant.principal import Principal
 from assistant.sdk import Reply, Request, join, price_news
-from assistant.skills.codec import WireError
 from assistant.store.conversations import Lease
 from assistant.store.watches import PriceWatches
 
@@ -157,7 +156,7 @@ class Conversation:
             return self._fresh()
         try:
             return ConversationState.from_json(record)
-        except (ValueError, TypeError, KeyError, WireError) as exc:
+        except ValueError as exc:
             log.warning("conversation %s: its stored state could not be read (%s); it starts afresh", self.id, exc)
             return self._fresh()
 

@@ -134,11 +134,15 @@ class ConversationState:
 
     @classmethod
     def from_json(cls, text: str) -> ConversationState:
+        """The record ``to_json`` wrote; ValueError for anything else (another layout, a type it never holds)."""
         record = json.loads(text)
         if not isinstance(record, dict) or record.get("format") != FORMAT:
             raise ValueError(f"not a conversation record of format {FORMAT}")
         names = {f.name for f in fields(cls)}
-        return cls(**{k: decode(v, _TYPES) for k, v in record.items() if k in names})
+        try:
+            return cls(**{k: decode(v, _TYPES) for k, v in record.items() if k in names})
+        except (WireError, TypeError, KeyError) as exc:
+            raise ValueError(f"not a conversation record: {exc}") from exc
 
 
 _TYPES: dict[str, type] = {

@@ -126,8 +126,7 @@ class Conversation:
         turn = TurnState(request, state, self.principal, self.id, refused_before=state.refused)
         state.refused = False
         try:
-            with self.services.db.named_errors():
-                reply = self._run(turn)
+            reply = self._run(turn)
         except StoreError as exc:  # busy, full, corrupt, read-only: say so, keep running
             log.error("turn failed: %s", exc)
             reply, turn.skill = Reply(spoken(exc)), None

@@ -174,8 +174,7 @@ class Confirm:
         if answer is Answer.YES:
             state.confirm = None
             try:
-                with self.services.db.named_errors():
-                    return self._yes(turn, pending)
+                return self._yes(turn, pending)
             except StoreError as exc:  # nothing happened: the question stands
                 log.error("turn failed: %s", exc)
                 state.confirm = pending

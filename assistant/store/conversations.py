@@ -53,7 +53,9 @@ class ConversationRecords:
             now = self.clock()
             with self.db.transaction() as tx:
                 row = tx.execute(
-                    "SELECT state, expires_at, lease, lease_until FROM conversation_states WHERE owner = ?", (key,)
+                    "SELECT state, expires_at, lease, lease_until FROM conversation_states WHERE owner = ?"
+                    + self.db.for_update,
+                    (key,),
                 ).fetchone()
                 held = row is not None and row[2] is not None and row[3] > stamp(now)
                 if not held:

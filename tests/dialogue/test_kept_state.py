@@ -12,6 +12,12 @@ def _order_lines(chat: Chat) -> list[list[tuple[int, int]]]:
     return [[(line.product.id, line.quantity) for line in order.lines] for order in chat.new_orders()]
 
 
+def _asked(chat: Chat) -> None:
+    """Something in the basket and the purchase question asked."""
+    chat.say("add some bananas to my basket")
+    assert "Shall I place the order?" in chat.say("check out")
+
+
 def test_a_restart_keeps_the_pending_purchase_question_and_yes_places_one_order(tmp_path: Path):
     data = tmp_path / "data"
     with Chat(data, conversation="kitchen") as before:
@@ -32,8 +38,7 @@ def test_a_restart_keeps_the_pending_purchase_question_and_yes_places_one_order(
 def test_after_a_restart_an_expired_question_places_nothing(tmp_path: Path):
     data = tmp_path / "data"
     with Chat(data, conversation="kitchen") as before:
-        before.say("add some bananas to my basket")
-        before.say("check out")
+        _asked(before)
         known = {o.id for o in before.orders}
     with Chat(data, conversation="kitchen") as after:
         later = time.time() + after.app.services.keep_s + 1
@@ -63,8 +68,7 @@ def test_a_turn_waits_while_another_process_holds_the_conversation(tmp_path: Pat
     """The store, not a lock of this process, keeps one conversation's turns in order."""
     data = tmp_path / "data"
     with Chat(data, conversation="kitchen") as a, Chat(data, conversation="kitchen") as b:
-        a.say("add some bananas to my basket")
-        a.say("check out")
+        _asked(a)
         held = a.app.records.load_for_turn(a.conversation.id, lease_s=30, wait_s=1)  # a turn under way elsewhere
         replies: list[str] = []
         turn = threading.Thread(target=lambda: replies.append(b.say("yes")))
@@ -80,8 +84,7 @@ def test_a_turn_waits_while_another_process_holds_the_conversation(tmp_path: Pat
 def test_two_yeses_at_once_in_two_apps_place_one_order(tmp_path: Path):
     data = tmp_path / "data"
     with Chat(data, conversation="kitchen") as a, Chat(data, conversation="kitchen") as b:
-        a.say("add some bananas to my basket")
-        a.say("check out")
+        _asked(a)
         replies: list[str] = []
         go = threading.Barrier(2)
 
@@ -101,8 +104,7 @@ def test_two_yeses_at_once_in_two_apps_place_one_order(tmp_path: Path):
 def test_ending_a_conversation_in_one_app_expires_its_question_in_the_other(tmp_path: Path):
     data = tmp_path / "data"
     with Chat(data, conversation="kitchen") as a, Chat(data, conversation="kitchen") as b:
-        a.say("add some bananas to my basket")
-        a.say("check out")
+        _asked(a)
         a.app.end_conversation(a.conversation.principal, "kitchen")
         assert "placed" not in b.say("yes")
         assert b.new_orders() == []
@@ -111,8 +113,7 @@ def test_ending_a_conversation_in_one_app_expires_its_question_in_the_other(tmp_
 def test_reaping_idle_conversations_spares_one_another_app_just_spoke_in(tmp_path: Path):
     data = tmp_path / "data"
     with Chat(data, conversation="kitchen") as a, Chat(data, conversation="kitchen") as b:
-        a.say("add some bananas to my basket")
-        a.say("check out")
+        _asked(a)
         a.conversation.last_used = 0  # idle as far as A's process knows
         assert "Shall I place the order?" in b.say("say that again")  # B spoke in it just now
         assert a.app.conversations.reap(60) == 1

@@ -113,6 +113,7 @@ def test_import_is_all_or_nothing(tmp_path, monkeypatch):
     assert cat.count() == 0
 
 
+@pytest.mark.sqlite_only
 def test_unwritable_or_corrupt_data_dir_names_the_path(tmp_path):
     bad = tmp_path / "file-not-dir"
     bad.write_text("x")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,6 +23,7 @@ from assistant.dialogue.dispatch import Dispatcher
 from assistant.dialogue.registry import ConversationRegistry
 from assistant.dialogue.services import Services
 from assistant.dialogue.state import ConversationState
+from assistant.errors import StoreError
 from assistant.household import Household, Member
 from assistant.nlu import NluEngine, TrainingData, create_engine, load_training_data
 from assistant.nlu.parse import IntentScore, Parse
@@ -43,6 +45,8 @@ log = logging.getLogger(__name__)
 __all__ = ["Account", "App", "Conversation", "Turn"]
 
 CONVERSATION_IDLE_S = 3600.0
+PURGE_EVERY_S = 600.0
+"""How often a process removes the store's expired conversation records (a write: not on every open)."""
 
 
 @dataclass
@@ -89,6 +93,7 @@ class App:
         self._forget_hooks: list[Callable[[Member], None]] = []
         self.records = ConversationRecords(db)
         """Each conversation's state between turns."""
+        self._purged_at = float("-inf")
         self.services = Services(
             config.shop,
             config.dialogue,
@@ -214,6 +219,15 @@ class App:
 
     def _reap_idle(self) -> None:
         self.conversations.reap(CONVERSATION_IDLE_S)
+        now = time.monotonic()
+        if now - self._purged_at < PURGE_EVERY_S:
+            return
+        self._purged_at = now
+        try:  # records of conversations nobody came back to (a CLI chat, a phone's old conversation)
+            self.records.purge_expired()
+        except StoreError as exc:  # the next open tries again
+            log.warning("expired conversations not removed: %s", exc)
+            self._purged_at = float("-inf")
 
     def end_conversation(self, principal: Principal, id: str) -> None:
         self.conversations.end(principal, id)

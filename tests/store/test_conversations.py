@@ -126,3 +126,14 @@ def test_turns_in_two_processes_are_serialised_by_the_store(records, tmp_path):
     finally:
         release.set()
         other.join(10)
+
+
+def test_expired_records_are_purged_but_not_live_or_held_ones(records):
+    store, clock = records
+    store.save(store.load_for_turn("old", lease_s=5, wait_s=1), '"old"', member_id=None, keep_s=60)
+    store.save(store.load_for_turn("live", lease_s=5, wait_s=1), '"live"', member_id=None, keep_s=3600)
+    clock.now += 61
+    held = store.load_for_turn("held", lease_s=30, wait_s=1)  # a new conversation's first turn, under way
+    assert store.purge_expired() == 1
+    assert store.peek("live") == '"live"'
+    assert store.save(held, '"held"', member_id=None, keep_s=60)

@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.app import App
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, StoreBusy, StoreError
 from assistant.hub import account, conversations, me, skills
 from assistant.hub.deps import Hub, current_device
 from assistant.hub.limits import Limits
@@ -138,6 +138,14 @@ def _errors(api: FastAPI) -> None:
             f"{'.'.join(str(p) for p in e['loc'] if p != 'body') or 'body'}: {e['msg']}" for e in exc.errors()[:5]
         ]
         return JSONResponse({"error": "invalid request: " + "; ".join(problems)}, status.HTTP_422_UNPROCESSABLE_CONTENT)
+
+    @api.exception_handler(StoreError)
+    async def store_failed(request: Request, exc: StoreError) -> JSONResponse:
+        # the store's trouble (busy, the server restarting) is the hub's, not the request's: try again;
+        # the client hears the spoken sentence, the log names the database
+        log.warning("request %s %s: %s", request.method, request.url.path, exc)
+        retry = {"Retry-After": "1"} if isinstance(exc, StoreBusy) else None
+        return JSONResponse({"error": exc.spoken}, status.HTTP_503_SERVICE_UNAVAILABLE, headers=retry)
 
     @api.exception_handler(AssistantError)
     async def refused(request: Request, exc: AssistantError) -> JSONResponse:

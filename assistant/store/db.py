@@ -551,13 +551,20 @@ class Database:
             raise
 
     def query(self, sql: str, params: tuple | dict = ()) -> list:
-        conn = self.conn
-        try:
-            return conn.execute(sql, params).fetchall()
-        except StoreError:
-            if conn.broken:
+        """Rows of a read. A server connection that dropped since its last use (the server restarted) is
+        made again and the read tried once more: reads outside a transaction are safe to repeat."""
+        for attempt in (1, 2):
+            conn = self.conn
+            inside = self._local.depth  # in a transaction, the transaction is lost: say so, don't retry
+            try:
+                return conn.execute(sql, params).fetchall()
+            except StoreError:
+                if not conn.broken:
+                    raise
                 self._forget(conn)
-            raise
+                if attempt == 2 or inside:
+                    raise
+        raise AssertionError("unreachable")
 
     def meta(self, key: str) -> str | None:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()

@@ -385,6 +385,11 @@ class Database:
             self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"{self.data_dir}: cannot create the data directory: {exc.strerror}") from exc
+        try:
+            _make_data_dir_private(self.data_dir)  # skill storage and the access log are here on any engine
+        except OSError as exc:
+            if exc.errno != errno.EROFS:
+                raise StoreError(f"{self.data_dir}: cannot make the data private to this account: {exc.strerror}") from exc
         self.url = store_url(url, self.data_dir)
         self.engine = "sqlite" if self.url.startswith("sqlite:") else "postgresql"
         if self.engine == "sqlite":
@@ -409,11 +414,13 @@ class Database:
 
     def _private_file(self) -> None:
         assert self.path is not None
+        try:
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"{self.path.parent}: cannot create the database's folder: {exc.strerror}") from exc
         if not os.access(self.path.parent, os.W_OK):
             raise StoreReadOnly(f"{self.path.parent}: the data directory is read-only; check its permissions")
         try:
-            if self.path.parent == self.data_dir:
-                _make_data_dir_private(self.data_dir)
             make_private(self.path)  # SQLite gives its -wal and -shm files the database file's mode
         except OSError as exc:
             # a read-only file's mode cannot change either; the first write says it is read-only

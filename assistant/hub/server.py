@@ -202,8 +202,8 @@ def create_hub(
         finally:
             reaper.cancel()
             watcher.cancel()
-            hub.turns.shutdown(wait=True)  # turns in flight finish
-            hub.conversations.end_all()
+            await asyncio.to_thread(hub.turns.shutdown, wait=True)  # turns in flight finish
+            await asyncio.to_thread(hub.conversations.end_all)  # store writes: off the event loop too
 
     api = FastAPI(
         title="Shopping assistant hub",

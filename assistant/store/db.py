@@ -20,7 +20,7 @@ from assistant.store import postgres
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 BUSY_TIMEOUT = 5.0
 """Seconds a write waits for another writer (another device, process or conversation) to finish."""
 SCHEMA = """
@@ -248,6 +248,20 @@ MIGRATIONS: dict[int, tuple[str | Callable[[Connection], None], ...]] = {
             added_at REAL NOT NULL
         )""",
         _satellite_owner,
+    ),
+    # 6: each conversation's record (what it asked, showed and remembers), so a restart keeps a pending
+    # question and any process can take the next turn; ``lease`` is the turn under way (times: UTC text)
+    6: (
+        """CREATE TABLE IF NOT EXISTS conversation_states (
+            owner TEXT PRIMARY KEY,
+            state TEXT NOT NULL,
+            member_id INTEGER REFERENCES users(id),
+            expires_at TEXT NOT NULL,
+            lease TEXT,
+            lease_until TEXT NOT NULL DEFAULT '',
+            updated_at TEXT NOT NULL DEFAULT (datetime('now'))
+        )""",
+        "CREATE INDEX IF NOT EXISTS conversation_states_member ON conversation_states(member_id)",
     ),
 }
 """Schema version -> the statements (or a step given the connection) that bring the version before it up to

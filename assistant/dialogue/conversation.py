@@ -21,9 +21,10 @@ from assistant.errors import AssistantError, MemberNeeded, PermissionDenied, Ski
 from assistant.household import Member
 from assistant.nlu.embedded import clean
 from assistant.nlu.parse import Entity, Parse
+from assistant.notices import with_news
 from assistant.principal import Principal
 from assistant.purchase import PlaceResult, Refusal, when
-from assistant.sdk import Context, Reply, Request, ShopInfo, join, price_news
+from assistant.sdk import Context, Reply, Request, ShopInfo
 from assistant.sdk.phrasing import money, number
 from assistant.skills.access_log import AccessLogReader
 from assistant.skills.capabilities import (
@@ -31,6 +32,7 @@ from assistant.skills.capabilities import (
     CatalogAccess,
     ListReader,
     ListWriter,
+    Notifier,
     OrdersAccess,
     PriceWatchAccess,
     PrivacyAccess,
@@ -207,24 +209,11 @@ class Conversation:
                 self._account = None
 
     def _with_news(self, speech: str) -> str:
-        """The first reply to a known speaker starts with what their price watches found since they last
-        heard (two at most; "what did I miss?" reads the rest). Each piece of news is said once."""
+        """The first reply to a known speaker starts with what they were to be told (``notices.with_news``)."""
         if self._news_told or self._account is None:
             return speech
         self._news_told = True
-        watches = PriceWatches(self.app.db, self._account.member.id)
-        try:
-            if not watches.pending():
-                return speech
-            news = watches.unsaid(limit=2)
-            left = watches.pending()
-        except StoreError as exc:  # the news keeps for the next conversation
-            log.error("price news not read: %s", exc)
-            return speech
-        currency = self.app.config.shop.currency
-        said = join([price_news(n, currency) for n in news])
-        more = f" And {left} more: say what did I miss." if left else ""
-        return f"By the way, {said}.{more} {speech}"
+        return with_news(self.app, self._account.member, speech)
 
     def _unheard(self) -> Reply:
         pending = self.session.confirm
@@ -496,6 +485,9 @@ class Conversation:
         )
         if not loaded.builtin:  # the log of what others did is for the built-in privacy skill only
             capabilities = {k: v for k, v in capabilities.items() if k != "access_log"}
+        if self._account is not None:  # rate-limited per skill and member, so each skill gets its own
+            notifier = Notifier(self.app.notifications, self._account.member.id, loaded.name, builtin=loaded.builtin)
+            capabilities = {**capabilities, "notify": notifier}
         return Context(
             loaded.name,
             frozenset(loaded.permissions),

@@ -18,7 +18,7 @@ from assistant.errors import StoreBusy, StoreCorrupt, StoreError, StoreFull, Sto
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 BUSY_TIMEOUT = 5.0
 """Seconds a write waits for another writer (another device, process or conversation) to finish."""
 SCHEMA = """
@@ -181,6 +181,23 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
             permissions TEXT,
             granted_at TEXT
         )""",
+    ),
+    # 5: what skills asked to tell a member later (``notify``), said once on whichever channel reaches
+    # them first; price news says by which channel it was said too
+    5: (
+        """CREATE TABLE IF NOT EXISTS notifications (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            skill TEXT NOT NULL,
+            builtin INTEGER NOT NULL DEFAULT 0,
+            text TEXT NOT NULL CHECK (length(text) BETWEEN 1 AND 200),
+            created_at TEXT NOT NULL,
+            said_at TEXT,
+            said_via TEXT
+        )""",
+        "CREATE INDEX IF NOT EXISTS notifications_unsaid ON notifications(user_id, said_at)",
+        "CREATE INDEX IF NOT EXISTS notifications_sent ON notifications(skill, user_id, created_at)",
+        "ALTER TABLE price_news ADD COLUMN said_via TEXT",
     ),
 }
 """Schema version -> the statements that bring the version before it up to it, run once, in order."""

@@ -52,10 +52,9 @@ def with_news(app: App, member: Member, speech: str) -> str:
     return f"{told(news)}{more} {speech}"
 
 
-def take_for(app: App, member: Member, via: Via) -> str | None:
-    """Everything untold for ``member``, as one announcement for a page or a speaker; None if nothing,
-    or inside the quiet hours (it waits: nothing is pushed or announced then)."""
+def take_for(app: App, member: Member, via: Via) -> list[Notice]:
+    """Everything untold for ``member``, for a page or a speaker to announce; nothing inside the quiet
+    hours (it waits: nothing is pushed or announced then)."""
     if app.config.notifications.quiet():
-        return None
-    news = app.notifications.take(member.id, via)
-    return told(news) if news else None
+        return []
+    return app.notifications.take(member.id, via)

@@ -26,6 +26,7 @@ from assistant.hub.deps import Hub, current_device
 from assistant.hub.limits import Limits
 from assistant.hub.models import ErrorOut
 from assistant.hub.pairing import Pairing
+from assistant.hub.push import push_forever
 
 log = logging.getLogger(__name__)
 
@@ -180,6 +181,7 @@ def create_hub(
 
         reaper = asyncio.create_task(reap())
         watcher = asyncio.create_task(watch_revocations())
+        pusher = asyncio.create_task(push_forever(hub))
         if preload_speech:
             loading = asyncio.create_task(asyncio.to_thread(hub.load_speech))
             loading.add_done_callback(
@@ -194,6 +196,7 @@ def create_hub(
         finally:
             reaper.cancel()
             watcher.cancel()
+            pusher.cancel()
             hub.turns.shutdown(wait=True)  # turns in flight finish
             hub.conversations.end_all()
 

@@ -7,6 +7,7 @@ tests/wyoming/sound.py as its audio devices:
   snd:  one run per reply (the satellite starts it at audio-start): the audio it is sent goes to a
         file, and the time its first bytes came in (the reply starting to play) to played.jsonl
   heard: the satellite's transcript command: what the hub heard, to heard.jsonl
+  spoken: its synthesize command: the text of each reply or announcement it is sent, to spoken.jsonl
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ class Room:
             "--mic-command", " ".join([*me, "mic", str(self.spool)]),
             "--snd-command", " ".join([*me, "snd", str(self.out)]),
             "--transcript-command", " ".join([*me, "heard", str(self.out)]),
+            "--synthesize-command", " ".join([*me, "spoken", str(self.out)]),
         ]  # fmt: skip
         log = (self.out.parent / "satellite.log").open("a")
         env = dict(os.environ, PYTHONPATH=str(REPO))
@@ -90,6 +92,11 @@ class Room:
 
     def heard(self) -> list[str]:
         path = self.out / "heard.jsonl"
+        return [json.loads(line)["text"] for line in path.read_text().splitlines()] if path.exists() else []
+
+    def spoken(self) -> list[str]:
+        """The text of each reply or announcement the hub sent to be played."""
+        path = self.out / "spoken.jsonl"
         return [json.loads(line)["text"] for line in path.read_text().splitlines()] if path.exists() else []
 
     def said(self) -> list[dict]:

@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import Depends, FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from assistant.app import App
 from assistant.errors import AssistantError
 from assistant.hub import account, conversations, me, skills
+from assistant.hub.caldav import caldav_app
 from assistant.hub.deps import Hub, current_device
 from assistant.hub.limits import Limits
 from assistant.hub.models import ErrorOut
@@ -223,6 +224,11 @@ def create_hub(
             )
         return api.openapi_schema
 
+    @api.api_route("/.well-known/caldav", methods=["GET", "PROPFIND"], include_in_schema=False)
+    async def caldav_here() -> RedirectResponse:
+        return RedirectResponse("/dav/", status.HTTP_301_MOVED_PERMANENTLY)
+
+    api.mount("/dav", caldav_app(app, hub.pairing), name="caldav")
     api.mount("/", StaticFiles(directory=WEB, html=True), name="page")
     api.add_middleware(BodyLimit, limit=hub.limits.body_bytes)
     api.add_middleware(SecurityHeaders)

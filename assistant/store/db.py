@@ -198,6 +198,9 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "CREATE INDEX IF NOT EXISTS notifications_unsaid ON notifications(user_id, said_at)",
         "CREATE INDEX IF NOT EXISTS notifications_sent ON notifications(skill, user_id, created_at)",
         "ALTER TABLE price_news ADD COLUMN said_via TEXT",
+        # a list item as a CalDAV client named it (its href and UID), when the client put it on the list
+        "ALTER TABLE list_items ADD COLUMN dav_href TEXT",
+        "ALTER TABLE list_items ADD COLUMN dav_uid TEXT",
     ),
 }
 """Schema version -> the statements that bring the version before it up to it, run once, in order."""

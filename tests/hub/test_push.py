@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.hub.test_page import Served, browser, said, sync_api
+from tests.hub.served import Served
+from tests.hub.test_page import browser, said, sync_api
 
 pytestmark = pytest.mark.slow
 

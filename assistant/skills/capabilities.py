@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from assistant.errors import PermissionDenied
+from assistant.notices import sentence
 from assistant.sdk.types import ListItem, PriceNews, Watch
 from assistant.store import Catalog, Line, Order, Orders, Product, Recommender, Suggestion
 from assistant.store.lists import ShoppingLists
@@ -188,6 +190,13 @@ class Notifier:
         if not 1 <= len(said) <= MAX_TEXT:
             raise ValueError(f"a notification is 1 to {MAX_TEXT} characters")
         return self._notifications.post(self._member, self._skill, said, builtin=self._builtin) is not None
+
+    def missed(self) -> list[str]:
+        """Built-in skills only ("what did I miss?"): every notification not yet told, from any skill, as the
+        core says it; from now on told. A third-party skill reads no other skill's notes."""
+        if not self._builtin:
+            raise PermissionDenied(f"skill '{self._skill}' tried to read other skills' notifications")
+        return [sentence(n) for n in self._notifications.take(self._member, "asked")]
 
 
 class PrivacyAccess:

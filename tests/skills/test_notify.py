@@ -9,6 +9,8 @@ import pytest
 
 from assistant.app import App
 from assistant.config import load_config
+from assistant.errors import PermissionDenied
+from assistant.skills.capabilities import Notifier
 from assistant.skills.consent import plain_words
 from assistant.skills.registry import discover
 from assistant.skills.sandbox import bwrap_available
@@ -77,3 +79,16 @@ def test_a_skills_note_is_said_as_the_cores_sentence_and_a_yes_after_it_buys_not
     again = app.conversation(user="alice", id="study").handle("hello")
     assert "Your basket of 500 pounds" not in again.reply and "ping 0" not in again.reply  # each said once
     assert "ping 1" in again.reply  # the third, left for the next conversation
+
+
+def test_what_did_i_miss_reads_every_skills_notes_and_a_third_party_reads_none(app: App):
+    alice = app.household.require("alice").id
+    conv = app.conversation(user="alice", id="kitchen")
+    conv.handle("what's in my basket")
+    app.notifications.post(alice, "recipes", "The dough has risen", builtin=False)  # after the first reply
+    hostile = Notifier(app.notifications, alice, "pester", builtin=False)
+    with pytest.raises(PermissionDenied):
+        hostile.missed()
+    reply = conv.handle("what did i miss").reply
+    assert reply == "Here's what you missed: the recipes skill asked me to tell you: The dough has risen."
+    assert conv.handle("what did i miss").reply.startswith("Nothing new")

@@ -195,7 +195,9 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
             said_at TEXT,
             said_via TEXT
         )""",
-        "CREATE INDEX IF NOT EXISTS notifications_unsaid ON notifications(user_id, said_at)",
+        # the pages' and satellites' look, once a second, is for rows not yet said: only those are indexed
+        "CREATE INDEX IF NOT EXISTS notifications_unsaid ON notifications(user_id) WHERE said_at IS NULL",
+        "CREATE INDEX IF NOT EXISTS price_news_untold ON price_news(user_id) WHERE said_at IS NULL",
         "CREATE INDEX IF NOT EXISTS notifications_sent ON notifications(skill, user_id, created_at)",
         "ALTER TABLE price_news ADD COLUMN said_via TEXT",
         # a list item as a CalDAV client named it (its href and UID), when the client put it on the list

@@ -37,8 +37,10 @@ def free_port() -> int:
 class Room:
     """One satellite process and its spool (what is said) and out (what is played) folders."""
 
-    def __init__(self, folder: Path, name: str, port: int | None = None) -> None:
+    def __init__(self, folder: Path, name: str, port: int | None = None, *, spoken: bool = False) -> None:
         self.name = name
+        self.spoken_too = spoken
+        """Also note the text of what it is sent to play (one more program run per reply: off for the bench)."""
         self.port = port or free_port()
         self.spool = folder / name / "spool"
         self.out = folder / name / "out"
@@ -58,8 +60,9 @@ class Room:
             "--mic-command", " ".join([*me, "mic", str(self.spool)]),
             "--snd-command", " ".join([*me, "snd", str(self.out)]),
             "--transcript-command", " ".join([*me, "heard", str(self.out)]),
-            "--synthesize-command", " ".join([*me, "spoken", str(self.out)]),
         ]  # fmt: skip
+        if self.spoken_too:
+            cmd += ["--synthesize-command", " ".join([*me, "spoken", str(self.out)])]
         log = (self.out.parent / "satellite.log").open("a")
         env = dict(os.environ, PYTHONPATH=str(REPO))
         self.proc = subprocess.Popen(

@@ -50,7 +50,7 @@ def wait_until(check, timeout: float = 120) -> None:
 @pytest.fixture
 def house(tmp_path: Path) -> Iterator[tuple[Path, dict[str, Room]]]:
     data = tmp_path / "data"
-    rooms = {name: Room(tmp_path, name).start() for name in ("kitchen", "lounge", "hall")}
+    rooms = {name: Room(tmp_path, name, spoken=True).start() for name in ("kitchen", "lounge", "hall")}
     cli(data, "users", "add", "sam")
     cli(data, "satellites", "add", "hall", rooms["hall"].uri)  # the household's
     cli(data, "satellites", "add", "kitchen", rooms["kitchen"].uri, "--user", "default")

@@ -3,5 +3,10 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/setup.sh --test
-echo "==> Running the tests" >&2
-exec .venv/bin/python -m pytest -q "$@"
+echo "==> Running the tests (the store on SQLite)" >&2
+.venv/bin/python -m pytest -q "$@"
+if [ $# -eq 0 ]; then
+  # the store, conversation and hub tests again with every store a database of a throwaway PostgreSQL
+  echo "==> Running the store, conversation and hub tests on PostgreSQL" >&2
+  .venv/bin/python -m pytest -q --store postgresql tests/store tests/dialogue tests/hub tests/test_purchase.py tests/test_app.py
+fi

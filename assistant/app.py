@@ -101,7 +101,7 @@ class App:
         engine: str | None = None,
         skills: tuple[list[LoadedSkill], list[SkillProblem]] | None = None,
     ) -> App:
-        db = Database(data_dir or config.data_dir)
+        db = Database(data_dir or config.data_dir, config.store.url)
         ensure_demo(db, config.user)
         installed, problems = skills or discover(config.skills)
         states = SkillStates(db)

@@ -184,7 +184,7 @@ def cmd_orders(args: argparse.Namespace) -> int:
     from assistant.store import Database, Orders, ensure_demo
 
     config = _config(args)
-    db = Database(config.data_dir)
+    db = Database(config.data_dir, config.store.url)
     ensure_demo(db, config.user)  # a fresh data directory shows the history a chat there would
     orders = Orders(db, config.user).history()
     if args.json:
@@ -203,7 +203,7 @@ def cmd_catalog_import(args: argparse.Namespace) -> int:
     from assistant.store import Catalog, Database, ensure_demo
 
     config = _config(args)
-    db = Database(config.data_dir)
+    db = Database(config.data_dir, config.store.url)
     ensure_demo(db, config.user)
     report = Catalog(db).import_file(Path(args.file))
     for problem in report.problems:
@@ -222,6 +222,29 @@ def cmd_catalog_import(args: argparse.Namespace) -> int:
     return 0 if report.imported else 1
 
 
+def cmd_store_migrate(args: argparse.Namespace) -> int:
+    from assistant.store import Database
+
+    config = _config(args)
+    db = Database(config.data_dir, args.url or config.store.url)  # opening brings the schema up to date
+    print(f"{db.where}: schema version {db.schema_version()} ({db.engine}), up to date.")
+    return 0
+
+
+def cmd_store_copy(args: argparse.Namespace) -> int:
+    from assistant.store import Database
+    from assistant.store.copy import copy_store
+
+    config = _config(args)
+    source, target = Database(config.data_dir, args.source), Database(config.data_dir, args.target)
+    if source.url == target.url:
+        raise AssistantError(f"{source.where}: the source and the target are the same store")
+    report = copy_store(source, target)
+    busiest = ", ".join(f"{n} {t}" for t, n in sorted(report.rows.items(), key=lambda kv: -kv[1])[:4] if n)
+    print(f"Copied {report.total} rows from {source.where} to {target.where} ({busiest}).")
+    return 0
+
+
 def cmd_skills_list(args: argparse.Namespace) -> int:
     from assistant.skills import consent
     from assistant.skills.registry import discover
@@ -230,7 +253,7 @@ def cmd_skills_list(args: argparse.Namespace) -> int:
     from assistant.store import Database
 
     config = _config(args)
-    states = SkillStates(Database(config.data_dir))
+    states = SkillStates(Database(config.data_dir, config.store.url))
     skills, problems = discover(config.skills)
     rows = []
     for s in skills:
@@ -269,7 +292,7 @@ def cmd_skills_enable(args: argparse.Namespace) -> int:
     from assistant.store import Database
 
     config = _config(args)
-    states = SkillStates(Database(config.data_dir))
+    states = SkillStates(Database(config.data_dir, config.store.url))
     skills, problems = discover(config.skills)
     skill = next((s for s in skills if s.name == args.name), None)
     if skill is None:
@@ -418,7 +441,8 @@ def cmd_devices(args: argparse.Namespace) -> int:
 def _data_dir(args: argparse.Namespace) -> Path:
     from assistant.store.db import Database
 
-    return Database(_config(args).data_dir).data_dir
+    config = _config(args)
+    return Database(config.data_dir, config.store.url).data_dir
 
 
 def cmd_models_install(args: argparse.Namespace) -> int:
@@ -451,7 +475,7 @@ def _household(args: argparse.Namespace):
     from assistant.store import Database, ensure_demo
 
     config = _config(args)
-    db = Database(config.data_dir)
+    db = Database(config.data_dir, config.store.url)
     ensure_demo(db, config.user)
     return Household(db, config.user)
 
@@ -795,6 +819,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="believe X-Forwarded-For only from these proxies (comma-separated); default: from no one",
     )
     p.set_defaults(func=cmd_serve)
+    store = sub.add_parser("store", help="the database: bring it up to date, copy it to another").add_subparsers(
+        dest="store_command", required=True
+    )
+    p = store.add_parser("migrate", parents=[common], help="bring the store's schema up to date")
+    p.add_argument("--url", help="the store (default: config.yml's store.url, else the data directory's file)")
+    p.set_defaults(func=cmd_store_migrate)
+    p = store.add_parser("copy", parents=[common], help="copy everything into a new, empty store")
+    p.add_argument("source", help="sqlite:///PATH or postgresql://user:password@host:port/dbname")
+    p.add_argument("target", help="the same forms; it must be empty")
+    p.set_defaults(func=cmd_store_copy)
     models = sub.add_parser("models", help="install and list Vosk speech models").add_subparsers(
         dest="models_command", required=True
     )

@@ -102,6 +102,18 @@ class AudioSettings(_Section):
     push_to_talk: bool = False
 
 
+class StoreSettings(_Section):
+    url: str | None = None
+    """sqlite:///PATH or postgresql://user:password@host:port/dbname; None: the data directory's SQLite file."""
+
+    @field_validator("url")
+    @classmethod
+    def _known_engine(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("sqlite:///", "postgresql://", "postgres://")):
+            raise ValueError("expected sqlite:///PATH or postgresql://user:password@host:port/dbname")
+        return value
+
+
 class VoiceSettings(_Section):
     stt: SttSettings = Field(default_factory=SttSettings)
     tts: TtsSettings = Field(default_factory=TtsSettings)
@@ -148,6 +160,7 @@ def _quiet_window(value: str) -> tuple[time, time]:
 class Config(_Section):
     user: str = "default"
     data_dir: Path | None = None
+    store: StoreSettings = Field(default_factory=StoreSettings)
     nlu: NluSettings = Field(default_factory=NluSettings)
     shop: ShopSettings = Field(default_factory=ShopSettings)
     dialogue: DialogueSettings = Field(default_factory=DialogueSettings)

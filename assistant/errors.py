@@ -36,6 +36,12 @@ class StoreBusy(StoreError):
     SPOKEN = "Sorry, your shopping data is busy with another device, so I haven't done that. Please try again."
 
 
+class StoreGone(StoreBusy):
+    """The database server did not answer (restarting, or the network to it is down): try again."""
+
+    SPOKEN = "Sorry, I couldn't reach your shopping data just now, so I haven't done that. Please try again."
+
+
 class StoreFull(StoreError):
     """The disk holding the database is full."""
 

@@ -21,28 +21,6 @@ NAME = re.compile(r"^[A-Za-z][A-Za-z0-9 _.'-]{0,39}$")
 HOUSEHOLD = "household"
 """A device that belongs to no one person: it asks "who's ordering?" before anything of an account."""
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS members (
-    user_id INTEGER PRIMARY KEY REFERENCES users(id),
-    code_hash TEXT,
-    code_salt TEXT,
-    failures INTEGER NOT NULL DEFAULT 0,
-    locked_until REAL NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS code_failures (
-    user_id INTEGER NOT NULL REFERENCES users(id),
-    door TEXT NOT NULL,
-    failures INTEGER NOT NULL DEFAULT 0,
-    locked_until REAL NOT NULL DEFAULT 0,
-    PRIMARY KEY (user_id, door)
-);
-CREATE TABLE IF NOT EXISTS devices (
-    name TEXT PRIMARY KEY,
-    user_id INTEGER REFERENCES users(id)
-);
-"""
-
-
 @dataclass(frozen=True)
 class Member:
     id: int
@@ -77,7 +55,6 @@ class Household:
     def __init__(self, db: Database, default_user: str) -> None:
         self.db = db
         self.default_user = default_user
-        db.conn.executescript(SCHEMA)
         self.add(default_user, exist_ok=True)
 
     # -- people -------------------------------------------------------------------------------
@@ -91,7 +68,7 @@ class Household:
             raise AssistantError(f"user '{name}' already exists")
         user_id = self.db.user_id(name)
         with self.db.transaction() as tx:
-            tx.execute("INSERT OR IGNORE INTO members(user_id) VALUES (?)", (user_id,))
+            tx.execute("INSERT INTO members(user_id) VALUES (?) ON CONFLICT DO NOTHING", (user_id,))
         return Member(user_id, name, False)
 
     def get(self, name: str) -> Member | None:

@@ -86,6 +86,19 @@ if [ "$WANT_TEST" = 1 ] && ! command -v chromium >/dev/null; then
   $SUDO apt-get install -y chromium >/dev/null 2>&1 || { $SUDO apt-get update >/dev/null && $SUDO apt-get install -y chromium >/dev/null; }
 fi
 
+if [ "$WANT_TEST" = 1 ] && { ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v haproxy >/dev/null; }; then
+  step "Installing Debian's PostgreSQL and HAProxy (the store's tests run on PostgreSQL too, the hub's replicas behind HAProxy; no server is left running)"
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  # the package would start a cluster of its own; the tests start throwaway ones instead
+  made_policy=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    $SUDO sh -c 'printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d'; made_policy=1
+  fi
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql haproxy >/dev/null 2>&1 \
+    || { $SUDO apt-get update -qq >/dev/null && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql haproxy >/dev/null; }
+  if [ "$made_policy" = 1 ]; then $SUDO rm -f /usr/sbin/policy-rc.d; fi
+fi
+
 step "Training the language model (cached after the first time)"
 .venv/bin/assistant nlu train --engine embedded >&2
 step "Set-up complete"

@@ -18,6 +18,37 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ["ASSISTANT_CONFIG"] = str(REPO / "config.yml")
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--store",
+        choices=("sqlite", "postgresql"),
+        default=os.environ.get("SHOPPER_TEST_STORE", "sqlite"),
+        help="the store engine the tests run on (postgresql: a throwaway server, a new database per test)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only: a test of the SQLite file itself (skipped on PostgreSQL)")
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    from tests.postgres import running
+
+    with running() as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def _store_engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On ``--store postgresql`` every store the test opens is a new PostgreSQL database of its own."""
+    if request.config.getoption("--store") != "postgresql":
+        return
+    if request.node.get_closest_marker("sqlite_only"):
+        pytest.skip("a test of the SQLite engine")
+    monkeypatch.setenv("ASSISTANT_STORE_URL", request.getfixturevalue("postgres_server").database())
+
+
 @pytest.fixture
 def chat(tmp_path: Path):
     from assistant.testing import Chat

@@ -9,12 +9,11 @@ late answer is thrown away with its writes, so "Sorry, I couldn't do that" is tr
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from assistant.errors import AssistantError, SkillCrashed, SkillTimedOut, StoreError
+from assistant.errors import AssistantError, SkillCrashed, SkillTimedOut
 from assistant.sdk import Context, Reply, Request
 from assistant.skills.isolation import Recorder, SkillWorker
 from assistant.skills.registry import LoadedSkill
@@ -211,8 +210,6 @@ class Dispatcher:
             reply = executor.call(method, request, data, ctx, timeout, record)
         except AssistantError:
             raise
-        except sqlite3.OperationalError as exc:
-            raise StoreError(f"{self.db.path}: {exc}") from exc
         except Exception as exc:  # noqa: BLE001 - a skill's own bug
             raise SkillCrashed(f"skill '{loaded.name}' failed: {type(exc).__name__}: {exc}") from exc
         if not isinstance(reply, Reply) or not isinstance(reply.speech, str):

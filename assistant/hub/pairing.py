@@ -17,21 +17,6 @@ CODE_SECONDS = 600
 """A pairing code is good for one use within ten minutes."""
 DEVICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS hub_tokens (
-    device TEXT PRIMARY KEY,
-    token_hash TEXT NOT NULL UNIQUE,
-    created REAL NOT NULL,
-    last_used REAL
-);
-CREATE TABLE IF NOT EXISTS hub_pairing_codes (
-    code_hash TEXT PRIMARY KEY,
-    device TEXT NOT NULL,
-    expires REAL NOT NULL
-);
-"""
-
-
 class PairingError(AssistantError):
     """A device name, token or pairing code is not acceptable."""
 
@@ -68,7 +53,6 @@ class Pairing:
     def __init__(self, db: Database, household: Household) -> None:
         self.db = db
         self.household = household
-        db.conn.executescript(SCHEMA)
 
     def _register(self, device: str, user: str | None) -> None:
         if not DEVICE_NAME.match(device):

@@ -7,7 +7,6 @@ import json
 import logging
 import math
 import re
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,7 @@ from rapidfuzz import fuzz
 
 from assistant.errors import ImportRowError, StoreError
 from assistant.sdk.types import Product
-from assistant.store.db import Database
+from assistant.store.db import Connection, Database
 from assistant.store.watches import PriceChange
 from assistant.store.watches import check as check_watches
 
@@ -33,6 +32,9 @@ def _terms(text: str) -> list[str]:
 
 
 SQLITE_MAX_INT = 2**63 - 1
+RANK = "ts_rank_cd('{0.1, 0.2, 0.6, 1.0}', f.doc, to_tsquery('shopper', ?), 1)"
+"""PostgreSQL's order of matches: cover density, name over brand over description over category (FTS5's
+bm25 weights), divided by the log of the product's length as bm25 favours short ones."""
 
 
 class Catalog:
@@ -72,8 +74,8 @@ class Catalog:
         terms = _terms(query)
         where, params = [], []
         if brand:
-            where.append("(p.brand LIKE ? OR p.name LIKE ?)")
-            params += [f"%{brand}%", f"%{brand}%"]
+            where.append("(lower(p.brand) LIKE ? OR lower(p.name) LIKE ?)")
+            params += [f"%{brand.lower()}%", f"%{brand.lower()}%"]
         if max_price is not None:
             where.append("p.price_pence <= ?")
             params.append(round(max_price * 100))
@@ -88,19 +90,29 @@ class Catalog:
             if not where:
                 return []
             rows = self.db.query(
-                f"SELECT p.* FROM products p WHERE 1 {filters} ORDER BY p.price_pence LIMIT ?",
+                f"SELECT p.* FROM products p WHERE TRUE {filters} ORDER BY p.price_pence, p.id LIMIT ?",
                 (*params, limit),
             )
             return [Product.from_row(r) for r in rows]
         # every word must match; if nothing does, the best partial matches
         for joiner in (" AND ", " OR "):
-            match = joiner.join(f'"{t}"*' if len(t) > 2 else f'"{t}"' for t in terms)
-            sql = (
-                "SELECT p.* FROM products_fts f JOIN products p ON p.id = f.rowid "
-                f"WHERE products_fts MATCH ? {filters} "
-                "ORDER BY bm25(products_fts, 10.0, 6.0, 1.0, 2.0) LIMIT ?"
-            )
-            rows = self.db.query(sql, (match, *params, limit))
+            if self.db.engine == "sqlite":
+                match = joiner.join(f'"{t}"*' if len(t) > 2 else f'"{t}"' for t in terms)
+                sql = (
+                    "SELECT p.* FROM products_fts f JOIN products p ON p.id = f.rowid "
+                    f"WHERE products_fts MATCH ? {filters} "
+                    "ORDER BY bm25(products_fts, 10.0, 6.0, 1.0, 2.0), p.id LIMIT ?"
+                )
+                rows = self.db.query(sql, (match, *params, limit))
+            else:
+                # the same query in PostgreSQL's words: stemmed prefixes, name > brand > description > category
+                match = (" & " if joiner == " AND " else " | ").join(f"{t}:*" if len(t) > 2 else t for t in terms)
+                sql = (
+                    "SELECT p.* FROM products_fts f JOIN products p ON p.id = f.product_id "
+                    f"WHERE f.doc @@ to_tsquery('shopper', ?) {filters} "
+                    f"ORDER BY {RANK} DESC, p.id LIMIT ?"
+                )
+                rows = self.db.query(sql, (match, *params, match, limit))
             if rows:
                 return [Product.from_row(r) for r in rows]
             if len(terms) == 1:
@@ -109,7 +121,7 @@ class Catalog:
 
     def _fuzzy(self, query: str, filters: str, params: list, limit: int) -> list[Product]:
         """Misheard names ('lavatsa') still find something close; weak matches find nothing."""
-        rows = self.db.query(f"SELECT p.* FROM products p WHERE 1 {filters}", tuple(params))
+        rows = self.db.query(f"SELECT p.* FROM products p WHERE TRUE {filters} ORDER BY p.id", tuple(params))
         if not rows:
             return []
         terms = query.split()
@@ -205,14 +217,17 @@ def read_catalogue(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     return good, problems
 
 
-def upsert_products(tx: sqlite3.Connection, items: list[dict[str, Any]], problems: list[str]) -> ImportReport:
+def upsert_products(tx: Connection, items: list[dict[str, Any]], problems: list[str]) -> ImportReport:
     """Write products inside the caller's transaction; count what was new, replaced or the same, and
     tell the price watches of every price that moved, in the same transaction."""
     created = unchanged = 0
     updated: list[str] = []
     changes: list[PriceChange] = []
+    # the shop as it is, read once (a statement a product is a round trip each on a server)
+    held = {row["sku"]: row for row in tx.execute(f"SELECT id, {', '.join(FIELDS)} FROM products")}  # noqa: S608
+    writes = []
     for item in items:
-        row = tx.execute(f"SELECT id, {', '.join(FIELDS)} FROM products WHERE sku = ?", (item["sku"],)).fetchone()  # noqa: S608
+        row = held.get(item["sku"])
         if row is None:
             created += 1
         elif tuple(row)[1:] == tuple(item[f] for f in FIELDS):
@@ -222,14 +237,15 @@ def upsert_products(tx: sqlite3.Connection, items: list[dict[str, Any]], problem
             updated.append(item["sku"])
             if row["price_pence"] != item["price_pence"]:
                 changes.append(PriceChange(row["id"], row["price_pence"], item["price_pence"]))
-        tx.execute(
-            "INSERT INTO products(sku, name, brand, category, size, price_pence, description) "
-            "VALUES (:sku, :name, :brand, :category, :size, :price_pence, :description) "
-            "ON CONFLICT(sku) DO UPDATE SET name=excluded.name, brand=excluded.brand, "
-            "category=excluded.category, size=excluded.size, price_pence=excluded.price_pence, "
-            "description=excluded.description",
-            item,
-        )
+        writes.append(item)
+    tx.executemany(
+        "INSERT INTO products(sku, name, brand, category, size, price_pence, description) "
+        "VALUES (:sku, :name, :brand, :category, :size, :price_pence, :description) "
+        "ON CONFLICT(sku) DO UPDATE SET name=excluded.name, brand=excluded.brand, "
+        "category=excluded.category, size=excluded.size, price_pence=excluded.price_pence, "
+        "description=excluded.description",
+        writes,
+    )
     news = check_watches(tx, changes)
     return ImportReport(created, len(updated), unchanged, tuple(problems), tuple(updated), len(changes), news)
 

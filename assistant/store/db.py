@@ -1,4 +1,5 @@
-"""The SQLite file that holds the catalogue, baskets, orders and recommendation signals."""
+"""The database that holds the catalogue, baskets, orders, lists and the household: an SQLite file in the
+data directory (the default) or a PostgreSQL server (``store.url``), behind one API."""
 
 from __future__ import annotations
 
@@ -9,16 +10,17 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import platformdirs
 
 from assistant.errors import StoreBusy, StoreCorrupt, StoreError, StoreFull, StoreReadOnly
+from assistant.store import postgres
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 BUSY_TIMEOUT = 5.0
 """Seconds a write waits for another writer (another device, process or conversation) to finish."""
 SCHEMA = """
@@ -33,25 +35,6 @@ CREATE TABLE IF NOT EXISTS products (
     price_pence INTEGER NOT NULL CHECK (price_pence > 0),
     description TEXT NOT NULL DEFAULT ''
 );
-CREATE VIRTUAL TABLE IF NOT EXISTS products_fts USING fts5(
-    name, brand, category, description,
-    content='products', content_rowid='id',
-    tokenize='porter unicode61 remove_diacritics 2'
-);
-CREATE TRIGGER IF NOT EXISTS products_ai AFTER INSERT ON products BEGIN
-    INSERT INTO products_fts(rowid, name, brand, category, description)
-    VALUES (new.id, new.name, new.brand, new.category, new.description);
-END;
-CREATE TRIGGER IF NOT EXISTS products_ad AFTER DELETE ON products BEGIN
-    INSERT INTO products_fts(products_fts, rowid, name, brand, category, description)
-    VALUES ('delete', old.id, old.name, old.brand, old.category, old.description);
-END;
-CREATE TRIGGER IF NOT EXISTS products_au AFTER UPDATE ON products BEGIN
-    INSERT INTO products_fts(products_fts, rowid, name, brand, category, description)
-    VALUES ('delete', old.id, old.name, old.brand, old.category, old.description);
-    INSERT INTO products_fts(rowid, name, brand, category, description)
-    VALUES (new.id, new.name, new.brand, new.category, new.description);
-END;
 CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS cart_items (
     user_id INTEGER NOT NULL REFERENCES users(id),
@@ -66,19 +49,17 @@ CREATE TABLE IF NOT EXISTS basket_versions (
     user_id INTEGER PRIMARY KEY REFERENCES users(id),
     version INTEGER NOT NULL
 );
--- every basket write, from any code path or process, moves the version on, so a quote can tell
-CREATE TRIGGER IF NOT EXISTS cart_items_version_ai AFTER INSERT ON cart_items BEGIN
-    INSERT INTO basket_versions(user_id, version) VALUES (new.user_id, 1)
-    ON CONFLICT(user_id) DO UPDATE SET version = version + 1;
-END;
-CREATE TRIGGER IF NOT EXISTS cart_items_version_au AFTER UPDATE ON cart_items BEGIN
-    INSERT INTO basket_versions(user_id, version) VALUES (new.user_id, 1)
-    ON CONFLICT(user_id) DO UPDATE SET version = version + 1;
-END;
-CREATE TRIGGER IF NOT EXISTS cart_items_version_ad AFTER DELETE ON cart_items BEGIN
-    INSERT INTO basket_versions(user_id, version) VALUES (old.user_id, 1)
-    ON CONFLICT(user_id) DO UPDATE SET version = version + 1;
-END;
+CREATE TABLE IF NOT EXISTS orders (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    token TEXT UNIQUE,
+    status TEXT NOT NULL DEFAULT 'placed',
+    total_pence INTEGER NOT NULL,
+    address TEXT NOT NULL DEFAULT '',
+    placed_at TEXT NOT NULL DEFAULT (datetime('now')),
+    deliver_on TEXT
+);
+CREATE INDEX IF NOT EXISTS orders_user ON orders(user_id, placed_at);
 CREATE TABLE IF NOT EXISTS quotes (
     token TEXT PRIMARY KEY,
     user_id INTEGER NOT NULL REFERENCES users(id),
@@ -91,17 +72,6 @@ CREATE TABLE IF NOT EXISTS quotes (
     state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'placed', 'cancelled', 'changed')),
     order_id INTEGER REFERENCES orders(id)
 );
-CREATE TABLE IF NOT EXISTS orders (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    user_id INTEGER NOT NULL REFERENCES users(id),
-    token TEXT UNIQUE,
-    status TEXT NOT NULL DEFAULT 'placed',
-    total_pence INTEGER NOT NULL,
-    address TEXT NOT NULL DEFAULT '',
-    placed_at TEXT NOT NULL DEFAULT (datetime('now')),
-    deliver_on TEXT
-);
-CREATE INDEX IF NOT EXISTS orders_user ON orders(user_id, placed_at);
 CREATE TABLE IF NOT EXISTS order_lines (
     order_id INTEGER NOT NULL REFERENCES orders(id) ON DELETE CASCADE,
     product_id INTEGER NOT NULL REFERENCES products(id),
@@ -125,7 +95,58 @@ CREATE TABLE IF NOT EXISTS transcripts (
     created_at TEXT NOT NULL DEFAULT (datetime('now'))
 );
 """
-MIGRATIONS: dict[int, tuple[str, ...]] = {
+SQLITE_SCHEMA = """
+CREATE VIRTUAL TABLE IF NOT EXISTS products_fts USING fts5(
+    name, brand, category, description,
+    content='products', content_rowid='id',
+    tokenize='porter unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER IF NOT EXISTS products_ai AFTER INSERT ON products BEGIN
+    INSERT INTO products_fts(rowid, name, brand, category, description)
+    VALUES (new.id, new.name, new.brand, new.category, new.description);
+END;
+CREATE TRIGGER IF NOT EXISTS products_ad AFTER DELETE ON products BEGIN
+    INSERT INTO products_fts(products_fts, rowid, name, brand, category, description)
+    VALUES ('delete', old.id, old.name, old.brand, old.category, old.description);
+END;
+CREATE TRIGGER IF NOT EXISTS products_au AFTER UPDATE ON products BEGIN
+    INSERT INTO products_fts(products_fts, rowid, name, brand, category, description)
+    VALUES ('delete', old.id, old.name, old.brand, old.category, old.description);
+    INSERT INTO products_fts(rowid, name, brand, category, description)
+    VALUES (new.id, new.name, new.brand, new.category, new.description);
+END;
+-- every basket write, from any code path or process, moves the version on, so a quote can tell
+CREATE TRIGGER IF NOT EXISTS cart_items_version_ai AFTER INSERT ON cart_items BEGIN
+    INSERT INTO basket_versions(user_id, version) VALUES (new.user_id, 1)
+    ON CONFLICT(user_id) DO UPDATE SET version = version + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS cart_items_version_au AFTER UPDATE ON cart_items BEGIN
+    INSERT INTO basket_versions(user_id, version) VALUES (new.user_id, 1)
+    ON CONFLICT(user_id) DO UPDATE SET version = version + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS cart_items_version_ad AFTER DELETE ON cart_items BEGIN
+    INSERT INTO basket_versions(user_id, version) VALUES (old.user_id, 1)
+    ON CONFLICT(user_id) DO UPDATE SET version = version + 1;
+END;
+"""
+"""SQLite's own: FTS5 search over the products and the triggers that keep it and the basket versions
+(postgres.SEARCH_SCHEMA is the same on PostgreSQL)."""
+def _satellite_owner(conn: Connection) -> None:
+    """A satellite's member was a row of the hub's devices, keyed by name: pairing or revoking a hub
+    device of the same name changed whom the satellite spoke for. A table that old (SQLite only: it
+    predates PostgreSQL) gets a column of its own."""
+    if conn.engine != "sqlite":
+        return
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(wyoming_satellites)")}
+    if "user" not in columns:
+        conn.execute('ALTER TABLE wyoming_satellites ADD COLUMN "user" TEXT')
+        conn.execute(
+            'UPDATE wyoming_satellites SET "user" = ('
+            " SELECT u.name FROM devices d JOIN users u ON u.id = d.user_id WHERE d.name = wyoming_satellites.name)"
+        )
+
+
+MIGRATIONS: dict[int, tuple[str | Callable[[Connection], None], ...]] = {
     # 2: the shopping lists; user_id NULL is the household's list, else that member's own
     2: (
         """CREATE TABLE IF NOT EXISTS list_items (
@@ -182,9 +203,55 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
             granted_at TEXT
         )""",
     ),
-    # 5: what skills asked to tell a member later (``notify``), said once on whichever channel reaches
-    # them first; price news says by which channel it was said too
+    # 5: the tables the household, the hub's pairing and Wyoming made for themselves, outside the
+    # schema's version; now the store's, on either engine ("user" is quoted: PostgreSQL reserves it)
     5: (
+        """CREATE TABLE IF NOT EXISTS members (
+            user_id INTEGER PRIMARY KEY REFERENCES users(id),
+            code_hash TEXT,
+            code_salt TEXT,
+            failures INTEGER NOT NULL DEFAULT 0,
+            locked_until REAL NOT NULL DEFAULT 0
+        )""",
+        """CREATE TABLE IF NOT EXISTS code_failures (
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            door TEXT NOT NULL,
+            failures INTEGER NOT NULL DEFAULT 0,
+            locked_until REAL NOT NULL DEFAULT 0,
+            PRIMARY KEY (user_id, door)
+        )""",
+        """CREATE TABLE IF NOT EXISTS devices (
+            name TEXT PRIMARY KEY,
+            user_id INTEGER REFERENCES users(id)
+        )""",
+        """CREATE TABLE IF NOT EXISTS hub_tokens (
+            device TEXT PRIMARY KEY,
+            token_hash TEXT NOT NULL UNIQUE,
+            created REAL NOT NULL,
+            last_used REAL
+        )""",
+        """CREATE TABLE IF NOT EXISTS hub_pairing_codes (
+            code_hash TEXT PRIMARY KEY,
+            device TEXT NOT NULL,
+            expires REAL NOT NULL
+        )""",
+        """CREATE TABLE IF NOT EXISTS wyoming_satellites (
+            name TEXT PRIMARY KEY,
+            uri TEXT NOT NULL,
+            added_at REAL NOT NULL,
+            "user" TEXT
+        )""",
+        """CREATE TABLE IF NOT EXISTS wyoming_clients (
+            name TEXT PRIMARY KEY,
+            address TEXT NOT NULL UNIQUE,
+            "user" TEXT,
+            added_at REAL NOT NULL
+        )""",
+        _satellite_owner,
+    ),
+    # 6: what skills asked to tell a member later (``notify``), said once on whichever channel reaches
+    # them first; price news says by which channel it was said too
+    6: (
         """CREATE TABLE IF NOT EXISTS notifications (
             id INTEGER PRIMARY KEY,
             user_id INTEGER NOT NULL REFERENCES users(id),
@@ -205,10 +272,11 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "ALTER TABLE list_items ADD COLUMN dav_uid TEXT",
     ),
 }
-"""Schema version -> the statements that bring the version before it up to it, run once, in order."""
+"""Schema version -> the statements (or a step given the connection) that bring the version before it up to
+it, run once, in order, on either engine: SQL here is the SQL SQLite and PostgreSQL share."""
 
 
-def classify(exc: sqlite3.Error, path: Path) -> StoreError:
+def classify(exc: sqlite3.Error, path: Path | str) -> StoreError:
     """One line naming the file, with the advice that fits the cause (never 'move it away' for a permission)."""
     code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
     text = str(exc)
@@ -275,118 +343,243 @@ def default_data_dir() -> Path:
     return Path(env) if env else Path(platformdirs.user_data_dir("shopper-assistant", appauthor=False))
 
 
+class SqliteConnection:
+    """One SQLite connection with the surface the store uses; its errors are the store's."""
+
+    engine = "sqlite"
+    broken = False
+
+    def __init__(self, path: Path) -> None:
+        self.where = str(path)
+        self.raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT)
+        self.raw.row_factory = sqlite3.Row
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.raw.in_transaction
+
+    def execute(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:
+        try:
+            return self.raw.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise classify(exc, self.where) from exc
+
+    def executemany(self, sql: str, seq: Iterable) -> sqlite3.Cursor:
+        try:
+            return self.raw.executemany(sql, seq)
+        except sqlite3.Error as exc:
+            raise classify(exc, self.where) from exc
+
+    def begin(self, busy_timeout: float) -> None:
+        self.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        self.execute("BEGIN IMMEDIATE")
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+Connection = SqliteConnection | postgres.Connection
+"""What a transaction yields: ``execute``, ``executemany``, ``engine`` ('sqlite' or 'postgresql')."""
+
+
+def store_url(url: str | None, data_dir: Path) -> str:
+    """The database to use: the one named (config.yml's ``store.url``), else $ASSISTANT_STORE_URL, else
+    the SQLite file in the data directory."""
+    url = url or os.environ.get("ASSISTANT_STORE_URL") or ""
+    if not url:
+        return f"sqlite:///{data_dir / Database.FILENAME}"
+    if url.startswith("sqlite:///") or url.startswith(("postgresql://", "postgres://")):
+        return url
+    raise StoreError(f"store.url: '{postgres.redact(url)}' is neither sqlite:///PATH nor postgresql://...")
+
+
 class Database:
-    """One SQLite connection with the schema applied; every write goes through `transaction()`."""
+    """The store's database, SQLite or PostgreSQL; every write goes through `transaction()`.
+
+    ``url`` is ``sqlite:///PATH`` (relative to the working folder; ``sqlite:////abs/path``) or
+    ``postgresql://user:password@host:port/dbname``; None: config's, else the data directory's file."""
 
     FILENAME = "assistant.sqlite3"
 
-    def __init__(self, data_dir: Path | None = None) -> None:
+    def __init__(self, data_dir: Path | None = None, url: str | None = None) -> None:
         self.data_dir = Path(data_dir) if data_dir else default_data_dir()
-        self.path = self.data_dir / self.FILENAME
         try:
             self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"{self.data_dir}: cannot create the data directory: {exc.strerror}") from exc
-        if not os.access(self.data_dir, os.W_OK):
-            raise StoreReadOnly(f"{self.data_dir}: the data directory is read-only; check its permissions")
+        self.url = store_url(url, self.data_dir)
+        self.engine = "sqlite" if self.url.startswith("sqlite:") else "postgresql"
+        if self.engine == "sqlite":
+            self.path: Path | None = Path(self.url.removeprefix("sqlite:///"))
+            self.where = str(self.path)
+            self._private_file()
+        else:
+            self.path = None
+            self.where = postgres.redact(self.url)
+        # one connection per thread: the hub runs many conversations at once, and a connection shared
+        # between threads interleaves their transactions
+        self._local = threading.local()
+        self._opened: list[Connection] = []
+        self._opened_lock = threading.Lock()
+        if self.engine == "sqlite":
+            try:
+                _retry_while_locked(self._create_schema)
+            except sqlite3.Error as exc:
+                raise classify(exc, self.where) from exc
+        else:
+            self._create_schema()
+
+    def _private_file(self) -> None:
+        assert self.path is not None
+        if not os.access(self.path.parent, os.W_OK):
+            raise StoreReadOnly(f"{self.path.parent}: the data directory is read-only; check its permissions")
         try:
-            _make_data_dir_private(self.data_dir)
+            if self.path.parent == self.data_dir:
+                _make_data_dir_private(self.data_dir)
             make_private(self.path)  # SQLite gives its -wal and -shm files the database file's mode
         except OSError as exc:
             # a read-only file's mode cannot change either; the first write says it is read-only
             if exc.errno != errno.EROFS:
                 raise StoreError(
-                    f"{self.data_dir}: cannot make the data private to this account: {exc.strerror}"
+                    f"{self.path.parent}: cannot make the data private to this account: {exc.strerror}"
                 ) from exc
-        # one connection per thread: the hub runs many conversations at once, and a sqlite3
-        # connection shared between threads interleaves their transactions
-        self._local = threading.local()
-        self._opened: list[sqlite3.Connection] = []
-        self._opened_lock = threading.Lock()
-        try:
-            _retry_while_locked(self._create_schema)
-        except sqlite3.Error as exc:
-            raise classify(exc, self.path) from exc
-
-    def _create_schema(self) -> None:
-        self.conn.executescript(SCHEMA)
-        self.conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', '1')")
-        for version in range(2, SCHEMA_VERSION + 1):
-            with self.transaction() as tx:
-                # read again inside the write lock: another process opening the file may have migrated it
-                current = int(tx.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0])
-                if current >= version:
-                    continue
-                for statement in MIGRATIONS[version]:
-                    tx.execute(statement)
-                tx.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(version),))
 
     @property
-    def conn(self) -> sqlite3.Connection:
-        """This thread's connection (opened on first use)."""
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
+    def for_update(self) -> str:
+        """`` FOR UPDATE`` on PostgreSQL (a row read that the writer's lock keeps), '' on SQLite, whose
+        BEGIN IMMEDIATE already holds the one write lock."""
+        return " FOR UPDATE" if self.engine == "postgresql" else ""
+
+    def _create_schema(self) -> None:
+        conn = self.conn
+        if conn.engine == "sqlite":
+            conn.raw.executescript(SCHEMA + SQLITE_SCHEMA)
+        else:
+            # two processes opening one new database at once: one makes the schema, the other waits
+            conn.execute("SELECT pg_advisory_lock(?)", (postgres.SCHEMA_LOCK,))
             try:
-                conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT)
-                conn.row_factory = sqlite3.Row
-                _retry_while_locked(lambda: _prepare(conn))
-            except sqlite3.Error as exc:
-                raise classify(exc, self.path) from exc
+                for statement in postgres.split(postgres.FUNCTIONS + SCHEMA):
+                    conn.execute(postgres.ddl(statement))
+                for statement in postgres.split(postgres.SEARCH_SCHEMA):
+                    conn.execute(statement)
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(?)", (postgres.SCHEMA_LOCK,))
+        conn.execute("INSERT INTO meta VALUES ('schema_version', '1') ON CONFLICT DO NOTHING")
+        self.migrate()
+
+    def schema_version(self) -> int:
+        return int(self.meta("schema_version") or 0)
+
+    def migrate(self) -> list[int]:
+        """Bring the schema up to SCHEMA_VERSION; the versions applied (none when it was current)."""
+        applied = []
+        for version in range(2, SCHEMA_VERSION + 1):
+            with self.transaction() as tx:
+                # read again inside the write lock: another process opening the store may have migrated it
+                if self.schema_version() >= version:
+                    continue
+                for step in MIGRATIONS[version]:
+                    if callable(step):
+                        step(tx)
+                    else:
+                        tx.execute(postgres.ddl(step) if tx.engine == "postgresql" else step)
+                tx.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(version),))
+                applied.append(version)
+        return applied
+
+    def _open(self) -> Connection:
+        if self.engine == "postgresql":
+            return postgres.Connection(self.url, self.where)
+        try:
+            conn = SqliteConnection(self.path)  # type: ignore[arg-type]
+            _retry_while_locked(lambda: _prepare(conn.raw))
+        except sqlite3.Error as exc:
+            raise classify(exc, self.where) from exc
+        return conn
+
+    @property
+    def conn(self) -> Connection:
+        """This thread's connection (opened on first use, and again after the server dropped it)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and conn.broken:
+            self._forget(conn)
+            conn = None
+        if conn is None:
+            conn = self._open()
             self._local.conn = conn
             self._local.depth = 0
             with self._opened_lock:
                 self._opened.append(conn)
         return conn
 
+    def _forget(self, conn: Connection) -> None:
+        self._local.conn = None
+        self._local.depth = 0
+        with self._opened_lock:
+            if conn in self._opened:
+                self._opened.remove(conn)
+        with contextlib.suppress(Exception):
+            conn.close()
+
     @contextlib.contextmanager
-    def transaction(self, busy_timeout: float | None = None) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception: nothing is half-written.
+    def transaction(self, busy_timeout: float | None = None) -> Iterator[Connection]:
+        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception: nothing is half-written. On
+        PostgreSQL the same: one writer at a time (an advisory lock taken at BEGIN), readers never wait.
 
         Nested (a skill's write inside a turn's transaction) it is a savepoint of the outer one, so
-        the turn commits or rolls back as a whole. A database error becomes the StoreError subclass
-        that names its cause."""
+        the turn commits or rolls back as a whole. A database error is the StoreError subclass that
+        names its cause."""
         conn = self.conn
         depth = self._local.depth
-        try:
-            if depth:
-                name = f"sp{depth}"
-                conn.execute(f"SAVEPOINT {name}")
-                self._local.depth += 1
-                try:
-                    yield conn
-                except BaseException:
-                    if conn.in_transaction:
-                        conn.execute(f"ROLLBACK TO {name}")
-                        conn.execute(f"RELEASE {name}")
-                    raise
-                else:
+        if depth:
+            name = f"sp{depth}"
+            conn.execute(f"SAVEPOINT {name}")
+            self._local.depth += 1
+            try:
+                yield conn
+            except BaseException:
+                if conn.in_transaction and not conn.broken:
+                    conn.execute(f"ROLLBACK TO {name}")
                     conn.execute(f"RELEASE {name}")
-                finally:
-                    self._local.depth -= 1
-                return
+                raise
+            else:
+                conn.execute(f"RELEASE {name}")
+            finally:
+                self._local.depth -= 1
+            return
+        try:
             # wait at most this long for another writer (a skill call waits only until its deadline)
-            conn.execute(f"PRAGMA busy_timeout = {int((busy_timeout or BUSY_TIMEOUT) * 1000)}")
-            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.begin(busy_timeout or BUSY_TIMEOUT)
+            except StoreError:
+                if conn.in_transaction and not conn.broken:  # BEGIN went through, the write lock did not
+                    conn.execute("ROLLBACK")
+                raise
             self._local.depth = 1
             try:
                 yield conn
             except BaseException:
                 # SQLite rolls back by itself on some errors (a full disk); a second ROLLBACK would hide the first
-                if conn.in_transaction:
+                if conn.in_transaction and not conn.broken:
                     conn.execute("ROLLBACK")
                 raise
             else:
                 conn.execute("COMMIT")
             finally:
                 self._local.depth = 0
-        except sqlite3.Error as exc:
-            raise classify(exc, self.path) from exc
+        except StoreError:
+            if conn.broken:
+                self._forget(conn)  # the server went away: the next use connects again
+            raise
 
-    def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
+    def query(self, sql: str, params: tuple | dict = ()) -> list:
+        conn = self.conn
         try:
-            return self.conn.execute(sql, params).fetchall()
-        except sqlite3.Error as exc:
-            raise classify(exc, self.path) from exc
+            return conn.execute(sql, params).fetchall()
+        except StoreError:
+            if conn.broken:
+                self._forget(conn)
+            raise
 
     def meta(self, key: str) -> str | None:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -397,23 +590,19 @@ class Database:
         if row:
             return int(row[0])
         with self.transaction() as tx:
-            tx.execute("INSERT OR IGNORE INTO users(name) VALUES (?)", (name,))
+            tx.execute("INSERT INTO users(name) VALUES (?) ON CONFLICT DO NOTHING", (name,))
             return int(tx.execute("SELECT id FROM users WHERE name = ?", (name,)).fetchone()[0])
 
     def release_thread(self) -> None:
         """Close this thread's connection (a thread that is about to end)."""
         conn = getattr(self._local, "conn", None)
-        if conn is None:
-            return
-        self._local.conn = None
-        with self._opened_lock:
-            if conn in self._opened:
-                self._opened.remove(conn)
-        conn.close()
+        if conn is not None:
+            self._forget(conn)
 
     def close(self) -> None:
         with self._opened_lock:
             opened, self._opened = self._opened, []
         for conn in opened:
-            conn.close()
+            with contextlib.suppress(Exception):
+                conn.close()
         self._local = threading.local()

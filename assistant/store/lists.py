@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 from dataclasses import dataclass
+from typing import Any
 
 from assistant.sdk.types import LIST_LIMIT, ListItem, item_key
 from assistant.store.db import Database
@@ -38,7 +38,7 @@ class ShoppingLists:
     def items(self, owner: int | None, *, ticked: bool = False) -> list[ListItem]:
         """The list in the order things were first put on it; ticked ones only when asked for."""
         rows = self.db.query(
-            "SELECT * FROM list_items WHERE user_id IS ? AND (ticked_at IS NULL OR ?) ORDER BY id",
+            "SELECT * FROM list_items WHERE user_id IS NOT DISTINCT FROM ? AND (ticked_at IS NULL OR ?) ORDER BY id",
             (owner, ticked),
         )
         return [_item(r) for r in rows]
@@ -64,20 +64,21 @@ class ShoppingLists:
             raise ValueError(f"an item's name is 1 to {MAX_NAME} characters")
         with self.db.transaction() as tx:
             row = tx.execute(
-                "SELECT * FROM list_items WHERE user_id IS ? AND key = ? ORDER BY ticked_at IS NOT NULL, id LIMIT 1",
+                "SELECT * FROM list_items WHERE user_id IS NOT DISTINCT FROM ? AND key = ? ORDER BY ticked_at IS NOT NULL, id LIMIT 1",
                 (owner, key),
             ).fetchone()
             if row is None:
                 count = tx.execute(
-                    "SELECT count(*) FROM list_items WHERE user_id IS ? AND ticked_at IS NULL", (owner,)
+                    "SELECT count(*) FROM list_items WHERE user_id IS NOT DISTINCT FROM ? AND ticked_at IS NULL", (owner,)
                 ).fetchone()[0]
                 if count >= LIST_LIMIT:
                     raise ListFull(f"the list already has {LIST_LIMIT} items")
-                cur = tx.execute(
-                    "INSERT INTO list_items(user_id, name, key, quantity, note, added_by) VALUES (?, ?, ?, ?, ?, ?)",
+                made = tx.execute(
+                    "INSERT INTO list_items(user_id, name, key, quantity, note, added_by) VALUES (?, ?, ?, ?, ?, ?) "
+                    "RETURNING *",
                     (owner, name, key, _bounded(quantity or 1), note, added_by),
-                )
-                return _item(tx.execute("SELECT * FROM list_items WHERE id = ?", (cur.lastrowid,)).fetchone()), True
+                ).fetchone()
+                return _item(made), True
             had = 0 if row["ticked_at"] else row["quantity"]
             if more:
                 wanted = had + (quantity or 1)
@@ -97,7 +98,7 @@ class ShoppingLists:
     def remove(self, owner: int | None, item_id: int, quantity: int | None = None) -> ListItem | None:
         """Take the item off (or only ``quantity`` of it); what is left of it, or None."""
         with self.db.transaction() as tx:
-            row = tx.execute("SELECT * FROM list_items WHERE id = ? AND user_id IS ?", (item_id, owner)).fetchone()
+            row = tx.execute("SELECT * FROM list_items WHERE id = ? AND user_id IS NOT DISTINCT FROM ?", (item_id, owner)).fetchone()
             if row is None:
                 return None
             if quantity and quantity < row["quantity"]:
@@ -110,7 +111,7 @@ class ShoppingLists:
         """Mark the item bought; False if it is not on this list."""
         with self.db.transaction() as tx:
             cur = tx.execute(
-                "UPDATE list_items SET ticked_at = datetime('now') WHERE id = ? AND user_id IS ? AND ticked_at IS NULL",
+                "UPDATE list_items SET ticked_at = datetime('now') WHERE id = ? AND user_id IS NOT DISTINCT FROM ? AND ticked_at IS NULL",
                 (item_id, owner),
             )
         return cur.rowcount == 1
@@ -119,9 +120,9 @@ class ShoppingLists:
         """Empty the list, ticked items too; how many items were still to buy."""
         with self.db.transaction() as tx:
             left = tx.execute(
-                "SELECT count(*) FROM list_items WHERE user_id IS ? AND ticked_at IS NULL", (owner,)
+                "SELECT count(*) FROM list_items WHERE user_id IS NOT DISTINCT FROM ? AND ticked_at IS NULL", (owner,)
             ).fetchone()[0]
-            tx.execute("DELETE FROM list_items WHERE user_id IS ?", (owner,))
+            tx.execute("DELETE FROM list_items WHERE user_id IS NOT DISTINCT FROM ?", (owner,))
         return int(left)
 
     # -- the lists as CalDAV clients see them (assistant/hub/caldav.py) ---------------------------------
@@ -176,7 +177,7 @@ def _bounded(quantity: int) -> int:
     return max(1, min(MAX_QUANTITY, int(quantity)))
 
 
-def _item(row: sqlite3.Row) -> ListItem:
+def _item(row: Any) -> ListItem:
     return ListItem(row["id"], row["name"], row["quantity"], row["note"], row["ticked_at"] is not None)
 
 
@@ -186,7 +187,7 @@ def _own_id(href: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
-def _synced(row: sqlite3.Row) -> SyncedItem:
+def _synced(row: Any) -> SyncedItem:
     href = row["dav_href"] or f"{row['id']}.ics"
     uid = row["dav_uid"] or f"list-item-{row['id']}@shopper-assistant"
     return SyncedItem(_item(row), href, uid, row["added_at"], row["ticked_at"])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import sqlite3
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -12,7 +11,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from assistant.sdk.types import Line, Order, Product
-from assistant.store.db import Database
+from assistant.store.db import Connection, Database
 
 STALE_QUOTE_SECONDS = 24 * 3600
 
@@ -73,7 +72,7 @@ class Orders:
         with self.db.transaction() as tx:
             tx.execute(
                 "INSERT INTO cart_items(user_id, product_id, quantity) VALUES (?, ?, ?) "
-                "ON CONFLICT(user_id, product_id) DO UPDATE SET quantity = quantity + excluded.quantity",
+                "ON CONFLICT(user_id, product_id) DO UPDATE SET quantity = cart_items.quantity + excluded.quantity",
                 (self.user_id, product_id, quantity),
             )
             row = tx.execute(
@@ -170,9 +169,10 @@ class Orders:
             placed_at = datetime.fromtimestamp(now).replace(microsecond=0)
             deliver = (placed_at + timedelta(days=delivery_days)).date()
             order_id = tx.execute(
-                "INSERT INTO orders(user_id, token, total_pence, address, placed_at, deliver_on) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO orders(user_id, token, total_pence, address, placed_at, deliver_on) "
+                "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
                 (self.user_id, token, row["total_pence"], address, placed_at.isoformat(sep=" "), deliver.isoformat()),
-            ).lastrowid
+            ).fetchone()[0]
             tx.executemany(
                 "INSERT INTO order_lines(order_id, product_id, quantity, price_pence) VALUES (?, ?, ?, ?)",
                 [(order_id, pid, qty, price) for pid, qty, price in lines],
@@ -191,7 +191,7 @@ class Orders:
             tx.execute("UPDATE quotes SET state = 'placed', order_id = ? WHERE token = ?", (order_id, token))
         return Outcome.PLACED, order_id
 
-    def _still_stands(self, tx: sqlite3.Connection, lines: list[tuple[int, int, int]], version: int | None) -> bool:
+    def _still_stands(self, tx: Connection, lines: list[tuple[int, int, int]], version: int | None) -> bool:
         """Same prices now, and (for a basket quote) the basket untouched since it was read."""
         ids = [pid for pid, _, _ in lines]
         marks = ",".join("?" * len(ids))
@@ -219,10 +219,8 @@ class Orders:
         return self._order(row) if row else None
 
     def history(self, limit: int | None = None) -> list[Order]:
-        rows = self.db.query(
-            "SELECT * FROM orders WHERE user_id = ? ORDER BY placed_at DESC, id DESC LIMIT ?",
-            (self.user_id, limit if limit is not None else -1),
-        )
+        sql = "SELECT * FROM orders WHERE user_id = ? ORDER BY placed_at DESC, id DESC"
+        rows = self.db.query(sql, (self.user_id,)) if limit is None else self.db.query(f"{sql} LIMIT ?", (self.user_id, limit))
         return [self._order(r) for r in rows]
 
     def _order(self, row) -> Order:

@@ -59,8 +59,10 @@ class SkillStates:
         at = datetime.now(UTC).isoformat(timespec="seconds")
         with self.db.transaction() as tx:
             tx.execute(
-                "INSERT OR REPLACE INTO skill_states(name, enabled, reason, version, permissions, granted_at) "
-                "VALUES (?, 1, 'enabled by you', ?, ?, ?)",
+                "INSERT INTO skill_states(name, enabled, reason, version, permissions, granted_at) "
+                "VALUES (?, 1, 'enabled by you', ?, ?, ?) ON CONFLICT(name) DO UPDATE SET enabled = 1, "
+                "reason = excluded.reason, version = excluded.version, permissions = excluded.permissions, "
+                "granted_at = excluded.granted_at",
                 (name, version, json.dumps(sorted(permissions)), at),
             )
 
@@ -102,8 +104,8 @@ class SkillStates:
             for name, entry in entries.items():
                 permissions = entry.get("permissions")
                 tx.execute(
-                    "INSERT OR IGNORE INTO skill_states(name, enabled, reason, version, permissions, granted_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO skill_states(name, enabled, reason, version, permissions, granted_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                     (
                         str(name),
                         int(bool(entry.get("enabled"))),

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from assistant.sdk.types import PriceNews, Product, Watch
-from assistant.store.db import Database
+from assistant.store.db import Connection, Database
 
 MAX_WATCHES = 100
 """Watches one member may hold; more is refused (and nobody listens to a hundred alerts)."""
@@ -41,13 +40,14 @@ class PriceWatches:
             held = tx.execute("SELECT count(*) FROM watches WHERE user_id = ?", (self.user_id,)).fetchone()[0]
             if held >= MAX_WATCHES:
                 raise TooManyWatches(f"{MAX_WATCHES} watches already")
-            cur = tx.execute(
-                "INSERT INTO watches(user_id, query, below_pence) VALUES (?, ?, ?)", (self.user_id, query, below_pence)
-            )
+            watch_id = tx.execute(
+                "INSERT INTO watches(user_id, query, below_pence) VALUES (?, ?, ?) RETURNING id",
+                (self.user_id, query, below_pence),
+            ).fetchone()[0]
             tx.executemany(
-                "INSERT INTO watch_products(watch_id, product_id) VALUES (?, ?)", [(cur.lastrowid, i) for i in ids]
+                "INSERT INTO watch_products(watch_id, product_id) VALUES (?, ?)", [(watch_id, i) for i in ids]
             )
-        return Watch(int(cur.lastrowid), query, below_pence, len(ids))
+        return Watch(int(watch_id), query, below_pence, len(ids))
 
     def watches(self) -> list[Watch]:
         rows = self.db.query(
@@ -85,7 +85,7 @@ class PriceWatches:
         return [PriceNews(Product.from_row(r), r["old_pence"], r["new_pence"], r["below_pence"]) for r in rows]
 
 
-def check(tx: sqlite3.Connection, changes: list[PriceChange]) -> int:
+def check(tx: Connection, changes: list[PriceChange]) -> int:
     """Inside the transaction that changed the prices: news for every watch a change satisfies.
 
     A threshold watch speaks when a price crosses below it; an 'any drop' watch when a price falls.
@@ -93,21 +93,27 @@ def check(tx: sqlite3.Connection, changes: list[PriceChange]) -> int:
     drops = [c for c in changes if c.new_pence < c.old_pence]
     if not drops:
         return 0
-    tx.execute("CREATE TEMP TABLE IF NOT EXISTS price_drops (product_id INTEGER PRIMARY KEY, old INTEGER, new INTEGER)")
-    tx.execute("DELETE FROM price_drops")
-    tx.executemany(
-        "INSERT INTO price_drops VALUES (?, ?, ?)", [(c.product_id, c.old_pence, c.new_pence) for c in drops]
+    tx.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS price_moves (product_id INTEGER PRIMARY KEY, was INTEGER, now INTEGER)"
     )
+    tx.execute("DELETE FROM price_moves")
+    tx.executemany(
+        "INSERT INTO price_moves VALUES (?, ?, ?)", [(c.product_id, c.old_pence, c.new_pence) for c in drops]
+    )
+    # each watch's cheapest product among the moves that satisfy it
     rows = tx.execute(
-        "SELECT w.id, w.user_id, w.below_pence, d.product_id, d.old, min(d.new) AS new FROM price_drops d "
-        "JOIN watch_products wp ON wp.product_id = d.product_id JOIN watches w ON w.id = wp.watch_id "
-        "WHERE w.below_pence IS NULL OR (d.new < w.below_pence AND d.old >= w.below_pence) "
-        "GROUP BY w.id"
+        "SELECT id, user_id, below_pence, product_id, was, now FROM ("
+        " SELECT w.id, w.user_id, w.below_pence, d.product_id, d.was, d.now,"
+        " row_number() OVER (PARTITION BY w.id ORDER BY d.now, d.product_id) AS rank"
+        " FROM price_moves d JOIN watch_products wp ON wp.product_id = d.product_id"
+        " JOIN watches w ON w.id = wp.watch_id"
+        " WHERE w.below_pence IS NULL OR (d.now < w.below_pence AND d.was >= w.below_pence)"
+        ") AS best WHERE rank = 1 ORDER BY id"
     ).fetchall()
     tx.executemany(
         "INSERT INTO price_news(user_id, watch_id, product_id, old_pence, new_pence, below_pence) "
         "VALUES (?, ?, ?, ?, ?, ?)",
-        [(r["user_id"], r["id"], r["product_id"], r["old"], r["new"], r["below_pence"]) for r in rows],
+        [(r["user_id"], r["id"], r["product_id"], r["was"], r["now"], r["below_pence"]) for r in rows],
     )
-    tx.execute("DELETE FROM price_drops")
+    tx.execute("DELETE FROM price_moves")
     return len(rows)

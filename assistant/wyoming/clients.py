@@ -17,14 +17,6 @@ from assistant.household import NAME, Household
 from assistant.principal import Door, Principal
 from assistant.store import Database
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS wyoming_clients (
-    name TEXT PRIMARY KEY,
-    address TEXT NOT NULL UNIQUE,
-    user TEXT,
-    added_at REAL NOT NULL
-);
-"""
 UNNAMED = "an unnamed local client"
 
 
@@ -67,7 +59,6 @@ class WyomingClients:
     def __init__(self, db: Database, household: Household) -> None:
         self.db = db
         self.household = household
-        db.conn.executescript(SCHEMA)
 
     def add(self, name: str, addr: str, user: str | None = None) -> WyomingClient:
         if not NAME.match(name):
@@ -84,19 +75,19 @@ class WyomingClients:
             )
         with self.db.transaction() as tx:
             tx.execute(
-                "INSERT INTO wyoming_clients(name, address, user, added_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT(name) DO UPDATE SET address = excluded.address, user = excluded.user",
+                'INSERT INTO wyoming_clients(name, address, "user", added_at) VALUES (?, ?, ?, ?) '
+                'ON CONFLICT(name) DO UPDATE SET address = excluded.address, "user" = excluded."user"',
                 (name, ip, user, time.time()),
             )
         return WyomingClient(name, ip, user)
 
     def list(self) -> list[WyomingClient]:
-        rows = self.db.query("SELECT name, address, user FROM wyoming_clients ORDER BY name")
+        rows = self.db.query('SELECT name, address, "user" FROM wyoming_clients ORDER BY name')
         return [WyomingClient(r[0], r[1], r[2]) for r in rows]
 
     def find(self, addr: str) -> WyomingClient | None:
         row = self.db.conn.execute(
-            "SELECT name, address, user FROM wyoming_clients WHERE address = ?", (addr,)
+            'SELECT name, address, "user" FROM wyoming_clients WHERE address = ?', (addr,)
         ).fetchone()
         return WyomingClient(row[0], row[1], row[2]) if row else None
 

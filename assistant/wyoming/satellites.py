@@ -41,21 +41,6 @@ from assistant.wyoming.wire import MAX_HEADER, WireError, read_event
 
 log = logging.getLogger(__name__)
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS wyoming_satellites (
-    name TEXT PRIMARY KEY,
-    uri TEXT NOT NULL,
-    added_at REAL NOT NULL,
-    user TEXT
-);
-"""
-OWNER_OUT_OF_DEVICES = (
-    "ALTER TABLE wyoming_satellites ADD COLUMN user TEXT",
-    "UPDATE wyoming_satellites SET user = ("
-    " SELECT u.name FROM devices d JOIN users u ON u.id = d.user_id WHERE d.name = wyoming_satellites.name)",
-)
-"""A satellite's member was a row of the hub's devices, keyed by name: pairing or revoking a hub
-device of the same name changed whom the satellite spoke for. It is the satellite's own now."""
 BACKOFF_S = (0.5, 1.0, 2.0, 5.0, 10.0)
 """Waits between attempts to reach a satellite that is away: quick at first, then every 10 s."""
 DESCRIBE_TIMEOUT_S = 5.0
@@ -87,12 +72,6 @@ class Satellites:
     def __init__(self, db: Database, household: Household) -> None:
         self.db = db
         self.household = household
-        db.conn.executescript(SCHEMA)
-        columns = {row[1] for row in db.conn.execute("PRAGMA table_info(wyoming_satellites)")}
-        if "user" not in columns:
-            with db.transaction() as tx:
-                for statement in OWNER_OUT_OF_DEVICES:
-                    tx.execute(statement)
 
     def add(self, name: str, uri: str, user: str | None = None) -> SatelliteEntry:
         from assistant.wyoming.server import parse_uri
@@ -105,14 +84,14 @@ class Satellites:
             self.household.require(user)
         with self.db.transaction() as tx:
             tx.execute(
-                "INSERT INTO wyoming_satellites(name, uri, added_at, user) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT(name) DO UPDATE SET uri = excluded.uri, user = excluded.user",
+                'INSERT INTO wyoming_satellites(name, uri, added_at, "user") VALUES (?, ?, ?, ?) '
+                'ON CONFLICT(name) DO UPDATE SET uri = excluded.uri, "user" = excluded."user"',
                 (name, uri, time.time(), user),
             )
         return SatelliteEntry(name, uri, user)
 
     def list(self) -> list[SatelliteEntry]:
-        rows = self.db.query("SELECT name, uri, user FROM wyoming_satellites ORDER BY name")
+        rows = self.db.query('SELECT name, uri, "user" FROM wyoming_satellites ORDER BY name')
         return [SatelliteEntry(name, uri, user) for name, uri, user in rows]
 
     def remove(self, name: str) -> None:

@@ -15,6 +15,8 @@ from assistant.errors import StoreBusy, StoreCorrupt, StoreFull, StoreReadOnly
 from assistant.purchase import PurchaseGate
 from assistant.store import Catalog, Database, Orders, ensure_demo
 
+pytestmark = pytest.mark.sqlite_only  # the SQLite file itself: locks, damage, permissions, a full disk (PostgreSQL: test_postgres.py)
+
 REPO = Path(__file__).resolve().parents[2]
 
 

@@ -119,6 +119,7 @@ def test_forgetting_a_member_erases_their_own_list_not_the_households(db: Databa
     assert [i.name for i in lists.items(None)] == ["bin bags"]
 
 
+@pytest.mark.sqlite_only
 def test_a_database_of_the_first_schema_is_migrated(tmp_path: Path):
     folder = tmp_path / "old"
     folder.mkdir()

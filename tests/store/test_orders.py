@@ -1,6 +1,4 @@
-import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -71,11 +69,13 @@ CHILD = textwrap.dedent(
     from assistant.store import Database
     db = Database(sys.argv[1]); gate = PurchaseGate(db, ShopSettings()); me = db.user_id("me")
     kill_at = int(sys.argv[2]); seen = [0]
-    def trace(sql):
+    conn = db.conn; execute = conn.execute
+    def trace(sql, params=()):
         seen[0] += 1
         if seen[0] == kill_at:
             os.kill(os.getpid(), signal.SIGKILL)
-    db.conn.set_trace_callback(trace)
+        return execute(sql, params)
+    conn.execute = trace  # every statement of this thread, BEGIN and COMMIT among them
     token = open(sys.argv[3]).read().strip()
     gate.place(token, me, "kitchen")   # the user's "yes"
     gate.place(token, me, "kitchen")   # and a second "yes"
@@ -111,13 +111,14 @@ def test_killing_checkout_at_every_step_never_orders_twice(tmp_path: Path):
         # after the crash the user says yes again: still at most one order
         db = Database(data)
         PurchaseGate(db, ShopSettings()).place((tmp_path / "token").read_text(), db.user_id("me"), "kitchen")
-        count = sqlite3.connect(data / Database.FILENAME).execute("SELECT count(*) FROM orders").fetchone()[0]
+        count = db.query("SELECT count(*) FROM orders WHERE token = ?", (quote.token,))[0][0]
         assert count == 1, f"killed at statement {kill_at}: {count} orders"
-        lines = sqlite3.connect(data / Database.FILENAME).execute("SELECT count(*) FROM order_lines").fetchone()[0]
+        lines = db.query(
+            "SELECT count(*) FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE o.token = ?", (quote.token,)
+        )[0][0]
         assert lines == 1
         assert Orders(db, "me").cart() == []  # the 2 units added: ordered once, none left over
         db.close()
         kill_at += 1
         assert kill_at < 200
     assert kill_at > 5  # the kill really landed inside the checkout several times
-    assert os.path.exists(data / Database.FILENAME)

@@ -70,3 +70,24 @@ def test_price_news_and_skills_notes_come_in_the_order_they_happened(db: Databas
     assert got[0].text == "Lavazza Qualità Rossa Coffee Beans is now 9 pounds 50, under your 10 pounds"
     assert db.query("SELECT said_via FROM price_news")[0][0] == "page"
     assert PriceWatches(db, me).unsaid() == []  # "what did I miss?" does not say it again
+
+
+def test_a_flood_from_many_conversations_at_once_still_stops_at_the_limit(db: Database):
+    notes = Notifications(db)
+    me = db.user_id("me")
+    kept: list[int] = []
+    barrier = threading.Barrier(8)
+
+    def conversation(n: int) -> None:
+        barrier.wait()
+        for i in range(5):
+            if notes.post(me, "pester", f"flood {n}.{i}", builtin=False) is not None:
+                kept.append(n)
+        db.release_thread()
+
+    flood = [threading.Thread(target=conversation, args=(n,)) for n in range(8)]
+    for t in flood:
+        t.start()
+    for t in flood:
+        t.join()
+    assert len(kept) == PER_HOUR and notes.pending(me) == PER_HOUR

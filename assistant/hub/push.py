@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from starlette.websockets import WebSocketDisconnect
+
 from assistant.errors import AssistantError
 from assistant.hub.deps import Hub
 from assistant.hub.stream import StreamHandler
@@ -46,11 +48,20 @@ async def push_once(hub: Hub) -> int:
         news = await hub.run(take_for, hub.app, member, "page")
         if not news:
             continue
-        text = told(news)
-        for handler in handlers:
-            await handler.send({"type": "notification", "text": text})
+        event = {"type": "notification", "text": told(news)}
+        delivered = [await _deliver(handler, event) for handler in handlers]
+        if not any(delivered):  # every page closed in the meantime: it waits for the next way to the member
+            await hub.run(hub.app.notifications.give_back, news, "page")
+            continue
         pushed += 1
     return pushed
+
+
+async def _deliver(handler: StreamHandler, event: dict) -> bool:
+    try:
+        return await handler.send(event)
+    except (RuntimeError, OSError, WebSocketDisconnect):  # closed between the look and the send
+        return False
 
 
 async def push_forever(hub: Hub) -> None:

@@ -122,10 +122,13 @@ class StreamHandler:
         await self.revoked()
         raise WebSocketDisconnect(1008)
 
-    async def send(self, event: dict[str, Any]) -> None:
+    async def send(self, event: dict[str, Any]) -> bool:
+        """False when the socket is no longer open, so the event was not sent."""
         async with self._send_lock:
             if self.ws.application_state == WebSocketState.CONNECTED:
                 await self.ws.send_text(json.dumps(event))
+                return True
+        return False
 
     async def send_audio(self, pcm: np.ndarray) -> None:
         async with self._send_lock:

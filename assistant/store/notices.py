@@ -120,6 +120,16 @@ class Notifications:
                     taken.append(notice)
         return taken
 
+    def give_back(self, notices: list[Notice], via: Via) -> None:
+        """``via`` took these but could not deliver them (the page's socket had closed): untold again."""
+        with self.db.transaction() as tx:
+            for notice in notices:
+                table = "notifications" if notice.kind == "skill" else "price_news"
+                tx.execute(
+                    f"UPDATE {table} SET said_at = NULL, said_via = NULL WHERE id = ? AND said_via = ?",  # noqa: S608
+                    (notice.id, via),
+                )
+
     def _price(self, row) -> str:
         news = PriceNews(Product.from_row(row), row["old_pence"], row["new_pence"], row["below_pence"])
         return price_news(news, self.currency)

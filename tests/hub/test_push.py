@@ -3,16 +3,17 @@ get each one once, as a line in the conversation and a system notification; nobo
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from starlette.websockets import WebSocketState
 
+from assistant.hub.push import push_once
+from assistant.hub.stream import StreamHandler
 from tests.hub.served import Served
-from tests.hub.test_page import browser, said, sync_api
-
-pytestmark = pytest.mark.slow
 
 RECORD_NOTIFICATIONS = """
 window.shownNotifications = [];
@@ -60,7 +61,10 @@ def wait_for(check, timeout: float = 20.0) -> None:
         time.sleep(0.1)
 
 
+@pytest.mark.slow
 def test_a_notification_reaches_the_members_own_open_pages_once_and_no_one_elses(house: Household):
+    test_page = pytest.importorskip("tests.hub.test_page")  # Chromium and Playwright, or skipped
+    browser, said, sync_api = test_page.browser, test_page.said, test_page.sync_api
     me = house.app.config.user
     with sync_api.sync_playwright() as p:
         chromium = browser(p)
@@ -120,3 +124,25 @@ def test_a_notification_reaches_the_members_own_open_pages_once_and_no_one_elses
         time.sleep(3)
         assert said(again, "notification").count() == 0
         chromium.close()
+
+
+class ClosedSocket:
+    """A page's socket that closed between the pusher's look and its send."""
+
+    application_state = WebSocketState.DISCONNECTED
+
+
+def test_a_notification_for_a_page_that_closed_meanwhile_waits_for_the_next_way_to_the_member(hub):
+    app, api_hub = hub.app, hub.client.app.state.hub
+    app.config.notifications.quiet_hours = None
+    token = hub.device("phone")["Authorization"].split()[1]
+    device = hub.pairing.authenticate(token)
+    held = api_hub.conversations.open(device.principal, "page-closing")
+    handler = StreamHandler(ClosedSocket(), api_hub, device, held)
+    held.sockets[handler] = handler.revoked
+    me = app.household.require(app.config.user).id
+    app.notifications.post(me, "recipes", "The bread is ready to bake", builtin=False)
+    assert asyncio.run(push_once(api_hub)) == 0
+    assert app.notifications.pending(me) == 1  # not lost: given back
+    reply = app.conversation(user=app.config.user, id="kitchen").handle("hello").reply
+    assert reply.startswith("By the way, the recipes skill asked me to tell you: The bread is ready to bake.")

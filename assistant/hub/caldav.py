@@ -5,15 +5,14 @@ device's token is the password (any user name): a member's device sees ``/NAME/h
 household's list) and ``/NAME/list/`` (their own); a household device sees ``/household/list/``. Each
 item is one VTODO: its SUMMARY is the item ("2 × milk" for two), DESCRIPTION its note, and STATUS
 COMPLETED when ticked. Radicale checks a client's If-Match against the ETag of the item as the store
-has it now, so an edit made against an older copy (by voice, or another phone) is refused with 412,
-not written over it.
+has it, in the same store transaction as the write, so an edit made against an older copy (by voice,
+or another phone) is refused with 412, not written over it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import re
-import threading
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -179,7 +178,6 @@ class ListStorage(BaseStorage):
         super().__init__(configuration)
         self._app = app
         self._lists = ShoppingLists(app.db)
-        self._writing = threading.Lock()
 
     def _lists_of(self, principal: str) -> dict[str, tuple[int | None, str]] | None:
         """The principal's lists: name in the path -> (owner in the store, display name)."""
@@ -228,10 +226,10 @@ class ListStorage(BaseStorage):
 
     @contextlib.contextmanager
     def acquire_lock(self, mode: str, user: str = "", *args: Any, **kwargs: Any) -> Iterator[None]:
-        # each store call is its own transaction; Radicale's check of If-Match and the write it guards
-        # happen under one writer at a time here
+        # a write request is one store transaction: Radicale's check of If-Match and the write it guards
+        # see the same list, and a spoken change waits for it (or it for the spoken change), never between
         if mode == "w":
-            with self._writing:
+            with self._app.db.transaction():
                 yield
         else:
             yield

@@ -12,30 +12,31 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from assistant.config import Config
 from assistant.dialogue.conversation import Conversation, Turn
-from assistant.dialogue.dispatch import FAILURES_BEFORE_DISABLE, Dispatcher
+from assistant.dialogue.dispatch import Dispatcher
 from assistant.dialogue.registry import ConversationRegistry
+from assistant.dialogue.services import Services
+from assistant.dialogue.state import ConversationState
 from assistant.household import Household, Member
 from assistant.nlu import NluEngine, TrainingData, create_engine, load_training_data
 from assistant.nlu.parse import IntentScore, Parse
 from assistant.nlu.values import read_positions
 from assistant.principal import Principal, local_user
 from assistant.purchase import PurchaseGate
-from assistant.sdk import Reply
 from assistant.skills.access_log import AccessLog
 from assistant.skills.consent import BUILTIN_ONLY
 from assistant.skills.consent import check as check_consent
 from assistant.skills.registry import LoadedSkill, SkillProblem, discover
-from assistant.skills.sandbox import storage_dir
+from assistant.skills.sandbox import member_storage
 from assistant.skills.state import SkillStates, forget_uninstalled
 from assistant.skills.vetting import GuardedEngine, ThirdPartySkillData, merge_third_party
 from assistant.store import Catalog, Database, Line, Order, Orders, Recommender, Suggestion, ensure_demo
+from assistant.store.conversations import ConversationRecords
 from assistant.store.notices import Notifications
 
 log = logging.getLogger(__name__)
@@ -87,10 +88,25 @@ class App:
         self.problems = problems
         self.engine = engine
         self.engine_name = engine_name
-        self._failures: dict[str, int] = {}
-        self._failures_lock = threading.Lock()
         self._forget_hooks: list[Callable[[Member], None]] = []
-        self.conversations = ConversationRegistry(lambda principal, id: Conversation(self, id, principal))
+        self.records = ConversationRecords(db)
+        """Each conversation's state between turns."""
+        self.services = Services(
+            config.shop,
+            config.dialogue,
+            db,
+            self.catalog,
+            self.household,
+            self.gate,
+            self.access_log,
+            dispatcher,
+            self.records,
+            self.parse,
+            lambda member, asking: self.forget(member, asking=asking),
+            CONVERSATION_IDLE_S,
+        )
+        """What a conversation uses of the App (and nothing more)."""
+        self.conversations = ConversationRegistry(lambda principal, id: Conversation(self.services, id, principal))
 
     @classmethod
     def build(
@@ -212,42 +228,32 @@ class App:
     # -- skills -------------------------------------------------------------------------------
     def skill_storage(self, name: str, member: Member | None) -> Path:
         """``ctx.storage``: the member's own folder in the skill's storage (the household's without one)."""
-        owner = f"member-{member.id}" if member is not None else "household"
-        return storage_dir(self.db.data_dir, name) / owner
+        return member_storage(self.db.data_dir, name, member)
 
     def on_forget(self, hook: Callable[[Member], None]) -> None:
         """A front door's own copies of a member's data (the hub's turn logs) answer to ``forget`` too."""
         self._forget_hooks.append(hook)
 
-    def forget(self, member: Member, *, asking: Conversation | None = None) -> None:
+    def forget(self, member: Member, *, asking: str | None = None) -> None:
         """'Delete my data' for one member, whichever door asked: the store's rows of them (one
-        transaction), every skill's folder of theirs and what the access log says of them, the live
-        conversations that speak for them (``asking`` resets itself), and each door's copies."""
+        transaction), every skill's folder of theirs and what the access log says of them, the state of
+        every conversation that speaks for them (``asking``, the key of the one erasing, resets itself),
+        and each door's copies."""
         Orders(self.db, member.id).forget()
         self.access_log.erase(member.name)
         for loaded in self.dispatcher.skills + self.dispatcher.disabled:
             shutil.rmtree(self.skill_storage(loaded.name, member), ignore_errors=True)
-        for conv in self.conversations.held():
-            if conv is not asking and conv.member is not None and conv.member.id == member.id:
-                threading.Thread(target=conv.forget_session, name="forget", daemon=True).start()  # a turn may hold it
+        for record in self.records.forget_member(member.id, keep=asking):
+            try:
+                state = ConversationState.from_json(record)
+            except ValueError as exc:
+                log.warning("a conversation's state of the erased member could not be read: %s", exc)
+                continue
+            for token in state.open_quotes():
+                self.gate.cancel(token)
+            self.dispatcher.forget_memories(state.memory_key)
         for hook in self._forget_hooks:
             hook(member)
-
-    def skill_failed(self, loaded: LoadedSkill) -> Reply:
-        with self._failures_lock:
-            count = self._failures.get(loaded.name, 0) + 1
-            self._failures[loaded.name] = count
-        apology = f"Sorry, the {loaded.name} skill had a problem, so I couldn't do that. Everything else still works."
-        if count >= FAILURES_BEFORE_DISABLE and not loaded.builtin:
-            self.dispatcher.disable(loaded.name, f"failed {count} times in a row")
-            apology += (
-                f" It kept failing, so I've switched it off; 'assistant skills enable {loaded.name}' turns it back on."
-            )
-        return Reply(apology)
-
-    def skill_succeeded(self, loaded: LoadedSkill) -> None:
-        with self._failures_lock:
-            self._failures.pop(loaded.name, None)
 
     def close(self) -> None:
         self.dispatcher.close()

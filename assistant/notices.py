@@ -7,7 +7,7 @@ import re
 from typing import TYPE_CHECKING
 
 from assistant.errors import StoreError
-from assistant.store.notices import Notice, Via
+from assistant.store.notices import Notice, Notifications, Via
 
 if TYPE_CHECKING:
     from assistant.app import App
@@ -37,12 +37,12 @@ def told(notices: list[Notice], member: str | None = None) -> str:
     return " ".join([f"{lead}, {first}.", *(f"Also, {s}." for s in rest)])
 
 
-def with_news(app: App, member: Member, speech: str) -> str:
+def with_news(notifications: Notifications, member: Member, speech: str) -> str:
     """``speech`` with the member's untold notifications in front (two at most), taken as said: the
     start of a conversation is one of the ways a notification reaches its member, once."""
     try:
-        news = app.notifications.take(member.id, "conversation", limit=AT_START)
-        left = app.notifications.pending(member.id) if news else 0
+        news = notifications.take(member.id, "conversation", limit=AT_START)
+        left = notifications.pending(member.id) if news else 0
     except StoreError as exc:  # the news keeps for the next conversation
         log.error("notifications not read: %s", exc)
         return speech

@@ -31,7 +31,9 @@ class Chat:
         shop: dict[str, Any] | None = None,
         skills: dict[str, dict[str, Any]] | None = None,
         enable: list[str] | None = None,
+        conversation: str | None = None,
     ) -> None:
+        """``conversation``: the conversation's id (its state is kept in the store under it), or a new one."""
         config = (config or load_config()).model_copy(deep=True)
         if shop:
             config.shop = config.shop.model_copy(update=shop)
@@ -47,7 +49,7 @@ class Chat:
                 else:
                     states.grant(name, skill.version, skill.permissions)
         self.app = App.build(config, data_dir=Path(data_dir), engine=engine)
-        self.conversation = self.app.conversation()
+        self.conversation = self.app.conversation(id=conversation)
         self.turns: list[Turn] = []
         self._before = {o.id for o in self.app.account().history()}
 

@@ -18,10 +18,10 @@ import argparse
 import asyncio
 import json
 import math
+import os
 import random
 import re
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -82,6 +82,12 @@ def pair_devices(data_dir: Path, count: int) -> list[tuple[str, str]]:
         out.append((user, pairing.pair(f"bench-device-{i}", user)))
     db.close()
     return out
+
+
+def cpu_s(pid: int) -> float:
+    """User plus system CPU seconds a process has used (wall time is disturbed by whatever else runs)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int) -> float:
@@ -177,10 +183,15 @@ async def run_level(
 
 
 def orders_of(data_dir: Path, users: list[str]) -> int:
-    with sqlite3.connect(data_dir / "assistant.sqlite3") as db:
+    from assistant.store import Database
+
+    db = Database(data_dir)
+    try:
         marks = ",".join("?" * len(users))
         query = f"SELECT count(*) FROM orders o JOIN users u ON u.id = o.user_id WHERE u.name IN ({marks})"  # noqa: S608
-        return db.execute(query, users).fetchone()[0]
+        return int(db.query(query, tuple(users))[0][0])
+    finally:
+        db.close()
 
 
 async def spoken_turns(base: str, token: str, count: int, folder: Path) -> list[float]:
@@ -253,8 +264,10 @@ def main() -> int:
                 for clients in levels:
                     users = [devices[i][0] for i in range(clients)]
                     before = orders_of(data_dir, users)
+                    cpu_before = cpu_s(hub.pid)
                     level = asyncio.run(run_level(base, devices, transport, clients, args.think, args.duration))
                     placed = orders_of(data_dir, users) - before
+                    cpu = cpu_s(hub.pid) - cpu_before
                     lat = [x * 1000 for x in level.latencies] or [float("nan")]
                     row = {
                         "transport": transport, "clients": clients, "turns": len(level.latencies),
@@ -262,6 +275,7 @@ def main() -> int:
                         "p99_ms": round(percentile(lat, 0.99), 1),
                         "turns_per_s": round(len(level.latencies) / level.seconds, 1), "errors": len(level.errors),
                         "confirmations": level.confirmations, "unconfirmed": level.unconfirmed, "orders": placed, "hub_rss_mb": round(rss_mb(hub.pid), 1),
+                        "hub_cpu_s": round(cpu, 1), "turns_per_cpu_s": round(len(level.latencies) / cpu, 1) if cpu else None,
                         "first_errors": sorted(set(level.errors))[:3],
                     }  # fmt: skip
                     results["levels"].append(row)
@@ -286,13 +300,14 @@ def print_table(results: dict) -> None:
     print(f"think time {results['think_s']} s")
     print(
         "| transport | clients | turns | p50 ms | p95 ms | p99 ms | turns/s | errors | confirmations "
-        "| yes without order | orders | hub RSS MB |"
+        "| yes without order | orders | hub RSS MB | hub CPU s | turns/CPU s |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results["levels"]:
         print(
             f"| {r['transport']} | {r['clients']} | {r['turns']} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | "
-            f"{r['turns_per_s']} | {r['errors']} | {r['confirmations']} | {r['unconfirmed']} | {r['orders']} | {r['hub_rss_mb']} |"
+            f"{r['turns_per_s']} | {r['errors']} | {r['confirmations']} | {r['unconfirmed']} | {r['orders']} | {r['hub_rss_mb']} | "
+            f"{r.get('hub_cpu_s')} | {r.get('turns_per_cpu_s')} |"
         )
     if "spoken_turns" in results:
         print(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import re
 
-from assistant.dialogue.session import PendingSlot
+from assistant.dialogue.state import PendingSlot
 from assistant.nlu.parse import Entity
 from assistant.nlu.values import normalise
 from assistant.sdk import Request

@@ -169,6 +169,8 @@ class Dispatcher:
                 self.executors[loaded.name] = InThread(loaded, db)
         self.routes: dict[str, LoadedSkill] = {}
         self._route()
+        self._failures: dict[str, int] = {}
+        """Failures in a row, by skill: a third-party skill is switched off at FAILURES_BEFORE_DISABLE."""
 
     def _route(self) -> None:
         """Intent -> skill. On a clash a built-in keeps its intent, else the first by name; both logged."""
@@ -215,6 +217,23 @@ class Dispatcher:
         if not isinstance(reply, Reply) or not isinstance(reply.speech, str):
             raise SkillCrashed(f"skill '{loaded.name}' returned {type(reply).__name__} instead of a Reply")
         return reply
+
+    def failed(self, loaded: LoadedSkill) -> Reply:
+        """A call of ``loaded`` failed: the apology, and a third-party skill failing again and again is switched off."""
+        with self._lock:
+            count = self._failures.get(loaded.name, 0) + 1
+            self._failures[loaded.name] = count
+        apology = f"Sorry, the {loaded.name} skill had a problem, so I couldn't do that. Everything else still works."
+        if count >= FAILURES_BEFORE_DISABLE and not loaded.builtin:
+            self.disable(loaded.name, f"failed {count} times in a row")
+            apology += (
+                f" It kept failing, so I've switched it off; 'assistant skills enable {loaded.name}' turns it back on."
+            )
+        return Reply(apology)
+
+    def succeeded(self, loaded: LoadedSkill) -> None:
+        with self._lock:
+            self._failures.pop(loaded.name, None)
 
     def disable(self, name: str, reason: str) -> None:
         with self._lock:

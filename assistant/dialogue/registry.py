@@ -63,6 +63,6 @@ class ConversationRegistry:
         cutoff = time.monotonic() - idle_s
         with self._lock:
             stale = [self._held.pop(k) for k, c in list(self._held.items()) if c.last_used < cutoff]
-        for conv in stale:
-            threading.Thread(target=conv.end, name="end-idle", daemon=True).start()
+        for conv in stale:  # ended only if no process spoke in it meanwhile
+            threading.Thread(target=conv.end, kwargs={"idle_s": idle_s}, name="end-idle", daemon=True).start()
         return len(stale)

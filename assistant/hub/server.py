@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.app import App
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, StoreBusy, StoreError
 from assistant.hub import account, conversations, me, skills
 from assistant.hub.caldav import caldav_app
 from assistant.hub.deps import Hub, current_device
@@ -141,6 +141,14 @@ def _errors(api: FastAPI) -> None:
         ]
         return JSONResponse({"error": "invalid request: " + "; ".join(problems)}, status.HTTP_422_UNPROCESSABLE_CONTENT)
 
+    @api.exception_handler(StoreError)
+    async def store_failed(request: Request, exc: StoreError) -> JSONResponse:
+        # the store's trouble (busy, the server restarting) is the hub's, not the request's: try again;
+        # the client hears the spoken sentence, the log names the database
+        log.warning("request %s %s: %s", request.method, request.url.path, exc)
+        retry = {"Retry-After": "1"} if isinstance(exc, StoreBusy) else None
+        return JSONResponse({"error": exc.spoken}, status.HTTP_503_SERVICE_UNAVAILABLE, headers=retry)
+
     @api.exception_handler(AssistantError)
     async def refused(request: Request, exc: AssistantError) -> JSONResponse:
         return JSONResponse({"error": str(exc)}, status.HTTP_400_BAD_REQUEST)
@@ -198,8 +206,8 @@ def create_hub(
             reaper.cancel()
             watcher.cancel()
             pusher.cancel()
-            hub.turns.shutdown(wait=True)  # turns in flight finish
-            hub.conversations.end_all()
+            await asyncio.to_thread(hub.turns.shutdown, wait=True)  # turns in flight finish
+            await asyncio.to_thread(hub.conversations.end_all)  # store writes: off the event loop too
 
     api = FastAPI(
         title="Shopping assistant hub",

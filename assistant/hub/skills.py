@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Response, status
-from starlette.concurrency import run_in_threadpool
 
 from assistant.hub.deps import DeviceDep, Hub, HubDep
 from assistant.hub.models import SkillChange, SkillChangeOut, SkillOut, SkillsOut
+from assistant.hub.pairing import Device
 from assistant.nlu import load_training_data
 from assistant.skills import consent
 from assistant.skills.registry import LoadedSkill
@@ -22,6 +22,10 @@ def _plain(loaded: LoadedSkill) -> list[str]:
 
 @router.get("/skills")
 async def list_skills(hub: HubDep, device: DeviceDep) -> SkillsOut:
+    return await hub.run(_skills, hub, device)  # the store and the access log are read: off the event loop
+
+
+def _skills(hub: Hub, device: Device) -> SkillsOut:
     states = SkillStates(hub.app.db)
     dispatcher = hub.app.dispatcher
     log = hub.app.access_log
@@ -67,14 +71,14 @@ async def change_skill(change: SkillChange, hub: HubDep, device: DeviceDep, resp
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no skill named '{change.name}' is installed")
     states = SkillStates(hub.app.db)
     if not change.enabled:
-        dispatcher.disable(loaded.name, "disabled by you")
-        states.set(loaded.name, False, "disabled by you")
+        await hub.run(_disable, hub, loaded)  # stops its worker (up to 5 s) and writes the store
         return SkillChangeOut(name=loaded.name, enabled=False, done=True, message=f"'{loaded.name}' is off.")
     permissions = frozenset(loaded.permissions)
-    if consent.check(states, loaded.name, loaded.version, permissions, loaded.builtin).allowed:
+    verdict = await hub.run(consent.check, states, loaded.name, loaded.version, permissions, loaded.builtin)
+    if verdict.allowed:
         return SkillChangeOut(name=loaded.name, enabled=True, done=True, message=f"'{loaded.name}' is already on.")
     if not loaded.builtin:
-        refused = await run_in_threadpool(_refusal, hub, loaded)
+        refused = await hub.run(_refusal, hub, loaded)
         if refused:
             raise HTTPException(status.HTTP_409_CONFLICT, refused)
     action = f"enable:{loaded.name}"
@@ -88,7 +92,7 @@ async def change_skill(change: SkillChange, hub: HubDep, device: DeviceDep, resp
             consent=hub.confirmations.issue(device.principal.key, action),
             message=f"'{loaded.name}' {loaded.version} asks to do the above. Send the consent token to agree.",
         )
-    states.grant(loaded.name, loaded.version, permissions)
+    await hub.run(states.grant, loaded.name, loaded.version, permissions)
     return SkillChangeOut(
         name=loaded.name,
         enabled=True,
@@ -96,6 +100,11 @@ async def change_skill(change: SkillChange, hub: HubDep, device: DeviceDep, resp
         permissions=_plain(loaded),
         message=f"'{loaded.name}' is enabled; it starts answering when the hub next starts (its phrases are learned then).",
     )
+
+
+def _disable(hub: Hub, loaded: LoadedSkill) -> None:
+    hub.app.dispatcher.disable(loaded.name, "disabled by you")
+    SkillStates(hub.app.db).set(loaded.name, False, "disabled by you")
 
 
 def _refusal(hub: Hub, loaded: LoadedSkill) -> str | None:

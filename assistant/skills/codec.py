@@ -10,6 +10,7 @@ import json
 import select
 import socket
 import time
+from collections.abc import Mapping
 from dataclasses import fields, is_dataclass
 from datetime import date, datetime
 from typing import Any
@@ -30,56 +31,61 @@ class WireError(Exception):
 
 
 # -- values: tagged plain data for dataclasses, decoded into the SDK's types in the worker ---------
-_TYPES: dict[str, type] = {
+WIRE_TYPES: dict[str, type] = {
     t.__name__: t
     for t in (Product, Line, ListItem, Watch, PriceNews, Order, Suggestion, Entity, Request, Conversation, ShopInfo)
 }
 
 
-def encode(value: Any) -> JsonValue:
-    """A capability's return value (or the conversation) as plain data; dataclasses keep their type name."""
+def encode(value: Any, *, sets: bool = False) -> JsonValue:
+    """A capability's return value (or the conversation) as plain data; dataclasses keep their type name.
+    ``sets``: a set stays a set when decoded (kept state); on the wire it becomes a list."""
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if is_dataclass(value) and not isinstance(value, type):
         out: dict[str, JsonValue] = {"__type__": type(value).__name__}
-        out.update({f.name: encode(getattr(value, f.name)) for f in fields(value)})
+        out.update({f.name: encode(getattr(value, f.name), sets=sets) for f in fields(value)})
         return out
     if isinstance(value, datetime):
         return {"__type__": "datetime", "iso": value.isoformat()}
     if isinstance(value, date):
         return {"__type__": "date", "iso": value.isoformat()}
     if isinstance(value, tuple):
-        return {"__type__": "tuple", "items": [encode(v) for v in value]}
+        return {"__type__": "tuple", "items": [encode(v, sets=sets) for v in value]}
+    if sets and isinstance(value, (set, frozenset)):
+        return {"__type__": "set", "items": [encode(v, sets=sets) for v in value]}
     if isinstance(value, (list, set, frozenset)):
-        return [encode(v) for v in value]
+        return [encode(v, sets=sets) for v in value]
     if isinstance(value, dict):
-        if all(isinstance(k, str) for k in value):
-            return {k: encode(v) for k, v in value.items()}
-        return {"__type__": "dict", "items": [[encode(k), encode(v)] for k, v in value.items()]}
+        if all(isinstance(k, str) and k != "__type__" for k in value):
+            return {k: encode(v, sets=sets) for k, v in value.items()}
+        return {"__type__": "dict", "items": [[encode(k, sets=sets), encode(v, sets=sets)] for k, v in value.items()]}
     raise WireError(f"cannot send a {type(value).__name__} over the wire")
 
 
-def decode(value: Any) -> Any:
-    """The inverse of ``encode``, in the worker."""
+def decode(value: Any, types: Mapping[str, type] = WIRE_TYPES) -> Any:
+    """The inverse of ``encode``, in the worker (``types``: the dataclasses it may build, by name)."""
     if isinstance(value, list):
-        return [decode(v) for v in value]
+        return [decode(v, types) for v in value]
     if not isinstance(value, dict):
         return value
     kind = value.get("__type__")
     if kind is None:
-        return {k: decode(v) for k, v in value.items()}
+        return {k: decode(v, types) for k, v in value.items()}
     if kind == "datetime":
         return datetime.fromisoformat(value["iso"])
     if kind == "date":
         return date.fromisoformat(value["iso"])
     if kind == "tuple":
-        return tuple(decode(v) for v in value["items"])
+        return tuple(decode(v, types) for v in value["items"])
+    if kind == "set":
+        return {_hashable(decode(v, types)) for v in value["items"]}
     if kind == "dict":
-        return {_hashable(decode(k)): decode(v) for k, v in value["items"]}
-    cls = _TYPES.get(kind)
+        return {_hashable(decode(k, types)): decode(v, types) for k, v in value["items"]}
+    cls = types.get(kind)
     if cls is None:
         raise WireError(f"unknown type {kind!r} on the wire")
-    return cls(**{k: decode(v) for k, v in value.items() if k != "__type__"})
+    return cls(**{k: decode(v, types) for k, v in value.items() if k != "__type__"})
 
 
 def _hashable(value: Any) -> Any:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from assistant.household import Member
     from assistant.skills.registry import LoadedSkill
 
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
@@ -45,6 +46,12 @@ class Limits:
 def storage_dir(data_dir: Path, name: str) -> Path:
     """A skill's private writable folder (``ctx.storage``): ``<data_dir>/skills/<name>/storage``."""
     return Path(data_dir) / "skills" / name / "storage"
+
+
+def member_storage(data_dir: Path, name: str, member: Member | None) -> Path:
+    """``ctx.storage`` for one speaker: the member's own folder in the skill's storage (the household's without one)."""
+    owner = f"member-{member.id}" if member is not None else "household"
+    return storage_dir(data_dir, name) / owner
 
 
 @functools.cache

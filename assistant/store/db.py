@@ -20,7 +20,7 @@ from assistant.store import postgres
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 BUSY_TIMEOUT = 5.0
 """Seconds a write waits for another writer (another device, process or conversation) to finish."""
 SCHEMA = """
@@ -249,9 +249,23 @@ MIGRATIONS: dict[int, tuple[str | Callable[[Connection], None], ...]] = {
         )""",
         _satellite_owner,
     ),
-    # 6: what skills asked to tell a member later (``notify``), said once on whichever channel reaches
-    # them first; price news says by which channel it was said too
+    # 6: each conversation's record (what it asked, showed and remembers), so a restart keeps a pending
+    # question and any process can take the next turn; ``lease`` is the turn under way (times: UTC text)
     6: (
+        """CREATE TABLE IF NOT EXISTS conversation_states (
+            owner TEXT PRIMARY KEY,
+            state TEXT NOT NULL,
+            member_id INTEGER REFERENCES users(id),
+            expires_at TEXT NOT NULL,
+            lease TEXT,
+            lease_until TEXT NOT NULL DEFAULT '',
+            updated_at TEXT NOT NULL DEFAULT (datetime('now'))
+        )""",
+        "CREATE INDEX IF NOT EXISTS conversation_states_member ON conversation_states(member_id)",
+    ),
+    # 7: what skills asked to tell a member later (``notify``), said once on whichever channel reaches
+    # them first; price news says by which channel it was said too
+    7: (
         """CREATE TABLE IF NOT EXISTS notifications (
             id INTEGER PRIMARY KEY,
             user_id INTEGER NOT NULL REFERENCES users(id),
@@ -407,6 +421,11 @@ class Database:
             self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"{self.data_dir}: cannot create the data directory: {exc.strerror}") from exc
+        try:
+            _make_data_dir_private(self.data_dir)  # skill storage and the access log are here on any engine
+        except OSError as exc:
+            if exc.errno != errno.EROFS:
+                raise StoreError(f"{self.data_dir}: cannot make the data private to this account: {exc.strerror}") from exc
         self.url = store_url(url, self.data_dir)
         self.engine = "sqlite" if self.url.startswith("sqlite:") else "postgresql"
         if self.engine == "sqlite":
@@ -431,11 +450,13 @@ class Database:
 
     def _private_file(self) -> None:
         assert self.path is not None
+        try:
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"{self.path.parent}: cannot create the database's folder: {exc.strerror}") from exc
         if not os.access(self.path.parent, os.W_OK):
             raise StoreReadOnly(f"{self.path.parent}: the data directory is read-only; check its permissions")
         try:
-            if self.path.parent == self.data_dir:
-                _make_data_dir_private(self.data_dir)
             make_private(self.path)  # SQLite gives its -wal and -shm files the database file's mode
         except OSError as exc:
             # a read-only file's mode cannot change either; the first write says it is read-only
@@ -573,13 +594,20 @@ class Database:
             raise
 
     def query(self, sql: str, params: tuple | dict = ()) -> list:
-        conn = self.conn
-        try:
-            return conn.execute(sql, params).fetchall()
-        except StoreError:
-            if conn.broken:
+        """Rows of a read. A server connection that dropped since its last use (the server restarted) is
+        made again and the read tried once more: reads outside a transaction are safe to repeat."""
+        for attempt in (1, 2):
+            conn = self.conn
+            inside = self._local.depth  # in a transaction, the transaction is lost: say so, don't retry
+            try:
+                return conn.execute(sql, params).fetchall()
+            except StoreError:
+                if not conn.broken:
+                    raise
                 self._forget(conn)
-            raise
+                if attempt == 2 or inside:
+                    raise
+        raise AssertionError("unreachable")
 
     def meta(self, key: str) -> str | None:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()

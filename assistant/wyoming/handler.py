@@ -104,7 +104,7 @@ class AssistantHandler(AsyncEventHandler):
             # a client's own conversation ends with its connection, and so does every one of an
             # unnamed client (its principal is this connection)
             if conv_id == self._own_id or not self.principal.allowed:
-                self.app.end_conversation(self.principal, conv_id)
+                await asyncio.to_thread(self.app.end_conversation, self.principal, conv_id)  # a store write
 
     async def _error(self, text: str, code: str) -> None:
         with contextlib.suppress(ConnectionError, RuntimeError):
@@ -206,7 +206,7 @@ class AssistantHandler(AsyncEventHandler):
         streaming, self._streaming = self._streaming, None
         self._drop_audio()
         began = time.monotonic()
-        voice = self._voice(self.conversation())
+        voice = self._voice(await asyncio.to_thread(self.conversation))
         if streaming is not None:
             try:
                 heard: Heard = await asyncio.to_thread(streaming.final)
@@ -238,7 +238,7 @@ class AssistantHandler(AsyncEventHandler):
         return Voice(self.app, conversation, recognizer=self.speech.primary, synthesizer=self.speech)
 
     async def _handle(self, transcript: Transcript) -> None:
-        conversation = self.conversation(transcript.context)
+        conversation = await asyncio.to_thread(self.conversation, transcript.context)
         voice = self._voice(conversation)
         turn = await asyncio.to_thread(voice.answer, voice.strip_wake(transcript.text))
         log.info("wyoming: a turn -> %s", turn.intent)

@@ -36,6 +36,7 @@ from assistant.principal import Door, Principal
 from assistant.store import Database
 from assistant.stt import transcribe
 from assistant.voice import Voice
+from assistant.wyoming.address import parse_uri
 from assistant.wyoming.speech import AudioIn, Speech, audio_chunks, sentences
 from assistant.wyoming.wire import MAX_HEADER, WireError, read_event
 
@@ -74,8 +75,6 @@ class Satellites:
         self.household = household
 
     def add(self, name: str, uri: str, user: str | None = None) -> SatelliteEntry:
-        from assistant.wyoming.server import parse_uri
-
         if not NAME.match(name):
             raise AssistantError(f"'{name}' can't be a satellite name: use letters, digits, spaces, . ' - or _")
         if parse_uri(uri)[0] != "tcp":
@@ -110,8 +109,6 @@ class SatelliteLink:
     """
 
     def __init__(self, speech: Speech, entry: SatelliteEntry) -> None:
-        from assistant.wyoming.server import parse_uri
-
         self.speech = speech
         self.app: App = speech.app
         self.entry = entry
@@ -457,7 +454,7 @@ class Hub:
                     self._unlink(name)
             for name, entry in wanted.items():
                 if name not in self.links:
-                    link = SatelliteLink(self.speech, entry)
+                    link = await asyncio.to_thread(SatelliteLink, self.speech, entry)  # opens its conversation
                     self.links[name] = (link, asyncio.create_task(link.run(), name=f"satellite link {name}"))
             await asyncio.sleep(RESCAN_S)
 

@@ -10,13 +10,14 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from functools import partial
-from urllib.parse import urlparse
 
 from assistant.app import App
 from assistant.errors import AssistantError
+from assistant.wyoming.address import parse_uri
 from assistant.wyoming.clients import ClientDoor, WyomingClients, is_loopback
 from assistant.wyoming.handler import AUDIO_IDLE_S, AssistantHandler
 from assistant.wyoming.info import SERVICES
+from assistant.wyoming.satellites import Hub
 from assistant.wyoming.speech import Speech
 from assistant.wyoming.wire import MAX_HEADER
 
@@ -37,22 +38,6 @@ def check_bind(host: str, door: ClientDoor) -> None:
             f"refusing to listen on {host} with no allowed clients: name them with --allow ADDRESS or "
             "'assistant wyoming clients add NAME ADDRESS' (e.g. Home Assistant's), or listen on tcp://127.0.0.1:10700"
         )
-
-
-def parse_uri(uri: str) -> tuple[str, str | None, int | None]:
-    """tcp://HOST:PORT or unix:///path -> (scheme, host or path, port)."""
-    parsed = urlparse(uri)
-    if parsed.scheme == "tcp":
-        try:
-            port = parsed.port
-        except ValueError:
-            port = None
-        if not parsed.hostname or port is None:
-            raise AssistantError(f"{uri}: a Wyoming address is tcp://HOST:PORT, e.g. tcp://127.0.0.1:10700")
-        return "tcp", parsed.hostname, port
-    if parsed.scheme == "unix" and parsed.path:
-        return "unix", parsed.path, None
-    raise AssistantError(f"{uri}: a Wyoming address is tcp://HOST:PORT or unix:///path/to/socket")
 
 
 async def start_server(
@@ -138,8 +123,6 @@ async def run(
     server, address = await start_server(speech, uri, services, audio_idle_s, door)
     hub = None
     if satellites:
-        from assistant.wyoming.satellites import Hub
-
         hub = Hub(speech)
         hub.start()
     stop = asyncio.Event()

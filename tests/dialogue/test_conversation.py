@@ -11,7 +11,7 @@ def test_search_pick_by_ordinal_checkout_with_confirmation(chat: Chat):
     reply = chat.say("do you have oat milk")
     assert chat.last.intent == "search_product" and chat.last.skill == "search"
     assert "oat" in reply.lower() and "pound" in reply and reply.endswith("?")
-    listed = chat.conversation.session.conversation.last_list
+    listed = chat.conversation.state.conversation.last_list
     reply = chat.say("add the second one")
     assert chat.last.intent == "add_to_cart"
     assert [line.product.id for line in chat.cart] == [listed[1].id]
@@ -19,7 +19,7 @@ def test_search_pick_by_ordinal_checkout_with_confirmation(chat: Chat):
     reply = chat.say("check out")
     assert chat.last.intent == "checkout"
     total = sum(line.total_pence for line in chat.cart)
-    assert chat.conversation.session.confirm is not None
+    assert chat.conversation.state.confirm is not None
     assert "Shall I place the order?" in reply
     assert f"{total // 100} pound" in reply  # the question names the total
     assert chat.new_orders() == []  # nothing bought before the yes
@@ -80,7 +80,7 @@ def test_recommend_and_ask_why(chat: Chat):
     assert chat.last.intent == "explain_recommendation"
     assert "customers who bought" in reply and "isn't an ad" in reply
     # the reason is the real count from the store
-    suggestion = chat.conversation.session.memory["recommend"]["last"]
+    suggestion = chat.conversation.state.memory["recommend"]["last"]
     assert str(suggestion.evidence["customers"]) in reply
 
 
@@ -88,7 +88,7 @@ def test_discover_leaves_the_usual_categories(chat: Chat):
     usual = {line.product.category for order in chat.orders for line in order.lines}
     reply = chat.say("surprise me")
     assert chat.last.intent == "discover"
-    suggestion = chat.conversation.session.memory["recommend"]["last"]
+    suggestion = chat.conversation.state.memory["recommend"]["last"]
     assert suggestion.product.category not in usual
     assert reply.endswith("Add it?")
     chat.say("yes")
@@ -130,7 +130,7 @@ def test_repeat_cancel_help_greet(chat: Chat):
     assert "search" in chat.say("what can you do")
     chat.say("delete my data")
     assert "cancel" in chat.say("never mind").lower()
-    assert chat.conversation.session.confirm is None
+    assert chat.conversation.state.confirm is None
 
 
 def test_yes_with_nothing_to_confirm(chat: Chat):

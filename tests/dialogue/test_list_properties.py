@@ -71,4 +71,4 @@ def test_the_list_never_loses_an_item_it_reported_as_added(tmp_path_factory, tur
             reported.add(key)
         assert reported <= after, (text, reply, reported - after)
     lists.clear(None)
-    chat.conversation.session.clear_pending()
+    chat.conversation.drop_pending()

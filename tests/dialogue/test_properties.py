@@ -64,4 +64,4 @@ def test_random_turns_never_crash_or_buy(tmp_path_factory, turns):
         texts = [t.text for t in chat.turns[-len(turns) :]]
         assert any(t.intent == "affirm" for t in chat.turns[-len(turns) :]), texts
     chat.app.account().orders.clear_cart()
-    chat.conversation.session.clear_pending()
+    chat.conversation.drop_pending()

@@ -101,9 +101,11 @@ def test_a_device_paired_or_revoked_through_one_replica_is_so_on_the_other(hubs)
         assert httpx.get(f"{base}/v1/basket", headers=headers).status_code == 401
 
 
+@pytest.mark.xfail(reason="the retry needs the conversation's state in the store (issue 20 section 2)", strict=True)
 def test_a_replica_killed_holding_a_checkout_gives_at_most_one_order_on_the_retry(hubs):
     balancer, replicas, db, pairing = hubs
     headers = {"Authorization": f"Bearer {pairing.pair('alices-tablet', 'alice')}"}
+    before = {o[0] for o in _orders(db, "alice")}
     with httpx.Client(base_url=balancer.base, headers=headers, timeout=60) as client:
         for text in ("do you have coffee beans", "add the first one", "check out"):
             client.post("/v1/conversations/c/turns", json={"text": text}).raise_for_status()
@@ -130,7 +132,7 @@ def test_a_replica_killed_holding_a_checkout_gives_at_most_one_order_on_the_retr
                 break
             time.sleep(0.5)
     assert retry.status_code == 200, retry.text
-    orders = _orders(db, "alice")
+    orders = [o for o in _orders(db, "alice") if o[0] not in before]
     assert len(orders) <= 1
     if orders:  # the kill came after the commit: the retry says it is placed, never places it again
         assert str(orders[0][0]) in retry.json()["reply"]

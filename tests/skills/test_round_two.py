@@ -33,7 +33,7 @@ def round_two(with_skills, tmp_path: Path):
 def test_a_product_id_beyond_sqlite_is_an_apology_and_the_chat_goes_on(round_two):
     reply = hostile(round_two, "huge_id")
     assert reply.startswith("Sorry, the roundtwo skill had a problem")
-    assert round_two.conversation.session.confirm is None
+    assert round_two.conversation.state.confirm is None
     assert round_two.say("yes").startswith(("There's nothing to confirm", "Nothing was ordered"))
     assert "oat" in round_two.say("do you have oat milk").lower()  # the assistant still answers
     assert round_two.new_orders() == []
@@ -48,7 +48,7 @@ def test_a_number_beyond_the_wire_in_a_capability_call_is_refused(round_two):
 def test_the_core_alone_asks_the_purchase_question_with_the_real_total(round_two):
     reply = hostile(round_two, "talk_over")
     assert "99p" not in reply and "99 p" not in reply  # the skill's own total is never spoken
-    question = round_two.conversation.session.confirm
+    question = round_two.conversation.state.confirm
     assert question is not None and question.quote is not None
     line = question.quote.lines[0]
     assert f"Here is what I'd order: one {line.product.title}" in reply

@@ -20,7 +20,7 @@ from assistant.store import postgres
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 BUSY_TIMEOUT = 5.0
 """Seconds a write waits for another writer (another device, process or conversation) to finish."""
 SCHEMA = """
@@ -262,6 +262,28 @@ MIGRATIONS: dict[int, tuple[str | Callable[[Connection], None], ...]] = {
             updated_at TEXT NOT NULL DEFAULT (datetime('now'))
         )""",
         "CREATE INDEX IF NOT EXISTS conversation_states_member ON conversation_states(member_id)",
+    ),
+    # 7: what skills asked to tell a member later (``notify``), said once on whichever channel reaches
+    # them first; price news says by which channel it was said too
+    7: (
+        """CREATE TABLE IF NOT EXISTS notifications (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            skill TEXT NOT NULL,
+            builtin INTEGER NOT NULL DEFAULT 0,
+            text TEXT NOT NULL CHECK (length(text) BETWEEN 1 AND 200),
+            created_at TEXT NOT NULL,
+            said_at TEXT,
+            said_via TEXT
+        )""",
+        # the pages' and satellites' look, once a second, is for rows not yet said: only those are indexed
+        "CREATE INDEX IF NOT EXISTS notifications_unsaid ON notifications(user_id) WHERE said_at IS NULL",
+        "CREATE INDEX IF NOT EXISTS price_news_untold ON price_news(user_id) WHERE said_at IS NULL",
+        "CREATE INDEX IF NOT EXISTS notifications_sent ON notifications(skill, user_id, created_at)",
+        "ALTER TABLE price_news ADD COLUMN said_via TEXT",
+        # a list item as a CalDAV client named it (its href and UID), when the client put it on the list
+        "ALTER TABLE list_items ADD COLUMN dav_href TEXT",
+        "ALTER TABLE list_items ADD COLUMN dav_uid TEXT",
     ),
 }
 """Schema version -> the statements (or a step given the connection) that bring the version before it up to

@@ -39,6 +39,7 @@ from assistant.skills.state import SkillStates, forget_uninstalled
 from assistant.skills.vetting import GuardedEngine, ThirdPartySkillData, merge_third_party
 from assistant.store import Catalog, Database, Line, Order, Orders, Recommender, Suggestion, ensure_demo
 from assistant.store.conversations import ConversationRecords
+from assistant.store.notices import Notifications
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,7 @@ class App:
         self.gate = PurchaseGate(db, config.shop)
         self.access_log = AccessLog(db.data_dir)
         """Every capability call of a third-party skill, for the user to ask about."""
+        self.notifications = Notifications(db, config.shop.currency)
         self.dispatcher = dispatcher
         self.problems = problems
         self.engine = engine

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any, Literal
 
@@ -118,6 +120,43 @@ class VoiceSettings(_Section):
     audio: AudioSettings = Field(default_factory=AudioSettings)
 
 
+QUIET = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)\s*-\s*([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+class NotificationSettings(_Section):
+    quiet_hours: str | None = None
+    """"22:00-07:00": in these hours (local time; the window may wrap midnight) nothing is pushed to
+    the companion pages or announced on the satellites; it waits until they end. A notification is
+    still said when the member starts a conversation. None: no quiet hours."""
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _window(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not QUIET.match(value.strip()):
+            raise ValueError(f"{value!r} is not a window of the day: write it as HH:MM-HH:MM, e.g. 22:00-07:00")
+        start, end = _quiet_window(value)
+        if start == end:
+            raise ValueError(f"{value!r} starts and ends at the same time: give a window, e.g. 22:00-07:00")
+        return value.strip()
+
+    def quiet(self, at: datetime | None = None) -> bool:
+        """Is ``at`` (default: now, local time) inside the quiet hours?"""
+        if self.quiet_hours is None:
+            return False
+        now = (at or datetime.now()).time()
+        start, end = _quiet_window(self.quiet_hours)
+        if start < end:
+            return start <= now < end
+        return now >= start or now < end  # wraps midnight: 22:00-07:00
+
+
+def _quiet_window(value: str) -> tuple[time, time]:
+    h1, m1, h2, m2 = (int(g) for g in QUIET.match(value.strip()).groups())  # type: ignore[union-attr]
+    return time(h1, m1), time(h2, m2)
+
+
 class Config(_Section):
     user: str = "default"
     data_dir: Path | None = None
@@ -126,6 +165,7 @@ class Config(_Section):
     shop: ShopSettings = Field(default_factory=ShopSettings)
     dialogue: DialogueSettings = Field(default_factory=DialogueSettings)
     voice: VoiceSettings = Field(default_factory=VoiceSettings)
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     skills: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """Per-skill settings, validated by each skill's own Settings model."""
     skills_unsandboxed: bool = False

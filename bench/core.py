@@ -90,6 +90,38 @@ def watch_check_ms(folder: Path, watches: int = 10_000, products: int = 5_000) -
             "watch_check_watches": watches, "watch_check_price_changes": report.price_changes}  # fmt: skip
 
 
+def notification_costs(folder: Path, members: int = 1_000, said_each: int = 10) -> dict[str, float]:
+    """CPU (user+sys, this process) of the notifications' store calls on a household of ``members`` who have
+    each been told ``said_each`` already: the push and announce loops' look when nobody waits for anything
+    (once a second, per hub and per satellite hub), a skill's rate-limited send, and one member's take."""
+    from assistant.store import Database
+    from assistant.store.notices import Notifications
+
+    db = Database(folder)
+    notes = Notifications(db)
+    ids = [db.user_id(f"member-{n}") for n in range(members)]
+    with db.transaction() as tx:
+        tx.executemany(
+            "INSERT INTO notifications(user_id, skill, text, created_at, said_at, said_via) "
+            "VALUES (?, 'recipes', 'a note', '2026-01-01 10:00:00', '2026-01-01 10:00:01', 'page')",
+            [(i,) for i in ids for _ in range(said_each)],
+        )
+
+    def cpu_us(fn, repeat: int) -> float:
+        t0 = sum(os.times()[:2])
+        for _ in range(repeat):
+            fn()
+        return round((sum(os.times()[:2]) - t0) / repeat * 1e6, 1)
+
+    idle = cpu_us(notes.waiting, 2000)
+    sends = iter(range(10**9))
+    send = cpu_us(lambda: notes.post(ids[next(sends) % members], "recipes", "the dough has risen", builtin=False), 2000)
+    take = cpu_us(lambda: notes.take(ids[next(sends) % members], "page"), 2000)
+    db.close()
+    return {"notify_idle_look_cpu_us": idle, "notify_send_cpu_us": send, "notify_take_cpu_us": take,
+            "notify_rows": members * said_each}  # fmt: skip
+
+
 def machine() -> str:
     cpu = next(
         (
@@ -106,8 +138,15 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--turns", type=int, default=300)
     parser.add_argument("--engine", default="embedded")
+    parser.add_argument("--notifications-only", action="store_true", help="only the notifications' store costs")
     args = parser.parse_args()
     results: dict[str, object] = {"machine": machine(), "engine": args.engine}
+    if args.notifications_only:
+        with tempfile.TemporaryDirectory() as tmp:
+            results.update(notification_costs(Path(tmp)))
+        results["load_average"] = os.getloadavg()
+        print(json.dumps(results, indent=1))
+        return 0
 
     from assistant.app import App
     from assistant.config import load_config
@@ -155,6 +194,7 @@ def main() -> int:
         unwatched = watch_check_ms(Path(tmp) / "no-watches", watches=0)
         results["import_5000_price_drops_ms"] = unwatched["watch_check_import_ms"]
         results.update(watch_check_ms(Path(tmp) / "watches"))
+        results.update(notification_costs(Path(tmp) / "notifications"))
 
         # cold start: a new process, cached model, until the chat answers its first turn
         env = {**os.environ, "ASSISTANT_MODEL_CACHE": str(Path(tmp) / "models")}

@@ -22,7 +22,6 @@ import os
 import random
 import re
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -184,10 +183,15 @@ async def run_level(
 
 
 def orders_of(data_dir: Path, users: list[str]) -> int:
-    with sqlite3.connect(data_dir / "assistant.sqlite3") as db:
+    from assistant.store import Database
+
+    db = Database(data_dir)
+    try:
         marks = ",".join("?" * len(users))
         query = f"SELECT count(*) FROM orders o JOIN users u ON u.id = o.user_id WHERE u.name IN ({marks})"  # noqa: S608
-        return db.execute(query, users).fetchone()[0]
+        return int(db.query(query, tuple(users))[0][0])
+    finally:
+        db.close()
 
 
 async def spoken_turns(base: str, token: str, count: int, folder: Path) -> list[float]:

@@ -29,6 +29,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "sqlite_only: a test of the SQLite file itself (skipped on PostgreSQL)")
+    config.addinivalue_line("markers", "shared_store: the module's tests share one store (a module-wide fixture's)")
 
 
 @pytest.fixture(scope="session")
@@ -39,14 +40,30 @@ def postgres_server():
         yield server
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _module_store(request: pytest.FixtureRequest):
+    """A module marked ``shared_store`` (its store made by a module-wide fixture: a hub process, one App)
+    has one PostgreSQL database for all its tests, set before that fixture runs."""
+    if request.config.getoption("--store") != "postgresql" or not request.node.get_closest_marker("shared_store"):
+        yield None
+        return
+    patch = pytest.MonkeyPatch()
+    url = request.getfixturevalue("postgres_server").database()
+    patch.setenv("ASSISTANT_STORE_URL", url)
+    yield url
+    patch.undo()
+
+
 @pytest.fixture(autouse=True)
-def _store_engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """On ``--store postgresql`` every store the test opens is a new PostgreSQL database of its own."""
+def _store_engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, _module_store) -> None:
+    """On ``--store postgresql`` every store the test opens is a new PostgreSQL database of its own
+    (or its module's, for a module marked ``shared_store``)."""
     if request.config.getoption("--store") != "postgresql":
         return
     if request.node.get_closest_marker("sqlite_only"):
         pytest.skip("a test of the SQLite engine")
-    monkeypatch.setenv("ASSISTANT_STORE_URL", request.getfixturevalue("postgres_server").database())
+    url = _module_store or request.getfixturevalue("postgres_server").database()
+    monkeypatch.setenv("ASSISTANT_STORE_URL", url)
 
 
 @pytest.fixture

@@ -25,8 +25,9 @@ REPO = Path(__file__).resolve().parent.parent
 class Replica:
     """One `assistant serve` on its own port and data directory, on the shared store."""
 
-    def __init__(self, name: str, data_dir: Path, url: str) -> None:
+    def __init__(self, name: str, data_dir: Path, url: str, extra: tuple[str, ...] = ()) -> None:
         self.name = name
+        self.extra = extra
         self.port = free_port()
         self.data_dir = data_dir
         self.url = url
@@ -36,7 +37,8 @@ class Replica:
         env = {**os.environ, "ASSISTANT_STORE_URL": self.url}
         self.log = open(self.data_dir.parent / f"{self.name}.log", "a")  # noqa: SIM115 - kept for the process's life
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "assistant.cli", "serve", "--port", str(self.port), "--data-dir", str(self.data_dir)],
+            [sys.executable, "-m", "assistant.cli", "serve", "--port", str(self.port), "--data-dir", str(self.data_dir),
+             *self.extra],
             stdout=subprocess.PIPE, stderr=self.log, text=True, cwd=REPO, env=env,
         )  # fmt: skip
         line = self.proc.stdout.readline()
@@ -131,10 +133,10 @@ backend replicas
 
 
 @contextlib.contextmanager
-def replicated(url: str, count: int = 2) -> Iterator[tuple[Balancer, list[Replica]]]:
+def replicated(url: str, count: int = 2, extra: tuple[str, ...] = ()) -> Iterator[tuple[Balancer, list[Replica]]]:
     """``count`` replicas on the store at ``url`` behind HAProxy; everything stopped after."""
     folder = Path(tempfile.mkdtemp(prefix="shopper-replicas-"))
-    replicas = [Replica(f"r{i + 1}", folder / f"r{i + 1}", url) for i in range(count)]
+    replicas = [Replica(f"r{i + 1}", folder / f"r{i + 1}", url, extra) for i in range(count)]
     balancer = None
     try:
         for replica in replicas:

@@ -17,6 +17,7 @@ from assistant.sdk import Context, Reply, Request, Skill, intent, say
 from assistant.skills.registry import LoadedSkill, discover
 
 REPO = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.shared_store  # one App (and store) for the module's conversations
 
 
 @pytest.fixture(scope="module")

@@ -76,3 +76,26 @@ def test_a_byte_order_mark_is_not_an_error(tmp_path):
     path = tmp_path / "config.yml"
     path.write_bytes("\ufeffuser: me\n".encode())
     assert load_config(path).user == "me"
+
+
+@pytest.mark.parametrize(
+    ("window", "hour", "quiet"),
+    [("22:00-07:00", 23, True), ("22:00-07:00", 3, True), ("22:00-07:00", 7, False), ("22:00-07:00", 12, False),
+     ("13:00-14:30", 14, True), ("13:00-14:30", 15, False), (None, 3, False)],
+)  # fmt: skip
+def test_quiet_hours_wrap_midnight(tmp_path, window, hour, quiet):
+    from datetime import datetime
+
+    value = "null" if window is None else f'"{window}"'
+    config = load_config(write(tmp_path, f"notifications:\n  quiet_hours: {value}\n"))
+    assert config.notifications.quiet(datetime(2026, 3, 1, hour, 0)) is quiet
+
+
+@pytest.mark.parametrize("window", ["25:00-07:00", "22:00", "late", "22:00-22:00", "7-9"])
+def test_a_bad_quiet_hours_window_is_one_line_naming_config_yml(tmp_path, window):
+    path = write(tmp_path, f'user: me\nnotifications:\n  quiet_hours: "{window}"\n')
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    message = str(err.value)
+    assert message.startswith(f"{path}:3: bad value for 'notifications.quiet_hours'") and "\n" not in message
+    assert "HH:MM-HH:MM" in message or "same time" in message

@@ -18,6 +18,7 @@ from assistant.skills.capabilities import (
     CatalogAccess,
     ListReader,
     ListWriter,
+    Notifier,
     OrdersAccess,
     PriceWatchAccess,
     PrivacyAccess,
@@ -28,6 +29,7 @@ from assistant.skills.registry import LoadedSkill
 from assistant.skills.sandbox import member_storage
 from assistant.store import Orders, Recommender
 from assistant.store.lists import ShoppingLists
+from assistant.store.notices import Notifications
 from assistant.store.watches import PriceWatches
 
 log = logging.getLogger(__name__)
@@ -158,6 +160,10 @@ class SkillCaller:
         capabilities = self._capabilities(turn)
         if not loaded.builtin:  # the log of what others did is for the built-in privacy skill only
             capabilities = {k: v for k, v in capabilities.items() if k != "access_log"}
+        if turn.member is not None:  # rate-limited per skill and member, so each skill gets its own
+            notifications = Notifications(services.db, shop.currency)
+            notifier = Notifier(notifications, turn.member.id, loaded.name, builtin=loaded.builtin)
+            capabilities = {**capabilities, "notify": notifier}
         state = turn.state
         return Context(
             loaded.name,

@@ -22,10 +22,11 @@ from assistant.errors import AssistantError, StoreError
 from assistant.household import Member
 from assistant.nlu.parse import Entity, Parse
 from assistant.nlu.text import clean
+from assistant.notices import with_news
 from assistant.principal import Principal
-from assistant.sdk import Reply, Request, join, price_news
+from assistant.sdk import Reply, Request
 from assistant.store.conversations import Lease
-from assistant.store.watches import PriceWatches
+from assistant.store.notices import Notifications
 
 log = logging.getLogger(__name__)
 
@@ -236,23 +237,12 @@ class Conversation:
         return said
 
     def _with_news(self, state: ConversationState, speech: str) -> str:
-        """The first reply to a known speaker starts with what their price watches found since they last
-        heard (two at most; "what did I miss?" reads the rest). Each piece of news is said once."""
+        """The first reply to a known speaker starts with what they were to be told (``notices.with_news``)."""
         if state.news_told or state.member is None:
             return speech
         state.news_told = True
-        watches = PriceWatches(self.services.db, state.member.id)
-        try:
-            if not watches.pending():
-                return speech
-            news = watches.unsaid(limit=2)
-            left = watches.pending()
-        except StoreError as exc:  # the news keeps for the next conversation
-            log.error("price news not read: %s", exc)
-            return speech
-        said = join([price_news(n, self.services.shop.currency) for n in news])
-        more = f" And {left} more: say what did I miss." if left else ""
-        return f"By the way, {said}.{more} {speech}"
+        notifications = Notifications(self.services.db, self.services.shop.currency)
+        return with_news(notifications, state.member, speech)
 
     def _apply(self, turn: TurnState, reply: Reply, skill: str | None) -> str:
         """Record what the reply shows and expects; return the words to speak."""

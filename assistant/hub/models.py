@@ -153,4 +153,10 @@ class StopReply(Body):
     type: Literal["stop"]
 
 
-ClientMessage = Annotated[TextMessage | AudioEnd | StopReply, Field(discriminator="type")]
+class Listening(Body):
+    """The page is open and waits for notifications: sent every minute, so the socket is not idle."""
+
+    type: Literal["listening"]
+
+
+ClientMessage = Annotated[TextMessage | AudioEnd | StopReply | Listening, Field(discriminator="type")]

@@ -14,18 +14,20 @@ from typing import Any
 from fastapi import Depends, FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.app import App
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, StoreBusy, StoreError
 from assistant.hub import account, conversations, me, skills
+from assistant.hub.caldav import caldav_app
 from assistant.hub.deps import Hub, current_device
 from assistant.hub.limits import Limits
 from assistant.hub.models import ErrorOut
 from assistant.hub.pairing import Pairing
+from assistant.hub.push import push_forever
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +141,14 @@ def _errors(api: FastAPI) -> None:
         ]
         return JSONResponse({"error": "invalid request: " + "; ".join(problems)}, status.HTTP_422_UNPROCESSABLE_CONTENT)
 
+    @api.exception_handler(StoreError)
+    async def store_failed(request: Request, exc: StoreError) -> JSONResponse:
+        # the store's trouble (busy, the server restarting) is the hub's, not the request's: try again;
+        # the client hears the spoken sentence, the log names the database
+        log.warning("request %s %s: %s", request.method, request.url.path, exc)
+        retry = {"Retry-After": "1"} if isinstance(exc, StoreBusy) else None
+        return JSONResponse({"error": exc.spoken}, status.HTTP_503_SERVICE_UNAVAILABLE, headers=retry)
+
     @api.exception_handler(AssistantError)
     async def refused(request: Request, exc: AssistantError) -> JSONResponse:
         return JSONResponse({"error": str(exc)}, status.HTTP_400_BAD_REQUEST)
@@ -180,6 +190,7 @@ def create_hub(
 
         reaper = asyncio.create_task(reap())
         watcher = asyncio.create_task(watch_revocations())
+        pusher = asyncio.create_task(push_forever(hub))
         if preload_speech:
             loading = asyncio.create_task(asyncio.to_thread(hub.load_speech))
             loading.add_done_callback(
@@ -194,6 +205,7 @@ def create_hub(
         finally:
             reaper.cancel()
             watcher.cancel()
+            pusher.cancel()
             await asyncio.to_thread(hub.turns.shutdown, wait=True)  # turns in flight finish
             await asyncio.to_thread(hub.conversations.end_all)  # store writes: off the event loop too
 
@@ -220,6 +232,11 @@ def create_hub(
             )
         return api.openapi_schema
 
+    @api.api_route("/.well-known/caldav", methods=["GET", "PROPFIND"], include_in_schema=False)
+    async def caldav_here() -> RedirectResponse:
+        return RedirectResponse("/dav/", status.HTTP_301_MOVED_PERMANENTLY)
+
+    api.mount("/dav", caldav_app(app, hub.pairing), name="caldav")
     api.mount("/", StaticFiles(directory=WEB, html=True), name="page")
     api.add_middleware(BodyLimit, limit=hub.limits.body_bytes)
     api.add_middleware(SecurityHeaders)

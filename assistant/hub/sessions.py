@@ -56,6 +56,11 @@ class DeviceConversations:
         with self._lock:
             return self._held.get((principal.key, id))
 
+    def listening(self) -> list[HubConversation]:
+        """The conversations with a socket open on them."""
+        with self._lock:
+            return [h for h in self._held.values() if h.sockets]
+
     def end(self, principal: Principal, id: str) -> None:
         with self._lock:
             held = self._held.pop((principal.key, id), None)

@@ -3,7 +3,8 @@
 The client sends JSON text messages (`models.ClientMessage`) and binary frames of 16 kHz mono s16le
 audio. The hub answers with JSON events: `partial` (what it has heard so far), `transcript` (the
 utterance, final), `turn` (`chat --json`'s object), `reply-audio-start` then binary frames of the
-spoken reply then `reply-audio-end` (`interrupted` when the user spoke over it), and `error`.
+spoken reply then `reply-audio-end` (`interrupted` when the user spoke over it), `notification` (something
+the member is told without asking: assistant/hub/push.py), and `error`.
 """
 
 from __future__ import annotations
@@ -121,10 +122,13 @@ class StreamHandler:
         await self.revoked()
         raise WebSocketDisconnect(1008)
 
-    async def send(self, event: dict[str, Any]) -> None:
+    async def send(self, event: dict[str, Any]) -> bool:
+        """False when the socket is no longer open, so the event was not sent."""
         async with self._send_lock:
             if self.ws.application_state == WebSocketState.CONNECTED:
                 await self.ws.send_text(json.dumps(event))
+                return True
+        return False
 
     async def send_audio(self, pcm: np.ndarray) -> None:
         async with self._send_lock:

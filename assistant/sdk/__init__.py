@@ -43,6 +43,7 @@ PERMISSIONS: dict[str, str] = {
     "list.read": "read the household's shopping list and your own",
     "list.write": "put things on the shopping lists and take them off",
     "prices.watch": "watch prices for you and tell you when they drop",
+    "notify": "tell you things later, on your companion pages and speakers (at most 3 an hour, never in quiet hours)",
     "network": "open network connections",
     "access_log.read": "read the log of what other skills used (given to built-in skills only)",
 }
@@ -56,6 +57,7 @@ CAPABILITIES: dict[str, str] = {
     "lists": "list.read",
     "list_writer": "list.write",
     "watches": "prices.watch",
+    "notify": "notify",
     "access_log": "access_log.read",
 }
 """Context attribute -> the permission it needs: the one table the SDK, the core and the sandbox share.
@@ -69,6 +71,7 @@ if TYPE_CHECKING:
         CatalogAccess,
         ListReader,
         ListWriter,
+        Notifier,
         OrdersAccess,
         PriceWatchAccess,
         PrivacyAccess,
@@ -439,6 +442,13 @@ class Context:
         """This member's price watches: ``add(query, products, below_pence)``, ``watches()``, ``remove(id)``,
         ``unsaid()`` (news not yet told, marked told)."""
         return self._cap("watches")
+
+    @property
+    def notify(self) -> Notifier:
+        """Tell this member something later: ``send(text) -> bool``. The core says it, naming your skill,
+        when it next reaches them (a conversation, a companion page, a speaker), once; False when your
+        skill has sent them 3 in the last hour or 10 in the last day. Needs a known speaker."""
+        return self._cap("notify")
 
     @property
     def storage(self) -> Path:

@@ -14,6 +14,7 @@ from typing import Any
 
 from assistant.errors import StoreError
 from assistant.store.db import make_private
+from assistant.store.notices import PER_DAY, PER_HOUR
 
 log = logging.getLogger(__name__)
 
@@ -220,6 +221,11 @@ SUMMARIES: dict[tuple[str, str], Summary] = {
     ("watches", "watches"): lambda a, k, r: f"read your price watches ({len(r)})",
     ("watches", "remove"): lambda a, k, r: "removed a price watch",
     ("watches", "unsaid"): lambda a, k, r: f"read your price news ({len(r)})",
+    ("notify", "send"): lambda a, k, r: (
+        f"sent you a notification: '{str(_arg(a, k, 0, 'text'))[:60]}'"
+        if r
+        else f"tried to send you a notification: refused, over its limit ({PER_HOUR} an hour, {PER_DAY} a day)"
+    ),
 }
 """How each capability method's call is told; anything else is told by the type of its result."""
 

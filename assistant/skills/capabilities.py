@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
+from assistant.errors import PermissionDenied
+from assistant.notices import sentence
 from assistant.sdk.types import ListItem, PriceNews, Watch
 from assistant.store import Catalog, Line, Order, Orders, Product, Recommender, Suggestion
 from assistant.store.lists import ShoppingLists
+from assistant.store.notices import MAX_TEXT, Notifications
 from assistant.store.watches import PriceWatches, TooManyWatches
 
 
@@ -167,6 +171,32 @@ class PriceWatchAccess:
     def unsaid(self) -> list[PriceNews]:
         """News not yet told, oldest first; from now on told."""
         return self._watches.unsaid()
+
+
+class Notifier:
+    """notify: something for this member to hear later, from this skill, rate-limited per skill and member."""
+
+    def __init__(self, notifications: Notifications, member: int, skill: str, *, builtin: bool) -> None:
+        self._notifications = notifications
+        self._member = member
+        self._skill = skill
+        self._builtin = builtin
+
+    def send(self, text: str) -> bool:
+        """Queue ``text`` (1 to 200 characters, one line); False when over the limit (3 an hour, 10 a day)."""
+        if not isinstance(text, str):
+            raise TypeError("a notification is text")
+        said = " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", text).split())
+        if not 1 <= len(said) <= MAX_TEXT:
+            raise ValueError(f"a notification is 1 to {MAX_TEXT} characters")
+        return self._notifications.post(self._member, self._skill, said, builtin=self._builtin) is not None
+
+    def missed(self) -> list[str]:
+        """Built-in skills only ("what did I miss?"): every notification not yet told, from any skill, as the
+        core says it; from now on told. A third-party skill reads no other skill's notes."""
+        if not self._builtin:
+            raise PermissionDenied(f"skill '{self._skill}' tried to read other skills' notifications")
+        return [sentence(n) for n in self._notifications.take(self._member, "asked")]
 
 
 class PrivacyAccess:

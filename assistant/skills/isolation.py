@@ -337,7 +337,10 @@ class SkillWorker:
                 record(call.capability, call.method, (), {}, PermissionDenied(message))
             return {"type": "raise", "kind": "permission", "message": message}
         target = capabilities.get(call.capability)
-        if target is None or not callable(getattr(target, call.method, None)):
+        if target is None:  # granted, but a household device speaks for no one person (as ``Context._cap`` says)
+            message = f"skill '{self.name}' used {call.capability}, which needs to know who is speaking"
+            return {"type": "raise", "kind": "error", "message": message}
+        if not callable(getattr(target, call.method, None)):
             return {"type": "raise", "kind": "error", "message": f"{call.capability} has no method {call.method!r}"}
         try:
             catalog = self.catalog or capabilities.get("catalog")

@@ -223,8 +223,11 @@ def upsert_products(tx: Connection, items: list[dict[str, Any]], problems: list[
     created = unchanged = 0
     updated: list[str] = []
     changes: list[PriceChange] = []
+    # the shop as it is, read once (a statement a product is a round trip each on a server)
+    held = {row["sku"]: row for row in tx.execute(f"SELECT id, {', '.join(FIELDS)} FROM products")}  # noqa: S608
+    writes = []
     for item in items:
-        row = tx.execute(f"SELECT id, {', '.join(FIELDS)} FROM products WHERE sku = ?", (item["sku"],)).fetchone()  # noqa: S608
+        row = held.get(item["sku"])
         if row is None:
             created += 1
         elif tuple(row)[1:] == tuple(item[f] for f in FIELDS):
@@ -234,14 +237,15 @@ def upsert_products(tx: Connection, items: list[dict[str, Any]], problems: list[
             updated.append(item["sku"])
             if row["price_pence"] != item["price_pence"]:
                 changes.append(PriceChange(row["id"], row["price_pence"], item["price_pence"]))
-        tx.execute(
-            "INSERT INTO products(sku, name, brand, category, size, price_pence, description) "
-            "VALUES (:sku, :name, :brand, :category, :size, :price_pence, :description) "
-            "ON CONFLICT(sku) DO UPDATE SET name=excluded.name, brand=excluded.brand, "
-            "category=excluded.category, size=excluded.size, price_pence=excluded.price_pence, "
-            "description=excluded.description",
-            item,
-        )
+        writes.append(item)
+    tx.executemany(
+        "INSERT INTO products(sku, name, brand, category, size, price_pence, description) "
+        "VALUES (:sku, :name, :brand, :category, :size, :price_pence, :description) "
+        "ON CONFLICT(sku) DO UPDATE SET name=excluded.name, brand=excluded.brand, "
+        "category=excluded.category, size=excluded.size, price_pence=excluded.price_pence, "
+        "description=excluded.description",
+        writes,
+    )
     news = check_watches(tx, changes)
     return ImportReport(created, len(updated), unchanged, tuple(problems), tuple(updated), len(changes), news)
 

@@ -20,7 +20,7 @@ from assistant.store import postgres
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 BUSY_TIMEOUT = 5.0
 """Seconds a write waits for another writer (another device, process or conversation) to finish."""
 SCHEMA = """
@@ -263,6 +263,28 @@ MIGRATIONS: dict[int, tuple[str | Callable[[Connection], None], ...]] = {
         )""",
         "CREATE INDEX IF NOT EXISTS conversation_states_member ON conversation_states(member_id)",
     ),
+    # 7: what skills asked to tell a member later (``notify``), said once on whichever channel reaches
+    # them first; price news says by which channel it was said too
+    7: (
+        """CREATE TABLE IF NOT EXISTS notifications (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            skill TEXT NOT NULL,
+            builtin INTEGER NOT NULL DEFAULT 0,
+            text TEXT NOT NULL CHECK (length(text) BETWEEN 1 AND 200),
+            created_at TEXT NOT NULL,
+            said_at TEXT,
+            said_via TEXT
+        )""",
+        # the pages' and satellites' look, once a second, is for rows not yet said: only those are indexed
+        "CREATE INDEX IF NOT EXISTS notifications_unsaid ON notifications(user_id) WHERE said_at IS NULL",
+        "CREATE INDEX IF NOT EXISTS price_news_untold ON price_news(user_id) WHERE said_at IS NULL",
+        "CREATE INDEX IF NOT EXISTS notifications_sent ON notifications(skill, user_id, created_at)",
+        "ALTER TABLE price_news ADD COLUMN said_via TEXT",
+        # a list item as a CalDAV client named it (its href and UID), when the client put it on the list
+        "ALTER TABLE list_items ADD COLUMN dav_href TEXT",
+        "ALTER TABLE list_items ADD COLUMN dav_uid TEXT",
+    ),
 }
 """Schema version -> the statements (or a step given the connection) that bring the version before it up to
 it, run once, in order, on either engine: SQL here is the SQL SQLite and PostgreSQL share."""
@@ -399,6 +421,11 @@ class Database:
             self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"{self.data_dir}: cannot create the data directory: {exc.strerror}") from exc
+        try:
+            _make_data_dir_private(self.data_dir)  # skill storage and the access log are here on any engine
+        except OSError as exc:
+            if exc.errno != errno.EROFS:
+                raise StoreError(f"{self.data_dir}: cannot make the data private to this account: {exc.strerror}") from exc
         self.url = store_url(url, self.data_dir)
         self.engine = "sqlite" if self.url.startswith("sqlite:") else "postgresql"
         if self.engine == "sqlite":
@@ -423,11 +450,13 @@ class Database:
 
     def _private_file(self) -> None:
         assert self.path is not None
+        try:
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"{self.path.parent}: cannot create the database's folder: {exc.strerror}") from exc
         if not os.access(self.path.parent, os.W_OK):
             raise StoreReadOnly(f"{self.path.parent}: the data directory is read-only; check its permissions")
         try:
-            if self.path.parent == self.data_dir:
-                _make_data_dir_private(self.data_dir)
             make_private(self.path)  # SQLite gives its -wal and -shm files the database file's mode
         except OSError as exc:
             # a read-only file's mode cannot change either; the first write says it is read-only
@@ -565,13 +594,20 @@ class Database:
             raise
 
     def query(self, sql: str, params: tuple | dict = ()) -> list:
-        conn = self.conn
-        try:
-            return conn.execute(sql, params).fetchall()
-        except StoreError:
-            if conn.broken:
+        """Rows of a read. A server connection that dropped since its last use (the server restarted) is
+        made again and the read tried once more: reads outside a transaction are safe to repeat."""
+        for attempt in (1, 2):
+            conn = self.conn
+            inside = self._local.depth  # in a transaction, the transaction is lost: say so, don't retry
+            try:
+                return conn.execute(sql, params).fetchall()
+            except StoreError:
+                if not conn.broken:
+                    raise
                 self._forget(conn)
-            raise
+                if attempt == 2 or inside:
+                    raise
+        raise AssertionError("unreachable")
 
     def meta(self, key: str) -> str | None:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from assistant.sdk.types import LIST_LIMIT, ListItem, item_key
@@ -15,6 +16,17 @@ MAX_QUANTITY = 999
 
 class ListFull(ValueError):
     """A list already holds LIST_LIMIT items."""
+
+
+@dataclass(frozen=True)
+class SyncedItem:
+    """A list item as a CalDAV client sees it: its name there (href), its UID, when it was put on and ticked."""
+
+    item: ListItem
+    href: str
+    uid: str
+    added_at: str
+    ticked_at: str | None
 
 
 class ShoppingLists:
@@ -113,6 +125,53 @@ class ShoppingLists:
             tx.execute("DELETE FROM list_items WHERE user_id IS NOT DISTINCT FROM ?", (owner,))
         return int(left)
 
+    # -- the lists as CalDAV clients see them (assistant/hub/caldav.py) ---------------------------------
+    def synced(self, owner: int | None) -> list[SyncedItem]:
+        """Every item, ticked ones too (a client shows them done), with the name each has for clients."""
+        rows = self.db.query("SELECT * FROM list_items WHERE user_id IS NOT DISTINCT FROM ? ORDER BY id", (owner,))
+        return [_synced(r) for r in rows]
+
+    def synced_item(self, owner: int | None, href: str) -> SyncedItem | None:
+        rows = self.db.query(
+            "SELECT * FROM list_items WHERE user_id IS NOT DISTINCT FROM ? AND (dav_href = ? OR "
+            "(dav_href IS NULL AND id = ?))",
+            (owner, href, _own_id(href)),
+        )
+        return _synced(rows[0]) if rows else None
+
+    def put_synced(
+        self, owner: int | None, href: str, uid: str, name: str, quantity: int, note: str, done: bool
+    ) -> SyncedItem:
+        """A client's version of the item at ``href``: what it says replaces what was there (the client
+        sent it against the ETag it had read, so it saw what it replaces); a new href is put on the list
+        as a spoken item is (merged into one of the same name)."""
+        name = " ".join(name.split())
+        if not item_key(name) or len(name) > MAX_NAME:
+            raise ValueError(f"an item's name is 1 to {MAX_NAME} characters")
+        with self.db.transaction() as tx:
+            found = self.synced_item(owner, href)
+            if found is None:
+                item, _new = self.add(owner, name, quantity, note)
+                tx.execute(
+                    "UPDATE list_items SET dav_href = ?, dav_uid = ? WHERE id = ? AND dav_href IS NULL",
+                    (href, uid, item.id),
+                )
+                item_id = item.id
+            else:
+                item_id = found.item.id
+                tx.execute(
+                    "UPDATE list_items SET name = ?, key = ?, quantity = ?, note = ?, "
+                    "ticked_at = CASE WHEN ? THEN coalesce(ticked_at, datetime('now')) ELSE NULL END WHERE id = ?",
+                    (name, item_key(name), _bounded(quantity), note, done, item_id),
+                )
+            if done and found is None:
+                tx.execute("UPDATE list_items SET ticked_at = datetime('now') WHERE id = ?", (item_id,))
+            return _synced(tx.execute("SELECT * FROM list_items WHERE id = ?", (item_id,)).fetchone())
+
+    def delete_synced(self, owner: int | None, href: str) -> bool:
+        found = self.synced_item(owner, href)
+        return found is not None and self.remove(owner, found.item.id) is None
+
 
 def _bounded(quantity: int) -> int:
     return max(1, min(MAX_QUANTITY, int(quantity)))
@@ -120,3 +179,15 @@ def _bounded(quantity: int) -> int:
 
 def _item(row: Any) -> ListItem:
     return ListItem(row["id"], row["name"], row["quantity"], row["note"], row["ticked_at"] is not None)
+
+
+def _own_id(href: str) -> int | None:
+    """The id in the href the store gives an item no client named: '42.ics'."""
+    found = re.fullmatch(r"(\d{1,18})\.ics", href)
+    return int(found.group(1)) if found else None
+
+
+def _synced(row: Any) -> SyncedItem:
+    href = row["dav_href"] or f"{row['id']}.ics"
+    uid = row["dav_uid"] or f"list-item-{row['id']}@shopper-assistant"
+    return SyncedItem(_item(row), href, uid, row["added_at"], row["ticked_at"])

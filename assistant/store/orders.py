@@ -266,7 +266,15 @@ class Orders:
                 "DELETE FROM watch_products WHERE watch_id IN (SELECT id FROM watches WHERE user_id = ?)",
                 (self.user_id,),
             )
-            for table in ("cart_items", "suggestions", "transcripts", "list_items", "price_news", "watches"):
+            for table in (
+                "cart_items",
+                "suggestions",
+                "transcripts",
+                "list_items",
+                "price_news",
+                "notifications",
+                "watches",
+            ):
                 tx.execute(f"DELETE FROM {table} WHERE user_id = ?", (self.user_id,))  # noqa: S608
 
 

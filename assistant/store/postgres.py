@@ -221,9 +221,10 @@ class Connection:
             self.execute(statement)
 
     def begin(self, busy_timeout: float) -> None:
-        self.execute("BEGIN")
-        self.execute(f"SET LOCAL lock_timeout = '{int(busy_timeout * 1000)}ms'")
-        self.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
+        # one round trip (a script without parameters): the transaction, its wait, the write lock
+        self.execute(
+            f"BEGIN; SET LOCAL lock_timeout = '{int(busy_timeout * 1000)}ms'; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
+        )
 
     def close(self) -> None:
         self.raw.close()

@@ -78,7 +78,10 @@ class PriceWatches:
                 "ORDER BY n.id LIMIT ?",
                 (self.user_id, limit),
             ).fetchall()
-            tx.executemany("UPDATE price_news SET said_at = datetime('now') WHERE id = ?", [(r[0],) for r in rows])
+            tx.executemany(
+                "UPDATE price_news SET said_at = datetime('now'), said_via = 'asked' WHERE id = ?",
+                [(r[0],) for r in rows],
+            )
         return [PriceNews(Product.from_row(r), r["old_pence"], r["new_pence"], r["below_pence"]) for r in rows]
 
 

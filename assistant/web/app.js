@@ -176,7 +176,42 @@ function onEvent(event) {
   } else if (event.type === "reply-audio-end") {
     if (event.interrupted) speaker.stop();
     status("");
-  } else if (event.type === "error") status(`Sorry: ${event.error}`);
+  } else if (event.type === "notification") notify(event.text);
+  else if (event.type === "error") status(`Sorry: ${event.error}`);
+}
+
+// -- notifications ---------------------------------------------------------------------------------
+// The hub pushes what the member is to be told (price news, a skill's note) to their open pages, once;
+// it shows in the conversation and, with the browser's permission, as a system notification.
+function notify(text) {
+  say("notification", text);
+  if ("Notification" in window && Notification.permission === "granted") new Notification("Shopping assistant", { body: text });
+}
+
+function offerNotifications() {
+  const button = $("#allow-notifications");
+  button.hidden = !("Notification" in window) || Notification.permission !== "default";
+  button.addEventListener("click", async () => {
+    await Notification.requestPermission(); // only on a click: browsers refuse to ask otherwise
+    button.hidden = Notification.permission !== "default";
+  });
+}
+
+const LISTENING_EVERY_MS = 60_000;
+const RECONNECT_MS = 3_000;
+let listening = null;
+
+async function reconnect() {
+  await call("GET", "/v1/skills");
+  await listen();
+}
+
+async function listen() {
+  // the page keeps its conversation's socket open, so a notification reaches it while nobody types
+  await guarded(connected);
+  if (!listening) listening = setInterval(() => {
+    if (stream && stream.readyState === WebSocket.OPEN) stream.send(JSON.stringify({ type: "listening" }));
+  }, LISTENING_EVERY_MS);
 }
 
 function currentPanel() {
@@ -186,9 +221,12 @@ function currentPanel() {
 async function connected() {
   await pairing; // a message sent while the one-time link is still being traded waits for the token
   if (stream && stream.readyState === WebSocket.OPEN) return stream;
-  stream = await openStream(onEvent, (bytes) => speaker.play(bytes), () => {
+  stream = await openStream(onEvent, (bytes) => speaker.play(bytes), (closed) => {
     stream = null;
     setTalking(false);
+    // a revoked pairing (1008) is not reconnected; a dropped socket is, once the hub still knows the token
+    // (a 401 there forgets it and shows the pairing form, so a revoked page does not knock forever)
+    if (closed.code !== 1008 && token()) setTimeout(() => guarded(reconnect), RECONNECT_MS);
   });
   return stream;
 }
@@ -227,6 +265,7 @@ async function pairWith(code) {
     await pair(code);
     $("#pair").hidden = true;
     await show("chat");
+    listen();
   } catch (error) {
     showPairing();
     status(`Pairing failed: ${error.message}`);
@@ -245,6 +284,7 @@ $("#say-form").addEventListener("submit", (event) => {
 });
 $("#talk").addEventListener("click", () => guarded(talk));
 $("#forget").addEventListener("click", () => guarded(forget));
+offerNotifications();
 $("#pair-form").addEventListener("submit", (event) => {
   event.preventDefault();
   pairing = pairWith($("#pair-code").value.trim());
@@ -255,3 +295,4 @@ if (code) {
   history.replaceState(null, "", location.pathname); // the code works once: don't keep it in the address bar
   pairing = pairWith(code);
 } else if (!token()) showPairing();
+else listen();

@@ -31,6 +31,7 @@ from assistant.app import App
 from assistant.audio.vad import FRAME_MS, Segmenter
 from assistant.errors import AssistantError
 from assistant.household import NAME, Household
+from assistant.notices import take_for, told
 from assistant.principal import Door, Principal
 from assistant.store import Database
 from assistant.stt import transcribe
@@ -51,6 +52,8 @@ TRAILING_SILENCE_MS = 500
 PADDING_MS = 150
 """Silence kept around an utterance (the live loop keeps 210 ms); recognition starts once this much
 of the pause has passed, so it is reply latency too."""
+ANNOUNCE_EVERY_S = 1.0
+"""How often the store is asked whether a member has a notification for the idle satellites."""
 
 
 @dataclass(frozen=True)
@@ -121,8 +124,17 @@ class SatelliteLink:
         self.connected = asyncio.Event()
         self.connections = 0
         self.utterances: asyncio.Queue[Utterance] = asyncio.Queue()
+        self.answering = False
+        self.pipeline: Pipeline | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._stopping = False
+
+    @property
+    def idle(self) -> bool:
+        """Connected, and nobody is speaking to it, waiting for its answer, or hearing it speak."""
+        hearing = self.pipeline is not None and self.pipeline.segmenter.in_speech
+        busy = self.answering or self.expecting or not self.utterances.empty() or hearing
+        return self.connected.is_set() and not busy
 
     async def run(self) -> None:
         worker = asyncio.create_task(self._answer_each(), name=f"satellite {self.entry.name}")
@@ -175,7 +187,7 @@ class SatelliteLink:
         if self.undelivered:
             reply, self.undelivered = self.undelivered, None
             await self.speak(reply)
-        pipeline = Pipeline(self)
+        pipeline = self.pipeline = Pipeline(self)
         while True:
             event = await read_event(reader)
             if event is None:
@@ -186,7 +198,7 @@ class SatelliteLink:
             except AssistantError as exc:  # e.g. audio it cannot convert: said once, the link stays
                 log.warning("satellite %s: %s", self.entry.name, exc)
                 await self.send(Error(text=str(exc)).event())
-                pipeline = Pipeline(self)
+                pipeline = self.pipeline = Pipeline(self)
 
     async def send(self, event: Event) -> bool:
         """Write to the satellite if it is there; False if it is not (the caller keeps what it missed)."""
@@ -223,6 +235,7 @@ class SatelliteLink:
     async def _answer_each(self) -> None:
         while True:
             utterance = await self.utterances.get()
+            self.answering = True
             try:
                 await self._answer(utterance)
             except AssistantError as exc:
@@ -230,6 +243,16 @@ class SatelliteLink:
                 await self.send(Error(text=str(exc)).event())
             except Exception:  # one bad turn must not end the satellite's link
                 log.exception("satellite %s: the turn failed", self.entry.name)
+            finally:
+                self.answering = False
+
+    async def announce(self, text: str) -> None:
+        """Say a notification, as a reply is played; it counts as speaking, so nothing else cuts in."""
+        self.answering = True
+        try:
+            await self.speak(text)
+        finally:
+            self.answering = False
 
     def hear(self, pcm: np.ndarray) -> Hearing:
         """What was said, worked out in a thread: the recognizer's n-best, picked by the NLU."""
@@ -374,9 +397,50 @@ class Hub:
         self.registry = Satellites(speech.app.db, speech.app.household)
         self.links: dict[str, tuple[SatelliteLink, asyncio.Task]] = {}
         self._task: asyncio.Task | None = None
+        self._announcer: asyncio.Task | None = None
+        self._announcing: set[asyncio.Task] = set()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._watch(), name="satellite hub")
+        self._announcer = asyncio.create_task(self._announce_forever(), name="satellite announcements")
+
+    async def _announce_forever(self) -> None:
+        while True:
+            await asyncio.sleep(ANNOUNCE_EVERY_S)
+            try:
+                await self.announce_once()
+            except AssistantError as exc:  # the store is busy: the notifications wait for the next look
+                log.warning("satellites: could not announce notifications: %s", exc)
+
+    async def announce_once(self) -> int:
+        """Each member's untold notifications on the idle satellites of the household: the member's own
+        and the shared ones (which name whom it is for). Outside the quiet hours, once; returns how many
+        members were told."""
+        app = self.speech.app
+        idle = [link for link, _ in self.links.values() if link.idle]
+        if not idle or app.config.notifications.quiet():
+            return 0
+        waiting = await asyncio.to_thread(app.notifications.waiting)
+        if not waiting:
+            return 0
+        members = {m.id: m for m in await asyncio.to_thread(app.household.members)}
+        told_members = 0
+        for member_id in sorted(waiting):
+            member = members.get(member_id)
+            rooms = [link for link in idle if member is not None and link.entry.user in (None, member.name)]
+            if member is None or not rooms:
+                continue
+            news = await asyncio.to_thread(take_for, app, member, "satellite")
+            if not news:
+                continue
+            for link in rooms:
+                idle.remove(link)  # one announcement at a time in a room
+                shared = link.entry.user is None
+                task = asyncio.create_task(link.announce(told(news, member.name if shared else None)))
+                self._announcing.add(task)  # held until done: the loop keeps only weak references
+                task.add_done_callback(self._announcing.discard)
+            told_members += 1
+        return told_members
 
     async def _watch(self) -> None:
         while True:
@@ -402,6 +466,8 @@ class Hub:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
+        if self._announcer is not None:
+            self._announcer.cancel()
         tasks = [task for _, task in self.links.values()]
         for name in list(self.links):
             self._unlink(name)

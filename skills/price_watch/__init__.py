@@ -18,7 +18,6 @@ from assistant.sdk import (
     number,
     on_confirm,
     plural,
-    price_news,
     resemblance,
     say,
 )
@@ -37,7 +36,7 @@ SAME = 85
 class PriceWatchSkill(Skill):
     name = "price_watch"
     description = "tell you when a price drops"
-    permissions = frozenset({"catalog.read", "prices.watch"})
+    permissions = frozenset({"catalog.read", "prices.watch", "notify"})
 
     @intent("watch_price")
     def watch(self, ctx: Context, request: Request) -> Reply:
@@ -114,7 +113,7 @@ class PriceWatchSkill(Skill):
 
     @intent("whats_new")
     def missed(self, ctx: Context, request: Request) -> Reply:
-        news = ctx.watches.unsaid()
+        news = ctx.notify.missed()  # price news and other skills' notes alike
         if not news:
             held = len(ctx.watches.watches())
             if not held:
@@ -124,4 +123,4 @@ class PriceWatchSkill(Skill):
             return say(
                 f"Nothing new: none of your {plural(held, 'price watch', 'price watches')} has moved since you last heard."
             )
-        return say(f"Here's what you missed: {join([price_news(n, ctx.shop.currency) for n in news])}.")
+        return say(f"Here's what you missed: {join(news)}.")

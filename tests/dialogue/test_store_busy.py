@@ -3,20 +3,30 @@
 import re
 import sqlite3
 
+import psycopg
 import pytest
 
 from assistant.store import db as store_db
+from assistant.store.postgres import WRITE_LOCK
 from assistant.testing import Chat
 
 
 @pytest.fixture
 def held(chat: Chat, monkeypatch):
+    """Another program holding the store's write lock: SQLite's file lock, or PostgreSQL's."""
     monkeypatch.setattr(store_db, "BUSY_TIMEOUT", 0.5)
-    other = sqlite3.connect(chat.app.db.path, isolation_level=None)
+    db = chat.app.db
+    if db.engine == "sqlite":
+        other = sqlite3.connect(db.path, isolation_level=None)
+        begin = ["BEGIN IMMEDIATE"]
+    else:
+        other = psycopg.connect(db.url, autocommit=True)
+        begin = ["BEGIN", f"SELECT pg_advisory_xact_lock({WRITE_LOCK})"]
 
     class Lock:
         def take(self):
-            other.execute("BEGIN IMMEDIATE")
+            for statement in begin:
+                other.execute(statement)
 
         def release(self):
             other.execute("ROLLBACK")

@@ -8,7 +8,6 @@ import os
 import re
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -17,6 +16,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from assistant.store import Database
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -83,10 +84,12 @@ def test_devices_are_paired_listed_and_revoked_and_tokens_stored_hashed(tmp_path
     token = re.search(r": (\S+)$", paired.stdout.splitlines()[0]).group(1)
     listed = json.loads(cli("devices", "list", "--json", data_dir=tmp_path).stdout)
     assert [d["name"] for d in listed["devices"]] == ["kitchen-tablet"] and listed["devices"][0]["user"] == "default"
-    with sqlite3.connect(tmp_path / "assistant.sqlite3") as db:
-        stored = db.execute("SELECT token_hash FROM hub_tokens").fetchall()
+    db = Database(tmp_path)
+    stored = db.query("SELECT token_hash FROM hub_tokens")
     assert stored and token not in stored[0][0]
-    assert token.encode() not in (tmp_path / "assistant.sqlite3").read_bytes()
+    if db.engine == "sqlite":
+        assert token.encode() not in (tmp_path / "assistant.sqlite3").read_bytes()
+    db.close()
     assert cli("devices", "revoke", "kitchen-tablet", data_dir=tmp_path).returncode == 0
     assert json.loads(cli("devices", "list", "--json", data_dir=tmp_path).stdout)["devices"] == []
     again = cli("devices", "revoke", "kitchen-tablet", data_dir=tmp_path)

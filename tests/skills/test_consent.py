@@ -182,3 +182,10 @@ def test_an_uninstalled_skill_leaves_no_folder_and_asks_again_when_reinstalled(t
     assert consent.check(SkillStates(tmp_path), "garden", "1.0.0", {"catalog.read"}, builtin=False).status == (
         "disabled until you enable it"
     )
+
+
+def test_the_consent_prompt_names_notify_and_its_limit(tmp_path, site, capsys):
+    install(site(), "1.0.0", {"catalog.read", "notify"})
+    assert main(["skills", "enable", "garden", "--yes", "--data-dir", str(tmp_path / "data")]) == 0
+    out = capsys.readouterr().out
+    assert "  - notify: tell you things later, on your companion pages and speakers (at most 3 an hour" in out

@@ -99,12 +99,13 @@ def test_import_is_all_or_nothing(tmp_path, monkeypatch):
         def __getattr__(self, name):
             return getattr(real, name)
 
-        def execute(self, sql, *args):
+        def executemany(self, sql, rows):
             if sql.startswith("INSERT INTO products"):
+                rows = list(rows)
                 calls["n"] += 1
-                if calls["n"] == 3:
-                    raise RuntimeError("disk full")
-            return real.execute(sql, *args)
+                real.executemany(sql, rows[:2])  # two products written, then the disk fills
+                raise RuntimeError("disk full")
+            return real.executemany(sql, rows)
 
     monkeypatch.setattr(db._local, "conn", Failing())  # this thread's connection
     with pytest.raises(RuntimeError):

@@ -7,16 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from assistant.store import Catalog, Database, Orders, ensure_demo
+from assistant.store import Catalog, Database, Orders
 from assistant.store.watches import MAX_WATCHES, PriceWatches, TooManyWatches
 
 
 @pytest.fixture
-def db(tmp_path: Path):
-    db = Database(tmp_path / "data")
-    ensure_demo(db, "me")
-    yield db
-    db.close()
+def db(shop: Database) -> Database:
+    return shop
 
 
 def reprice(db: Database, tmp_path: Path, prices: dict[str, float]) -> Path:

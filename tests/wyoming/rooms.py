@@ -7,6 +7,7 @@ tests/wyoming/sound.py as its audio devices:
   snd:  one run per reply (the satellite starts it at audio-start): the audio it is sent goes to a
         file, and the time its first bytes came in (the reply starting to play) to played.jsonl
   heard: the satellite's transcript command: what the hub heard, to heard.jsonl
+  spoken: its synthesize command: the text of each reply or announcement it is sent, to spoken.jsonl
 """
 
 from __future__ import annotations
@@ -36,8 +37,10 @@ def free_port() -> int:
 class Room:
     """One satellite process and its spool (what is said) and out (what is played) folders."""
 
-    def __init__(self, folder: Path, name: str, port: int | None = None) -> None:
+    def __init__(self, folder: Path, name: str, port: int | None = None, *, spoken: bool = False) -> None:
         self.name = name
+        self.spoken_too = spoken
+        """Also note the text of what it is sent to play (one more program run per reply: off for the bench)."""
         self.port = port or free_port()
         self.spool = folder / name / "spool"
         self.out = folder / name / "out"
@@ -58,6 +61,8 @@ class Room:
             "--snd-command", " ".join([*me, "snd", str(self.out)]),
             "--transcript-command", " ".join([*me, "heard", str(self.out)]),
         ]  # fmt: skip
+        if self.spoken_too:
+            cmd += ["--synthesize-command", " ".join([*me, "spoken", str(self.out)])]
         log = (self.out.parent / "satellite.log").open("a")
         env = dict(os.environ, PYTHONPATH=str(REPO))
         self.proc = subprocess.Popen(
@@ -90,6 +95,11 @@ class Room:
 
     def heard(self) -> list[str]:
         path = self.out / "heard.jsonl"
+        return [json.loads(line)["text"] for line in path.read_text().splitlines()] if path.exists() else []
+
+    def spoken(self) -> list[str]:
+        """The text of each reply or announcement the hub sent to be played."""
+        path = self.out / "spoken.jsonl"
         return [json.loads(line)["text"] for line in path.read_text().splitlines()] if path.exists() else []
 
     def said(self) -> list[dict]:

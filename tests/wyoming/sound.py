@@ -60,7 +60,12 @@ def _heard(out_dir: Path) -> None:
         log.write(json.dumps({"text": sys.stdin.read(), "at": time.time()}) + "\n")
 
 
+def _spoken(out_dir: Path) -> None:
+    with (out_dir / "spoken.jsonl").open("a") as log:
+        log.write(json.dumps({"text": sys.stdin.read(), "at": time.time()}) + "\n")
+
+
 if __name__ == "__main__":
     role, folder = sys.argv[1], Path(sys.argv[2])
     with contextlib.suppress(BrokenPipeError, KeyboardInterrupt):
-        {"mic": _mic, "snd": _snd, "heard": _heard}[role](folder)
+        {"mic": _mic, "snd": _snd, "heard": _heard, "spoken": _spoken}[role](folder)

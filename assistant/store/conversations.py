@@ -52,22 +52,19 @@ class ConversationRecords:
         while True:
             now = self.clock()
             with self.db.transaction() as tx:
-                row = tx.execute(
-                    "SELECT state, expires_at, lease, lease_until FROM conversation_states WHERE owner = ?"
-                    + self.db.for_update,
-                    (key,),
-                ).fetchone()
-                held = row is not None and row[2] is not None and row[3] > stamp(now)
-                if not held:
-                    tx.execute(
-                        "INSERT INTO conversation_states(owner, state, expires_at, lease, lease_until, updated_at) "
-                        "VALUES (?, '', ?, ?, ?, ?) "
-                        "ON CONFLICT(owner) DO UPDATE SET lease = excluded.lease, lease_until = excluded.lease_until",
-                        (key, stamp(now), holder, stamp(now + lease_s), stamp(now)),
-                    )
-            if not held:
-                live = row is not None and row[0] and row[1] > stamp(now)
-                return Lease(key, holder, row[0] if live else None)
+                # one statement: a new row, or the row taken over when no live turn holds it (no row back:
+                # one does); the record is returned as the last turn saved it
+                rows = tx.execute(
+                    "INSERT INTO conversation_states(owner, state, expires_at, lease, lease_until, updated_at) "
+                    "VALUES (?, '', ?, ?, ?, ?) "
+                    "ON CONFLICT(owner) DO UPDATE SET lease = excluded.lease, lease_until = excluded.lease_until "
+                    "WHERE conversation_states.lease IS NULL OR conversation_states.lease_until <= ? "
+                    "RETURNING state, expires_at",
+                    (key, stamp(now), holder, stamp(now + lease_s), stamp(now), stamp(now)),
+                ).fetchall()
+            if rows:
+                state, expires_at = rows[0]
+                return Lease(key, holder, state if state and expires_at > stamp(now) else None)
             if time.monotonic() >= deadline:
                 raise StoreBusy(f"conversation {key}: another turn of it is still under way")
             time.sleep(POLL_S)

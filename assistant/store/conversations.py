@@ -51,7 +51,7 @@ class ConversationRecords:
         deadline = time.monotonic() + wait_s
         while True:
             now = self.clock()
-            with self.db.transaction() as tx:
+            with self.db.transaction(exclusive=False) as tx:  # one guarded statement: its row lock suffices
                 # one statement: a new row, or the row taken over when no live turn holds it (no row back:
                 # one does); the record is returned as the last turn saved it
                 rows = tx.execute(
@@ -73,7 +73,7 @@ class ConversationRecords:
         """Write the turn's record and give the row back. False (nothing written) when the turn no
         longer held it: the conversation was ended or erased meanwhile, or the lease ran out."""
         now = self.clock()
-        with self.db.transaction() as tx:
+        with self.db.transaction(exclusive=False) as tx:  # one guarded statement: its row lock suffices
             row = tx.execute(
                 "UPDATE conversation_states SET state = ?, member_id = ?, expires_at = ?, lease = NULL, "
                 "lease_until = '', updated_at = ? WHERE owner = ? AND lease = ? RETURNING owner",
@@ -83,7 +83,7 @@ class ConversationRecords:
 
     def release(self, lease: Lease) -> None:
         """Give the row back unchanged (the turn failed before it could save)."""
-        with self.db.transaction() as tx:
+        with self.db.transaction(exclusive=False) as tx:  # one guarded statement: its row lock suffices
             tx.execute(
                 "UPDATE conversation_states SET lease = NULL, lease_until = '' WHERE owner = ? AND lease = ?",
                 (lease.key, lease.holder),

@@ -384,7 +384,7 @@ class SqliteConnection:
         except sqlite3.Error as exc:
             raise classify(exc, self.where) from exc
 
-    def begin(self, busy_timeout: float) -> None:
+    def begin(self, busy_timeout: float, exclusive: bool = True) -> None:
         self.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
         self.execute("BEGIN IMMEDIATE")
 
@@ -543,9 +543,12 @@ class Database:
             conn.close()
 
     @contextlib.contextmanager
-    def transaction(self, busy_timeout: float | None = None) -> Iterator[Connection]:
+    def transaction(self, busy_timeout: float | None = None, *, exclusive: bool = True) -> Iterator[Connection]:
         """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception: nothing is half-written. On
         PostgreSQL the same: one writer at a time (an advisory lock taken at BEGIN), readers never wait.
+        ``exclusive=False``, for a transaction of single statements whose row locks are its whole
+        safety (a conversation's lease): on PostgreSQL it does not wait for the other writers; on
+        SQLite, whose one lock is the file's, it is the same.
 
         Nested (a skill's write inside a turn's transaction) it is a savepoint of the outer one, so
         the turn commits or rolls back as a whole. A database error is the StoreError subclass that
@@ -571,7 +574,7 @@ class Database:
         try:
             # wait at most this long for another writer (a skill call waits only until its deadline)
             try:
-                conn.begin(busy_timeout or BUSY_TIMEOUT)
+                conn.begin(busy_timeout or BUSY_TIMEOUT, exclusive)
             except StoreError:
                 if conn.in_transaction and not conn.broken:  # BEGIN went through, the write lock did not
                     conn.execute("ROLLBACK")

@@ -220,11 +220,10 @@ class Connection:
         for statement in statements:
             self.execute(statement)
 
-    def begin(self, busy_timeout: float) -> None:
+    def begin(self, busy_timeout: float, exclusive: bool = True) -> None:
         # one round trip (a script without parameters): the transaction, its wait, the write lock
-        self.execute(
-            f"BEGIN; SET LOCAL lock_timeout = '{int(busy_timeout * 1000)}ms'; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
-        )
+        wait = f"BEGIN; SET LOCAL lock_timeout = '{int(busy_timeout * 1000)}ms'"
+        self.execute(f"{wait}; SELECT pg_advisory_xact_lock({WRITE_LOCK})" if exclusive else wait)
 
     def close(self) -> None:
         self.raw.close()

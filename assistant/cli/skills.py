@@ -53,7 +53,6 @@ def cmd_skills_list(args: argparse.Namespace) -> int:
 
 
 def cmd_skills_enable(args: argparse.Namespace) -> int:
-    from assistant.nlu import load_training_data
     from assistant.skills import consent
     from assistant.skills.registry import discover
     from assistant.skills.state import SkillStates
@@ -72,31 +71,21 @@ def cmd_skills_enable(args: argparse.Namespace) -> int:
         states.set(skill.name, False, "disabled by you")
         print(f"Skill '{skill.name}' is disabled.")
         return 0
-    version, permissions = skill.version, frozenset(skill.permissions)
-    if not skill.builtin:
-        refused = consent.refusal(
-            skill.name, skill.source, permissions, intents=skill.intents, nlu_file=skill.nlu_file,
-            builtins={s.name for s in skills if s.builtin},
-            builtin_data=load_training_data([s.nlu_file for s in skills if s.builtin and s.nlu_file]),
-        )  # fmt: skip
-        if refused:
-            raise AssistantError(refused)
-    grant = states.granted(skill.name)
-    new = permissions - grant.permissions if grant else frozenset()
-    print(f"Skill '{skill.name}' {version} from {skill.source} asks to:")
-    for permission in sorted(permissions):
-        print(f"  - {'(new) ' if permission in new else ''}{consent.plain_words(permission)}")
-    if not permissions:
+    ask = consent.request(states, skill, skills)
+    print(f"Skill '{skill.name}' {ask.version} from {skill.source} asks to:")
+    for words, new in ask.asks:
+        print(f"  - {'(new) ' if new else ''}{words}")
+    if not ask.asks:
         print("  - nothing: it needs no permissions")
-    if new:
-        print(f"You agreed to less for version {grant.version}; it stays off until you agree to this.")
+    if ask.agreed_version is not None:
+        print(f"You agreed to less for version {ask.agreed_version}; it stays off until you agree to this.")
     if not args.yes:
         if not sys.stdin.isatty():
             raise AssistantError("enabling a skill needs your agreement: run it in a terminal, or add --yes")
         if input("Enable it? [y/N] ").strip().lower() not in ("y", "yes"):
             print("Not enabled.")
             return 1
-    states.grant(skill.name, version, permissions)
+    consent.agree(states, skill)
     print(f"Skill '{skill.name}' is enabled; its phrases are learned the next time the assistant starts.")
     if not skill.builtin:
         print(f"Everything it reads or does is logged: assistant skills log {skill.name}")

@@ -7,7 +7,6 @@ from fastapi import APIRouter, HTTPException, Response, status
 from assistant.hub.deps import DeviceDep, Hub, HubDep
 from assistant.hub.models import SkillChange, SkillChangeOut, SkillOut, SkillsOut
 from assistant.hub.pairing import Device
-from assistant.nlu import load_training_data
 from assistant.skills import consent
 from assistant.skills.registry import LoadedSkill
 from assistant.skills.state import SkillStates
@@ -77,10 +76,10 @@ async def change_skill(change: SkillChange, hub: HubDep, device: DeviceDep, resp
     verdict = await hub.run(consent.check, states, loaded.name, loaded.version, permissions, loaded.builtin)
     if verdict.allowed:
         return SkillChangeOut(name=loaded.name, enabled=True, done=True, message=f"'{loaded.name}' is already on.")
-    if not loaded.builtin:
-        refused = await hub.run(_refusal, hub, loaded)
-        if refused:
-            raise HTTPException(status.HTTP_409_CONFLICT, refused)
+    try:
+        ask = await hub.run(consent.request, states, loaded, dispatcher.skills + dispatcher.disabled)
+    except consent.ConsentRefused as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
     action = f"enable:{loaded.name}"
     if not hub.confirmations.take(device.principal.key, action, change.consent):
         response.status_code = status.HTTP_202_ACCEPTED
@@ -88,11 +87,11 @@ async def change_skill(change: SkillChange, hub: HubDep, device: DeviceDep, resp
             name=loaded.name,
             enabled=False,
             done=False,
-            permissions=_plain(loaded) or ["nothing: it needs no permissions"],
+            permissions=ask.words,
             consent=hub.confirmations.issue(device.principal.key, action),
             message=f"'{loaded.name}' {loaded.version} asks to do the above. Send the consent token to agree.",
         )
-    await hub.run(states.grant, loaded.name, loaded.version, permissions)
+    await hub.run(consent.agree, states, loaded)
     return SkillChangeOut(
         name=loaded.name,
         enabled=True,
@@ -105,14 +104,3 @@ async def change_skill(change: SkillChange, hub: HubDep, device: DeviceDep, resp
 def _disable(hub: Hub, loaded: LoadedSkill) -> None:
     hub.app.dispatcher.disable(loaded.name, "disabled by you")
     SkillStates(hub.app.db).set(loaded.name, False, "disabled by you")
-
-
-def _refusal(hub: Hub, loaded: LoadedSkill) -> str | None:
-    """Why a third-party skill may not be enabled at all (as `assistant skills enable` checks), or None."""
-    installed = hub.app.dispatcher.skills + hub.app.dispatcher.disabled
-    builtins = [s for s in installed if s.builtin]
-    return consent.refusal(
-        loaded.name, loaded.source, frozenset(loaded.permissions), intents=loaded.intents, nlu_file=loaded.nlu_file,
-        builtins={s.name for s in builtins},
-        builtin_data=load_training_data([s.nlu_file for s in builtins if s.nlu_file]),
-    )  # fmt: skip

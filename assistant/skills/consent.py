@@ -5,11 +5,20 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from assistant.errors import AssistantError
 from assistant.nlu.data import TrainingData
 from assistant.sdk import PERMISSIONS
 from assistant.skills.state import SkillStates
 from assistant.skills.vetting import ThirdPartySkillData, merge_third_party
+
+if TYPE_CHECKING:
+    from assistant.skills.registry import LoadedSkill
+
+
+class ConsentRefused(AssistantError):
+    """A skill that can never be enabled (a built-in's name, intents or phrases, or a reserved permission)."""
 
 CORE_DIST = "shopper-assistant"
 BUILTIN_ONLY = frozenset({"access_log.read"})
@@ -99,3 +108,46 @@ def refusal(
     if nlu_file is None:
         return None
     return merge_third_party(builtin_data, [ThirdPartySkillData(name, nlu_file, intents)]).refused.get(name)
+
+
+@dataclass(frozen=True)
+class Request:
+    """What enabling a skill asks of the user, the same at every front door (the CLI, the hub)."""
+
+    name: str
+    version: str
+    source: str
+    asks: tuple[tuple[str, bool], ...]
+    """Each permission in plain words, and whether it is new since what the user agreed to before."""
+    agreed_version: str | None = None
+    """The version the user agreed to less for, when there is one."""
+
+    @property
+    def words(self) -> list[str]:
+        return [words for words, _ in self.asks] or ["nothing: it needs no permissions"]
+
+
+def request(states: SkillStates, skill: LoadedSkill, installed: Collection[LoadedSkill]) -> Request:
+    """What enabling ``skill`` means; ConsentRefused (one line) if it can never be enabled. ``installed``:
+    every skill discovery found, whose built-ins' names and phrases a third-party skill may not take."""
+    from assistant.nlu import load_training_data
+
+    permissions = frozenset(skill.permissions)
+    if not skill.builtin:
+        builtins = [s for s in installed if s.builtin]
+        refused = refusal(
+            skill.name, skill.source, permissions, intents=skill.intents, nlu_file=skill.nlu_file,
+            builtins={s.name for s in builtins},
+            builtin_data=load_training_data([s.nlu_file for s in builtins if s.nlu_file]),
+        )  # fmt: skip
+        if refused:
+            raise ConsentRefused(refused)
+    grant = states.granted(skill.name)
+    new = permissions - grant.permissions if grant else frozenset()
+    asks = tuple((plain_words(p), p in new) for p in sorted(permissions))
+    return Request(skill.name, skill.version, skill.source, asks, grant.version if new and grant else None)
+
+
+def agree(states: SkillStates, skill: LoadedSkill) -> None:
+    """The user's yes to exactly what ``request`` read out, for this version."""
+    states.grant(skill.name, skill.version, frozenset(skill.permissions))

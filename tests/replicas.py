@@ -91,7 +91,9 @@ class Balancer:
         haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
         if not os.access(haproxy, os.X_OK):
             raise RuntimeError("haproxy not found: install Debian's haproxy (scripts/setup.sh --test does)")
-        servers = "\n".join(f"    server {r.name} 127.0.0.1:{r.port} check inter 500 fall 2 rise 1" for r in self.replicas)
+        # a replica is down after 3 failed checks a second apart (a busy one still answers /healthz in
+        # time); a connection refused goes to the other replica (the request was never sent)
+        servers = "\n".join(f"    server {r.name} 127.0.0.1:{r.port} check inter 1s fall 3 rise 1" for r in self.replicas)
         config = self.folder / "haproxy.cfg"
         config.write_text(
             f"""global
@@ -102,8 +104,10 @@ defaults
     timeout client 120s
     timeout server 120s
     timeout tunnel 1h
+    timeout check 10s
     option http-server-close
-    retries 0
+    option redispatch
+    retries 1
 frontend hub
     bind 127.0.0.1:{self.port}
     default_backend replicas

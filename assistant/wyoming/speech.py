@@ -17,10 +17,10 @@ from assistant.app import App
 from assistant.audio import SAMPLE_RATE
 from assistant.config import TtsSettings
 from assistant.errors import AudioError, EngineNotAvailable
-from assistant.stt import Recognizer, create_recognizer
+from assistant.stt import Recognizer
 from assistant.tts import ENGINES as TTS_ENGINES
 from assistant.tts import Synthesizer, create_synthesizer
-from assistant.voice import shop_phrases
+from assistant.voice import shop_recognizer
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,6 @@ class Speech:
     def __init__(self, app: App, max_recognizers: int | None = None) -> None:
         self.app = app
         self.settings = app.config.voice
-        self._phrases = shop_phrases(app)
         self.max_recognizers = max_recognizers or max(1, os.cpu_count() or 1)
         """Whole-utterance engines (Whisper) get no faster with more at once than there are cores, only
         bigger (about 100 MB each): past this, an utterance waits for a free one."""
@@ -112,7 +111,7 @@ class Speech:
         self._lock = threading.Lock()
         self._returned = threading.Condition(self._lock)
         self.made = 1
-        self.primary = create_recognizer(self.settings.stt, self._phrases, self.app.db.data_dir)
+        self.primary = shop_recognizer(self.app)
         self._free.append(self.primary)
         self.voices = installed_voices(self.settings.tts.engine)
         self._synths: dict[str, Synthesizer] = {}
@@ -135,7 +134,7 @@ class Speech:
                 return self._free.pop()
             self.made += 1
         log.info("speech: %d recognizers for utterances heard at once", self.made)
-        return create_recognizer(self.settings.stt, self._phrases, self.app.db.data_dir)
+        return shop_recognizer(self.app)
 
     def give_back(self, rec: Recognizer) -> None:
         with self._lock:

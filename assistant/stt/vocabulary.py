@@ -1,0 +1,124 @@
+"""The closed vocabulary of the fast first pass: what this assistant can be told, as sentences.
+
+Built from what the assistant knows, as Home Assistant's speech-to-phrase is from its intents: every
+enabled skill's Rasa training sentences, their product and brand slots filled from the member's own
+order history first (the words they will say), then their shopping lists, then the catalogue.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+SLOTS = {"product": "product", "item": "product", "brand": "brand"}
+"""Entities whose words come from the shop (the catalogue, the member's orders and lists)."""
+GARBAGE_INTENTS = frozenset({"out_of_scope"})
+"""Sentences kept in the grammar only to absorb speech that is not a command: a first pass that
+hears one of them is not sure of anything, and the open recognizer takes the utterance."""
+
+
+def words(text: str) -> list[str]:
+    """Lower-case words as a recognizer writes them: letters, digits and apostrophes."""
+    return re.findall(r"[a-z0-9']+", text.lower())
+
+
+@dataclass(frozen=True)
+class Template:
+    parts: tuple[str, ...]
+    """Words and slot names (``{product}``, ``{brand}``)."""
+    intent: str
+
+    @property
+    def slots(self) -> tuple[str, ...]:
+        return tuple(p[1:-1] for p in self.parts if p.startswith("{"))
+
+    def fill(self, values: dict[str, str]) -> str:
+        return " ".join(values[p[1:-1]] if p.startswith("{") else p for p in self.parts)
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    templates: tuple[Template, ...]
+    products: tuple[str, ...]
+    """Product names, the member's own first (history, then lists), then the catalogue's."""
+    brands: tuple[str, ...]
+
+    @property
+    def garbage(self) -> frozenset[str]:
+        """The sentences (joined words) of the templates that stand for speech that is not a command."""
+        return frozenset(" ".join(t.parts) for t in self.templates if t.intent in GARBAGE_INTENTS and not t.slots)
+
+    def sentences(self, per_template: int = 4) -> list[str]:
+        """Every template filled: slot-free ones as they are, the others with ``per_template``
+        values each, taken in turn through the lists so every product and brand is in some
+        sentence and the member's own products are in the most."""
+        out: dict[str, None] = {}
+        cursor = {"product": 0, "brand": 0}
+        values = {"product": self.products, "brand": self.brands}
+        own = {"product": 0, "brand": 0}
+        for template in self.templates:
+            if not template.slots:
+                out[template.fill({})] = None
+                continue
+            if any(not values[s] for s in template.slots):
+                continue
+            for k in range(per_template):
+                filled = {}
+                for slot in template.slots:
+                    pool = values[slot]
+                    if k == 0 and own[slot] < len(pool):  # the first fill of each template: the top of the list
+                        filled[slot] = pool[own[slot] % min(len(pool), 8)]
+                        own[slot] += 1
+                    else:
+                        filled[slot] = pool[cursor[slot] % len(pool)]
+                        cursor[slot] += 1
+                out[template.fill(filled)] = None
+        return list(out)
+
+
+def templates_from(examples) -> list[Template]:
+    """Rasa examples as templates: their product and brand spans become slots; the rest stays."""
+    seen: dict[tuple[str, ...], Template] = {}
+    for ex in examples:
+        parts: list[str] = []
+        pos = 0
+        for span in sorted(ex.entities, key=lambda s: s.start):
+            slot = SLOTS.get(span.entity)
+            if slot is None or span.start < pos:
+                continue
+            parts += words(ex.text[pos : span.start]) + [f"{{{slot}}}"]
+            pos = span.end
+        parts += words(ex.text[pos:])
+        if parts and tuple(parts) not in seen:
+            seen[tuple(parts)] = Template(tuple(parts), ex.intent)
+    return list(seen.values())
+
+
+def member_products(app, user: str | None = None) -> list[str]:
+    """The member's words first: what they bought (most often first), then their lists and the household's."""
+    from assistant.store.lists import ShoppingLists
+
+    names: dict[str, None] = {}
+    try:
+        account = app.account(user)
+    except Exception:  # noqa: BLE001 - no such member yet (a fresh hub): the catalogue alone
+        account = None
+    if account is not None:
+        for product, _count, _last in account.orders.purchase_counts():
+            names[" ".join(words(product.name))] = None
+        lists = ShoppingLists(app.db)
+        for owner in (account.member.id, None):
+            for item in lists.items(owner):
+                names[" ".join(words(item.name))] = None
+    return [n for n in names if n]
+
+
+def build_vocabulary(app, user: str | None = None) -> Vocabulary:
+    """The closed vocabulary for ``user`` (config.yml's user without one)."""
+    own = member_products(app, user)
+    catalogue = [" ".join(words(n)) for n in app.catalog.product_names()]
+    products = list(dict.fromkeys(own + catalogue))
+    brands = list(dict.fromkeys(" ".join(words(b)) for b in app.catalog.brands()))
+    return Vocabulary(
+        tuple(templates_from(app.training_data().examples)), tuple(products), tuple(b for b in brands if b)
+    )

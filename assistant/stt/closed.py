@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import logging
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
@@ -32,6 +31,7 @@ from assistant.audio import SAMPLE_RATE
 from assistant.config import SttSettings
 from assistant.errors import EngineNotAvailable
 from assistant.stt import Recognizer, Transcript, Word
+from assistant.stt.pocketsphinx import PocketsphinxRecognizer
 from assistant.stt.vocabulary import words
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ class ClosedEngine(Protocol):
     def final(self) -> Transcript: ...
 
 
-class PocketsphinxClosed:
+class PocketsphinxClosed(PocketsphinxRecognizer):
     """PocketSphinx (en-us from the wheel) with a trigram model of the vocabulary's sentences only.
 
     A model rather than a JSGF grammar: pocketsphinx searches an FSG of a few thousand sentences
@@ -61,42 +61,16 @@ class PocketsphinxClosed:
     name = "pocketsphinx"
 
     def __init__(self, sentences: list[str]) -> None:
-        try:
-            from pocketsphinx import Decoder
-        except ImportError as exc:
-            raise EngineNotAvailable("pocketsphinx is not installed") from exc
-        from assistant.stt.pocketsphinx import build_lm
-
-        self._tmp = tempfile.TemporaryDirectory()
-        lm = build_lm(sentences, Path(self._tmp.name) / "closed.lm")
-        self._decoder = Decoder(loglevel="FATAL", lm=str(lm), **POCKETSPHINX_SEARCH)
+        super().__init__(SttSettings(engine="pocketsphinx"), sentences, **POCKETSPHINX_SEARCH)
         # a word the dictionary cannot say (brand names, digits) leaves its sentence unreachable:
         # the open recognizer hears those
         self.sentences = [s for s in sentences if all(self._decoder.lookup_word(w) is not None for w in s.split())]
         self.dropped = len(sentences) - len(self.sentences)
         if not self.sentences:
             raise EngineNotAvailable("the closed vocabulary has no sentence pocketsphinx can say")
-        self._started = False
 
-    def accept(self, pcm: np.ndarray) -> str | None:
-        if not self._started:
-            self._decoder.start_utt()
-            self._started = True
-        self._decoder.process_raw(np.asarray(pcm, np.int16).tobytes(), False, False)
-        hyp = self._decoder.hyp()
-        return hyp.hypstr if hyp and hyp.hypstr else None
-
-    def final(self) -> Transcript:
-        if not self._started:
-            return Transcript("", 0.0)
-        self._decoder.end_utt()
-        self._started = False
-        hyp = self._decoder.hyp()
-        if hyp is None or not hyp.hypstr:
-            return Transcript("", 0.0)
-        segs = [s for s in self._decoder.seg() if s.word not in ("<s>", "</s>", "<sil>") and not s.word.startswith("[")]
-        found = tuple(Word(s.word.split("(")[0], s.start_frame / 100, s.end_frame / 100, 1.0) for s in segs)
-        return Transcript(hyp.hypstr, float(hyp.prob), found)
+    def _confidence(self, hyp) -> float:
+        return float(hyp.prob)  # the best path's posterior in the lattice (bestpath on)
 
 
 class VoskClosed:

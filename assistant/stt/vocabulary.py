@@ -12,14 +12,16 @@ from dataclasses import dataclass
 
 SLOTS = {"product": "product", "item": "product", "brand": "brand"}
 """Entities whose words come from the shop (the catalogue, the member's orders and lists)."""
+OWN_TOP = 8
+"""The products at the top of the list (the member's most bought) go into every template in turn."""
 GARBAGE_INTENTS = frozenset({"out_of_scope"})
 """Sentences kept in the grammar only to absorb speech that is not a command: a first pass that
 hears one of them is not sure of anything, and the open recognizer takes the utterance."""
 
 
 def words(text: str) -> list[str]:
-    """Lower-case words as a recognizer writes them: letters, digits and apostrophes."""
-    return re.findall(r"[a-z0-9']+", text.lower())
+    """Lower-case words as a recognizer writes them: letters (of any script), digits and apostrophes."""
+    return re.findall(r"[^\W_]+(?:'[^\W_]+)*", text.lower())
 
 
 @dataclass(frozen=True)
@@ -62,17 +64,21 @@ class Vocabulary:
                 continue
             if any(not values[s] for s in template.slots):
                 continue
-            for k in range(per_template):
+            fills: dict[str, None] = {}
+            for k in range(2 * per_template):  # a value may come round twice in a small list
+                if len(fills) == per_template:
+                    break
                 filled = {}
                 for slot in template.slots:
                     pool = values[slot]
-                    if k == 0 and own[slot] < len(pool):  # the first fill of each template: the top of the list
-                        filled[slot] = pool[own[slot] % min(len(pool), 8)]
+                    if k == 0:  # each template's first fill: the top of the list, in turn
+                        filled[slot] = pool[own[slot] % min(len(pool), OWN_TOP)]
                         own[slot] += 1
                     else:
                         filled[slot] = pool[cursor[slot] % len(pool)]
                         cursor[slot] += 1
-                out[template.fill(filled)] = None
+                fills[template.fill(filled)] = None
+            out.update(fills)
         return list(out)
 
 

@@ -5,7 +5,8 @@ As Home Assistant's speech-to-phrase, but built from what this assistant knows
 live text); at the end of the utterance it answers only when it is sure:
 
 - what it heard is, word for word, one of the vocabulary's sentences, and not one of the
-  out-of-scope sentences kept there to absorb other speech, and
+  out-of-scope sentences kept there to absorb other speech, nor one that places an order or erases
+  data (`vocabulary.COMMITTING_INTENTS`: the open recognizer hears those again), and
 - its own confidence is at least ``voice.stt.first_pass_min_confidence``: for PocketSphinx the
   posterior probability of the best path in its lattice, for Vosk the mean word confidence (with
   ``[unk]`` in the grammar, a word outside the vocabulary makes it unsure).
@@ -137,14 +138,14 @@ class FirstPassRecognizer:
     """Partials come from the closed engine as the audio comes."""
 
     def __init__(
-        self, closed: ClosedEngine, fallback: Recognizer, sentences: list[str], garbage: frozenset[str],
+        self, closed: ClosedEngine, fallback: Recognizer, sentences: list[str], unanswerable: frozenset[str],
         min_confidence: float,
     ) -> None:  # fmt: skip
         self.closed = closed
         self.fallback = fallback
         self.name = f"{closed.name}+{fallback.name}"
         self._sentences = frozenset(closed.sentences if hasattr(closed, "sentences") else sentences)
-        self._garbage = garbage
+        self._unanswerable = unanswerable
         self.min_confidence = min_confidence
         self._audio: list[np.ndarray] = []
         self.last_source = ""
@@ -157,7 +158,9 @@ class FirstPassRecognizer:
     def sure(self, transcript: Transcript, min_confidence: float | None = None) -> bool:
         text = " ".join(words(transcript.text))
         floor = self.min_confidence if min_confidence is None else min_confidence
-        return bool(text) and text in self._sentences and text not in self._garbage and transcript.confidence >= floor
+        return (
+            bool(text) and text in self._sentences and text not in self._unanswerable and transcript.confidence >= floor
+        )
 
     def final(self) -> Transcript:
         audio = np.concatenate(self._audio) if self._audio else np.zeros(0, np.int16)

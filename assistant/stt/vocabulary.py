@@ -17,6 +17,11 @@ OWN_TOP = 8
 GARBAGE_INTENTS = frozenset({"out_of_scope"})
 """Sentences kept in the grammar only to absorb speech that is not a command: a first pass that
 hears one of them is not sure of anything, and the open recognizer takes the utterance."""
+COMMITTING_INTENTS = frozenset({"affirm", "checkout", "reorder", "order_list", "delete_my_data"})
+"""Intents that place an order or erase data (a "yes" confirms a purchase). In noise the first pass
+once heard "yeah go ahead" as "ignore that" at a confidence of 0.5 or more (bench/voice.py, 40
+commands at 10 dB SNR): the reverse would confirm a purchase nobody asked for, so these are
+heard by the open recognizer too."""
 
 
 def words(text: str) -> list[str]:
@@ -45,26 +50,31 @@ class Vocabulary:
     """Product names, the member's own first (history, then lists), then the catalogue's."""
     brands: tuple[str, ...]
 
-    @property
-    def garbage(self) -> frozenset[str]:
-        """The sentences (joined words) of the templates that stand for speech that is not a command."""
-        return frozenset(" ".join(t.parts) for t in self.templates if t.intent in GARBAGE_INTENTS and not t.slots)
+    def unanswerable(self, per_template: int = 4) -> frozenset[str]:
+        """The sentences the first pass hears but never answers: out-of-scope ones (they stand for
+        speech that is not a command) and those of intents that spend money or erase data (a
+        mishearing there costs too much: the open recognizer hears them again)."""
+        return frozenset(s for s, intent in self.filled(per_template) if intent in GARBAGE_INTENTS | COMMITTING_INTENTS)
 
     def sentences(self, per_template: int = 4) -> list[str]:
         """Every template filled: slot-free ones as they are, the others with ``per_template``
         values each, taken in turn through the lists so every product and brand is in some
         sentence and the member's own products are in the most."""
-        out: dict[str, None] = {}
+        return list(dict.fromkeys(s for s, _ in self.filled(per_template)))
+
+    def filled(self, per_template: int = 4) -> list[tuple[str, str]]:
+        """(sentence, intent) of every filled template (see ``sentences``)."""
+        out: dict[tuple[str, str], None] = {}
         cursor = {"product": 0, "brand": 0}
         values = {"product": self.products, "brand": self.brands}
         own = {"product": 0, "brand": 0}
         for template in self.templates:
             if not template.slots:
-                out[template.fill({})] = None
+                out[(template.fill({}), template.intent)] = None
                 continue
             if any(not values[s] for s in template.slots):
                 continue
-            fills: dict[str, None] = {}
+            fills: dict[tuple[str, str], None] = {}
             for k in range(2 * per_template):  # a value may come round twice in a small list
                 if len(fills) == per_template:
                     break
@@ -77,7 +87,7 @@ class Vocabulary:
                     else:
                         filled[slot] = pool[cursor[slot] % len(pool)]
                         cursor[slot] += 1
-                fills[template.fill(filled)] = None
+                fills[(template.fill(filled), template.intent)] = None
             out.update(fills)
         return list(out)
 

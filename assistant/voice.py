@@ -104,8 +104,9 @@ class Voice:
             raise self._synth_error or EngineNotAvailable("no speech synthesizer")
         return self._synth
 
-    def transcribe(self, utterance: np.ndarray) -> Transcript:
-        return self.choose(transcribe(self.recognizer, utterance))
+    def transcribe(self, utterance: np.ndarray, recognizer: Recognizer | None = None) -> Transcript:
+        """``recognizer``: one lent from a pool for this utterance, instead of this voice's own."""
+        return self.choose(transcribe(recognizer or self.recognizer, utterance))
 
     def choose(self, transcript: Transcript) -> Transcript:
         """Of the recognizer's n-best, the one that makes most sense here.

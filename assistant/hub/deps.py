@@ -23,6 +23,7 @@ from assistant.hub.pairing import Device, Pairing
 from assistant.hub.sessions import DeviceConversations
 from assistant.stt import Recognizer
 from assistant.stt.closed import FirstPassRecognizer, closed_engine
+from assistant.stt.pool import RecognizerPool
 from assistant.tts import Synthesizer, create_synthesizer
 from assistant.voice import Voice, shop_recognizer
 
@@ -51,8 +52,9 @@ class Hub:
     _touched: dict[str, float] = field(default_factory=dict)
     _speech: tuple[Recognizer, Synthesizer] | None = None
     _speech_built: threading.Lock = field(default_factory=threading.Lock)
-    speech_lock: threading.Lock = field(default_factory=threading.Lock)
-    """One utterance at a time through the shared recognizer: it keeps state from accept() to final()."""
+    recognizers: RecognizerPool | None = None
+    """Lent to one utterance at a time (a recognizer keeps state from accept() to final()): the same
+    pool as Wyoming's (`assistant.stt.pool`)."""
     partials: Recognizer | None = None
     """A fast recognizer for what is heard so far while the user speaks, when the main one is slow."""
     partial_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -74,7 +76,8 @@ class Hub:
         with self._speech_built:
             if self._speech is None:
                 settings = self.app.config.voice
-                recognizer = shop_recognizer(self.app)
+                self.recognizers = RecognizerPool(lambda: shop_recognizer(self.app))
+                recognizer = self.recognizers.primary
                 self.partials = recognizer
                 if isinstance(recognizer, FirstPassRecognizer):
                     # the closed pass's own engine shows the words as they come, with a lock of its own

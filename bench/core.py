@@ -192,10 +192,7 @@ def main() -> int:
         procs = [
             subprocess.Popen(
                 [sys.executable, "-c", CONCURRENT, str(Path(tmp) / "data"), args.engine, str(args.turns // 8)],
-                stdout=subprocess.PIPE,
-                text=True,
-                env=env,
-                cwd=REPO,
+                stdout=subprocess.PIPE, text=True, env=env, cwd=REPO,
             )  # fmt: skip
             for _ in range(8)
         ]

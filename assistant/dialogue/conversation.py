@@ -459,9 +459,7 @@ class Conversation:
         question = self.app.gate.question(quote)
         loaded = self.app.dispatcher.by_name.get(skill)
         if loaded is not None and not loaded.builtin:
-            question = (
-                f"The {skill} skill suggests an order. Here is what I'd order: {self._read_lines(quote)}. {question}"
-            )
+            question = f"The {skill} skill suggests an order. Here is what I'd order: {self._read_lines(quote)}. {question}"
             lead = ""
         else:
             lead = reply.speech.strip()

@@ -86,13 +86,9 @@ def ordinal_value(text: str) -> str | None:
     return None
 
 
-_ORDINAL_WORDS = (
-    r"(?:\d+(?:st|nd|rd|th)|(?:(?:"
-    + "|".join(_TENS)
-    + r")[ -])?(?:"
-    + "|".join(sorted((set(_ORDINALS) - {"top"}) | _LAST, key=len, reverse=True))
-    + "))"
-)
+_ORDINAL_WORDS = r"(?:\d+(?:st|nd|rd|th)|(?:(?:" + "|".join(_TENS) + r")[ -])?(?:" + "|".join(
+    sorted((set(_ORDINALS) - {"top"}) | _LAST, key=len, reverse=True)
+) + "))"
 _ORDINAL_WORD = re.compile(rf"\b{_ORDINAL_WORDS}\b", re.IGNORECASE)
 _POSITION = re.compile(rf"\bthe ({_ORDINAL_WORDS}) (?:one|item|thing|line|product)s?\b", re.IGNORECASE)
 """'the twentieth one': a position in what was read out, however rare the word (a tagger may miss it)."""

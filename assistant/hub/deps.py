@@ -22,7 +22,7 @@ from assistant.hub.limits import Limits, RateLimiter
 from assistant.hub.pairing import Device, Pairing
 from assistant.hub.sessions import DeviceConversations
 from assistant.stt import Recognizer
-from assistant.stt.closed import FirstPassRecognizer, closed_engine
+from assistant.stt.closed import FirstPassRecognizer
 from assistant.stt.pool import RecognizerPool
 from assistant.tts import Synthesizer, create_synthesizer
 from assistant.voice import Voice, shop_recognizer
@@ -81,7 +81,7 @@ class Hub:
                 self.partials = recognizer
                 if isinstance(recognizer, FirstPassRecognizer):
                     # the closed pass's own engine shows the words as they come, with a lock of its own
-                    self.partials = closed_engine(settings.stt, recognizer.closed.sentences)
+                    self.partials = recognizer.closed.twin()
                 elif recognizer.name == "whisper":
                     # whisper costs a whole transcription per partial (~0.35 s, 1-1.7 s on a busy
                     # machine), and the final waited for the partial in flight: pocketsphinx (RTF 0.06)

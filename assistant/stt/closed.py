@@ -46,9 +46,15 @@ they cost little accuracy and halve the CPU (0.03-0.07 CPU-s for a 1-2 s command
 class ClosedEngine(Protocol):
     name: str
 
+    sentences: list[str]
+
     def accept(self, pcm: np.ndarray) -> str | None: ...
 
     def final(self) -> Transcript: ...
+
+    def twin(self) -> ClosedEngine:
+        """Another engine of the same kind and vocabulary, for a second stream of audio."""
+        ...
 
 
 class PocketsphinxClosed(PocketsphinxRecognizer):
@@ -73,6 +79,9 @@ class PocketsphinxClosed(PocketsphinxRecognizer):
     def _confidence(self, hyp) -> float:
         return float(hyp.prob)  # the best path's posterior in the lattice (bestpath on)
 
+    def twin(self) -> PocketsphinxClosed:
+        return PocketsphinxClosed(self.sentences)
+
 
 class VoskClosed:
     """Vosk with a runtime grammar of the vocabulary's sentences plus ``[unk]`` (needs a model with
@@ -80,7 +89,7 @@ class VoskClosed:
 
     name = "vosk"
 
-    def __init__(self, sentences: list[str], model: Path) -> None:
+    def __init__(self, sentences: list[str], model: Path, *, loaded=None) -> None:  # noqa: ANN001 - a vosk.Model
         try:
             import vosk
         except ImportError as exc:
@@ -88,9 +97,13 @@ class VoskClosed:
         vosk.SetLogLevel(-1)
         self.sentences = sentences
         self.dropped = 0
-        self._model = vosk.Model(str(model))
+        self._path = model
+        self._model = loaded or vosk.Model(str(model))
         self._grammar = json.dumps(sorted(set(sentences)) + ["[unk]"], ensure_ascii=False)  # Vosk reads no \u escapes
         self._new()
+
+    def twin(self) -> VoskClosed:
+        return VoskClosed(self.sentences, self._path, loaded=self._model)  # a model serves many recognizers
 
     def _new(self) -> None:
         import vosk

@@ -136,3 +136,6 @@ def test_vosk_grammar_first_pass_on_the_packaged_korean_model(tmp_path: Path):
     assert first.last_source == "vosk"
     transcribe(first, read_wav(speak("오늘 날씨가 정말 좋네요", tmp_path / "ko2.wav", "ko")))
     assert first.last_source == fallback.name
+    twin = closed.twin()  # the hub's partials: a second stream on the same loaded model
+    assert twin._model is closed._model  # noqa: SLF001
+    assert transcribe(twin, read_wav(tmp_path / "ko.wav")).text == "커피 주세요"

@@ -49,6 +49,9 @@ class Vocabulary:
     products: tuple[str, ...]
     """Product names, the member's own first (history, then lists), then the catalogue's."""
     brands: tuple[str, ...]
+    wake: str = ""
+    """The wake phrase people say in the same breath as the command ("hey shopper, check out"),
+    when the wake engine is the phrase matcher: every sentence is also heard after it."""
 
     def unanswerable(self, per_template: int = 4) -> frozenset[str]:
         """The sentences the first pass hears but never answers: out-of-scope ones (they stand for
@@ -89,6 +92,8 @@ class Vocabulary:
                         cursor[slot] += 1
                 fills[(template.fill(filled), template.intent)] = None
             out.update(fills)
+        if self.wake:
+            out.update({(f"{self.wake} {text}", intent): None for text, intent in list(out)})
         return list(out)
 
 
@@ -135,6 +140,8 @@ def build_vocabulary(app, user: str | None = None) -> Vocabulary:
     catalogue = [" ".join(words(n)) for n in app.catalog.product_names()]
     products = list(dict.fromkeys(own + catalogue))
     brands = list(dict.fromkeys(" ".join(words(b)) for b in app.catalog.brands()))
+    audio = app.config.voice.audio
+    wake = " ".join(words(audio.wake_phrase or "")) if audio.wake == "phrase" and not audio.push_to_talk else ""
     return Vocabulary(
-        tuple(templates_from(app.training_data().examples)), tuple(products), tuple(b for b in brands if b)
+        tuple(templates_from(app.training_data().examples)), tuple(products), tuple(b for b in brands if b), wake
     )

@@ -40,6 +40,9 @@ def test_templates_take_their_products_and_brands_from_the_shop():
     assert sentences[0] == "add dog food to my basket"  # the top of the list first: the member's own
     assert "add coffee to my basket" in sentences and "anything by heinz" in sentences
     assert "check out please" in sentences
+    woken = Vocabulary(tuple(templates), ("coffee",), ("heinz",), wake="hey shopper")
+    assert {"check out please", "hey shopper check out please"} <= set(woken.sentences())
+    assert "hey shopper check out please" in woken.unanswerable()  # buying, with or without the wake phrase
 
 
 def test_the_members_own_orders_come_first(tmp_path: Path):

@@ -188,7 +188,7 @@ def main() -> int:
             closed = PocketsphinxClosed(vocabulary.sentences())
             results["fast_pass_build_cpu_s"] = round(time.process_time() - t0, 2)
             results["fast_pass_sentences"] = {"kept": len(closed.sentences), "unsayable": closed.dropped}
-            first = FirstPassRecognizer(closed, whisper, closed.sentences, vocabulary.unanswerable(), min_confidence)
+            first = FirstPassRecognizer(closed, whisper, vocabulary.unanswerable(), min_confidence)
         for name in wanted:
             if name == "whisper":
                 engines[name] = Voice(app, None, whisper, synth).transcribe
@@ -210,9 +210,7 @@ def main() -> int:
                 passes[name] = first
             elif name == "first-pass-short":
                 short = WhisperRecognizer(SttSettings(whisper_margin_s=SHORT_MARGIN_S), phrases)
-                short_first = FirstPassRecognizer(
-                    first.closed, short, first.closed.sentences, vocabulary.unanswerable(), min_confidence
-                )
+                short_first = FirstPassRecognizer(first.closed, short, vocabulary.unanswerable(), min_confidence)
                 engines[name] = Voice(app, None, short_first, synth).transcribe
                 passes[name] = short_first
             else:

@@ -90,9 +90,7 @@ def create_recognizer(
         closed = closed_engine(settings, sentences)
         open_settings = settings.model_copy(update={"first_pass": None})
         fallback = create_recognizer(open_settings, phrases, data_dir)
-        return FirstPassRecognizer(
-            closed, fallback, sentences, vocabulary.unanswerable(), settings.first_pass_min_confidence
-        )
+        return FirstPassRecognizer(closed, fallback, vocabulary.unanswerable(), settings.first_pass_min_confidence)
     if settings.vosk_model is None and data_dir is not None and settings.engine in (None, "vosk"):
         from assistant.stt.models import default_model
 

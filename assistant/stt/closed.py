@@ -151,13 +151,12 @@ class FirstPassRecognizer:
     """Partials come from the closed engine as the audio comes."""
 
     def __init__(
-        self, closed: ClosedEngine, fallback: Recognizer, sentences: list[str], unanswerable: frozenset[str],
-        min_confidence: float,
-    ) -> None:  # fmt: skip
+        self, closed: ClosedEngine, fallback: Recognizer, unanswerable: frozenset[str], min_confidence: float
+    ) -> None:
         self.closed = closed
         self.fallback = fallback
         self.name = f"{closed.name}+{fallback.name}"
-        self._sentences = frozenset(closed.sentences if hasattr(closed, "sentences") else sentences)
+        self._sentences = frozenset(closed.sentences)  # those it can say
         self._unanswerable = unanswerable
         self.min_confidence = min_confidence
         self._audio: list[np.ndarray] = []

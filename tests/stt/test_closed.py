@@ -72,7 +72,7 @@ def first_pass():
 
     closed = PocketsphinxClosed(SENTENCES)
     fallback = PocketsphinxRecognizer(SttSettings(engine="pocketsphinx"), [])  # the open en-us model
-    return FirstPassRecognizer(closed, fallback, SENTENCES, frozenset({"what's the weather like"}), 0.1)
+    return FirstPassRecognizer(closed, fallback, frozenset({"what's the weather like"}), 0.1)
 
 
 @needs_espeak
@@ -134,7 +134,7 @@ def test_vosk_grammar_first_pass_on_the_packaged_korean_model(tmp_path: Path):
     sentences = ["커피 주세요", "우유 주세요", "주문해 주세요"]
     closed = VoskClosed(sentences, model)
     fallback = PocketsphinxRecognizer(SttSettings(engine="pocketsphinx"), [])
-    first = FirstPassRecognizer(closed, fallback, sentences, frozenset(), 0.3)
+    first = FirstPassRecognizer(closed, fallback, frozenset(), 0.3)
     transcribe(first, read_wav(speak("커피 주세요", tmp_path / "ko.wav", "ko")))
     assert first.last_source == "vosk"
     transcribe(first, read_wav(speak("오늘 날씨가 정말 좋네요", tmp_path / "ko2.wav", "ko")))

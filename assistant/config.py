@@ -80,10 +80,22 @@ class SttSettings(_Section):
     """A short list of your shop's words ("Shopping: basket, check out, ..."), to bias recognition
     toward them. A list, not sentences: four words of it in a row in a transcript are taken as
     Whisper writing its prompt out, and dropped."""
+    whisper_margin_s: float | None = Field(None, ge=0.0, le=30.0)
+    """Whisper: encode only the utterance and this many seconds of silence after it, instead of the
+    whole 30-second window it was trained on (None). Cheaper in proportion; how much accuracy it
+    costs is in docs/benchmarks.md."""
     vosk_grammar: bool = False
     """Vosk: listen for the shop's phrases (training sentences, product and brand names) plus [unk].
 
     Needs a model with a runtime graph (the small models); words in no phrase are dropped."""
+    first_pass: Literal["pocketsphinx", "vosk"] | None = None
+    """A fast closed-vocabulary pass before the engine: it hears the assistant's own sentences (the
+    skills' training sentences filled with your orders', lists' and the catalogue's products) and
+    answers when it is sure; anything else goes to the engine (Whisper). `vosk` needs `vosk_model`
+    (an English one); `pocketsphinx` uses the en-us model of its wheel."""
+    first_pass_min_confidence: float = Field(0.5, ge=0.0, le=1.0)
+    """How sure the first pass must be to answer (PocketSphinx: the best path's posterior; Vosk:
+    its least sure word); below it the engine hears the utterance again."""
     word_timings: bool = False
     """Whisper: also return each word's timing and confidence (about twice the recognition time)."""
 

@@ -21,10 +21,12 @@ from assistant.audio.phrase import split_wake
 from assistant.audio.vad import FRAME, Segmenter
 from assistant.audio.wake import WakeDetector, create_wake_detector
 from assistant.audio.wav import stream_wav, to_mono16k, write_wav
+from assistant.config import SttSettings
 from assistant.errors import AssistantError, AudioError, EngineNotAvailable
 from assistant.nlu.embedded import clean
 from assistant.nlu.parse import Parse
 from assistant.stt import Recognizer, Transcript, create_recognizer, transcribe
+from assistant.stt.vocabulary import build_vocabulary
 from assistant.tts import Synthesizer, create_synthesizer
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,14 @@ NO_AUDIO_S = 5.0
 def shop_phrases(app: App) -> list[str]:
     """What people say here: the training sentences, the catalogue's names and brands."""
     return list(dict.fromkeys(p.lower() for p in app.shop_phrases()))
+
+
+def shop_recognizer(app: App, settings: SttSettings | None = None) -> Recognizer:
+    """The configured recognizer, biased to the shop; with a first pass, its closed vocabulary is
+    built from this shop's skills, catalogue and config.yml's member's orders and lists."""
+    settings = settings or app.config.voice.stt
+    vocabulary = build_vocabulary(app) if settings.first_pass else None
+    return create_recognizer(settings, shop_phrases(app), app.db.data_dir, vocabulary)
 
 
 @dataclass
@@ -85,7 +95,7 @@ class Voice:
                 self._synth = create_synthesizer(settings.tts)
             except EngineNotAvailable as exc:
                 self._synth_error = exc
-        self.recognizer = recognizer or create_recognizer(settings.stt, shop_phrases(app), app.db.data_dir)
+        self.recognizer = recognizer or shop_recognizer(app)
         self.wake = (settings.audio.wake_phrase or "").lower().strip()
 
     @property
@@ -94,8 +104,9 @@ class Voice:
             raise self._synth_error or EngineNotAvailable("no speech synthesizer")
         return self._synth
 
-    def transcribe(self, utterance: np.ndarray) -> Transcript:
-        return self.choose(transcribe(self.recognizer, utterance))
+    def transcribe(self, utterance: np.ndarray, recognizer: Recognizer | None = None) -> Transcript:
+        """``recognizer``: one lent from a pool for this utterance, instead of this voice's own."""
+        return self.choose(transcribe(recognizer or self.recognizer, utterance))
 
     def choose(self, transcript: Transcript) -> Transcript:
         """Of the recognizer's n-best, the one that makes most sense here.

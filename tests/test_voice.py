@@ -68,6 +68,25 @@ def test_a_spoken_order_is_placed_once(tmp_path):
     assert len([o for o in orders if o["status"] == "placed"]) == 1
 
 
+def test_with_the_first_pass_a_spoken_order_is_still_placed_once_and_confirmed_by_whisper(tmp_path):
+    """voice.stt.first_pass reaches the voice loop; "check out" and "yes" are heard by Whisper too."""
+    import yaml
+
+    settings = yaml.safe_load((REPO / "config.yml").read_text())
+    settings["voice"]["stt"].update(first_pass="pocketsphinx", first_pass_min_confidence=0.1)
+    config = tmp_path / "config.yml"
+    config.write_text(yaml.safe_dump(settings))
+    wav = conversation_wav(
+        ["what do you recommend", "add oat milk to my basket", "check out", "yes"], tmp_path / "o.wav"
+    )
+    proc = listen(wav, tmp_path / "data", "--config", str(config), "-v")
+    assert proc.returncode == 0, proc.stderr
+    turns = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [t["intent"] for t in turns] == ["recommend", "add_to_cart", "checkout", "affirm"], turns
+    assert "is placed" in turns[3]["reply"]
+    assert turns[3]["transcript"] != "yes"  # Whisper's spelling ("Yes."), not the closed pass's
+
+
 @pytest.mark.parametrize("kind", ["silence", "noise", "clipping", "long"])
 def test_garbage_audio_buys_nothing(tmp_path, kind):
     rng = np.random.default_rng(7)

@@ -21,9 +21,11 @@ from assistant.hub.confirmations import Confirmations
 from assistant.hub.limits import Limits, RateLimiter
 from assistant.hub.pairing import Device, Pairing
 from assistant.hub.sessions import DeviceConversations
-from assistant.stt import Recognizer, create_recognizer
+from assistant.stt import Recognizer
+from assistant.stt.closed import FirstPassRecognizer
+from assistant.stt.pool import RecognizerPool
 from assistant.tts import Synthesizer, create_synthesizer
-from assistant.voice import Voice, shop_phrases
+from assistant.voice import Voice, shop_recognizer
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -50,8 +52,9 @@ class Hub:
     _touched: dict[str, float] = field(default_factory=dict)
     _speech: tuple[Recognizer, Synthesizer] | None = None
     _speech_built: threading.Lock = field(default_factory=threading.Lock)
-    speech_lock: threading.Lock = field(default_factory=threading.Lock)
-    """One utterance at a time through the shared recognizer: it keeps state from accept() to final()."""
+    recognizers: RecognizerPool | None = None
+    """Lent to one utterance at a time (a recognizer keeps state from accept() to final()): the same
+    pool as Wyoming's (`assistant.stt.pool`)."""
     partials: Recognizer | None = None
     """A fast recognizer for what is heard so far while the user speaks, when the main one is slow."""
     partial_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -73,16 +76,19 @@ class Hub:
         with self._speech_built:
             if self._speech is None:
                 settings = self.app.config.voice
-                phrases = shop_phrases(self.app)
-                recognizer = create_recognizer(settings.stt, phrases, self.app.db.data_dir)
+                self.recognizers = RecognizerPool(lambda: shop_recognizer(self.app))
+                recognizer = self.recognizers.primary
                 self.partials = recognizer
-                if recognizer.name == "whisper":
+                if isinstance(recognizer, FirstPassRecognizer):
+                    # the closed pass's own engine shows the words as they come, with a lock of its own
+                    self.partials = recognizer.closed.twin()
+                elif recognizer.name == "whisper":
                     # whisper costs a whole transcription per partial (~0.35 s, 1-1.7 s on a busy
                     # machine), and the final waited for the partial in flight: pocketsphinx (RTF 0.06)
                     # shows the words as they come and whisper alone decides what was said
                     fast = settings.stt.model_copy(update={"engine": "pocketsphinx"})
                     try:
-                        self.partials = create_recognizer(fast, phrases, self.app.db.data_dir)
+                        self.partials = shop_recognizer(self.app, fast)
                     except EngineNotAvailable as exc:
                         log.info("partials come from %s: %s", recognizer.name, exc)
                 self._speech = (recognizer, create_synthesizer(settings.tts))

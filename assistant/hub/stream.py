@@ -186,12 +186,16 @@ class StreamHandler:
 
     # -- hearing ------------------------------------------------------------------------------
     def _hear(self, pcm: np.ndarray, *, final: bool) -> Transcript:
-        if final:
-            with self.hub.speech_lock:
-                return self.voice.transcribe(pcm)
         self.hub.load_speech()
+        pool = self.hub.recognizers
+        if final:
+            with pool.recognizer() as rec:
+                return self.voice.transcribe(pcm, rec)
         partials = self.hub.partials
-        with self.hub.partial_lock if partials is not self.voice.recognizer else self.hub.speech_lock:
+        if partials is pool.primary:  # the engine is fast itself: a partial is an utterance too
+            with pool.recognizer() as rec:
+                return transcribe(rec, pcm)
+        with self.hub.partial_lock:
             return transcribe(partials, pcm)
 
     def maybe_partial(self) -> None:

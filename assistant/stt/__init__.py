@@ -12,6 +12,7 @@ import numpy as np
 from assistant.config import SttSettings
 from assistant.errors import EngineNotAvailable
 from assistant.plugins import load_target
+from assistant.stt.vocabulary import Vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -64,13 +65,32 @@ def transcribe(recognizer: Recognizer, pcm: np.ndarray) -> Transcript:
 
 
 def create_recognizer(
-    settings: SttSettings, phrases: list[str] | None = None, data_dir: Path | None = None
+    settings: SttSettings,
+    phrases: list[str] | None = None,
+    data_dir: Path | None = None,
+    vocabulary: Vocabulary | None = None,
 ) -> Recognizer:
     """The configured engine, or the best one installed; phrases bias it toward the shop's words.
 
     Without `vosk_model` in config.yml, a model installed with `assistant models install` is used:
     any language when the engine is `vosk`, an English one when the assistant picks the engine.
+    With `first_pass` set and a vocabulary given, a closed-vocabulary pass hears each utterance
+    first and the engine only what it is not sure of (`assistant.stt.closed`).
     """
+    if settings.first_pass and vocabulary is not None:
+        from assistant.stt.closed import FirstPassRecognizer, closed_engine
+
+        if settings.first_pass == "vosk" and settings.vosk_model is None and data_dir is not None:
+            from assistant.stt.models import default_model
+
+            model = default_model(data_dir, english_only=True)
+            if model is not None:
+                settings = settings.model_copy(update={"vosk_model": model})
+        sentences = vocabulary.sentences()
+        closed = closed_engine(settings, sentences)
+        open_settings = settings.model_copy(update={"first_pass": None})
+        fallback = create_recognizer(open_settings, phrases, data_dir)
+        return FirstPassRecognizer(closed, fallback, vocabulary.unanswerable(), settings.first_pass_min_confidence)
     if settings.vosk_model is None and data_dir is not None and settings.engine in (None, "vosk"):
         from assistant.stt.models import default_model
 

@@ -36,12 +36,13 @@ def build_lm(phrases: list[str], out: Path) -> Path:
 class PocketsphinxRecognizer:
     name = "pocketsphinx"
 
-    def __init__(self, settings: SttSettings, phrases: list[str]) -> None:
+    def __init__(self, settings: SttSettings, phrases: list[str], **search: float | bool) -> None:
+        """``search``: pocketsphinx settings (beams, passes) over its defaults."""
         try:
             from pocketsphinx import Config, Decoder
         except ImportError as exc:
             raise EngineNotAvailable("pocketsphinx is not installed") from exc
-        config = Config(loglevel="FATAL")
+        config = Config(loglevel="FATAL", **search)
         if phrases:
             self._tmp = tempfile.TemporaryDirectory()
             config["lm"] = str(build_lm(phrases, Path(self._tmp.name) / "shop.lm"))
@@ -69,4 +70,7 @@ class PocketsphinxRecognizer:
             for seg in self._decoder.seg()
             if seg.word not in ("<s>", "</s>", "<sil>") and not seg.word.startswith("[")
         )
-        return Transcript(hyp.hypstr, float(min(1.0, np.exp(hyp.prob / 1000))) if hyp.prob else 1.0, words)
+        return Transcript(hyp.hypstr, self._confidence(hyp), words)
+
+    def _confidence(self, hyp) -> float:
+        return float(min(1.0, np.exp(hyp.prob / 1000))) if hyp.prob else 1.0

@@ -31,6 +31,7 @@ WINDOW_S = 30
 """Whisper hears 30-second windows; one command fits in one."""
 N_BEST = 5
 MAX_TOKENS = 224
+TOKENS_PER_S = 6
 PROMPT = "Shopping: basket, trolley, check out, the usual, coffee, oat milk, nappies."
 """The shop's words as a list, not as sentences: Whisper sometimes writes its prompt out when it is
 unsure of the audio, and a prompt with a command in it ("add oat milk to my basket") made it hear
@@ -63,6 +64,7 @@ class WhisperRecognizer:
         # Word timings cost a second pass (about twice the time: 0.97 s against 0.50 s per command
         # here), so they are off unless asked for.
         self._word_timings = settings.word_timings
+        self._margin_s = settings.whisper_margin_s
         self._audio: list[np.ndarray] = []
         self._tokenizer = Tokenizer(
             self._model.hf_tokenizer, self._model.model.is_multilingual, task="transcribe", language="en"
@@ -92,13 +94,26 @@ class WhisperRecognizer:
         import ctranslate2
         from faster_whisper.audio import pad_or_trim
 
-        features = pad_or_trim(self._model.feature_extractor(audio.astype(np.float32) / 32768.0))
+        features = self._model.feature_extractor(audio.astype(np.float32) / 32768.0)
+        if self._margin_s is None:
+            features = pad_or_trim(features)
+        else:
+            # only the utterance and a margin of silence: the encoder's cost grows with its frames
+            # (100 a second), and a 2 s command in a 30 s window is 93 % padding
+            frames = min(WINDOW_S * 100, features.shape[-1] + int(self._margin_s * 100))
+            frames += frames % 2  # the encoder's convolution halves the frames
+            features = pad_or_trim(features, frames)
         encoded = self._model.model.encode(
             ctranslate2.StorageView.from_array(features[None].astype(np.float32)), to_cpu=False
         )
+        max_length = MAX_TOKENS
+        if self._margin_s is not None:
+            # on a short window Whisper may repeat itself to the token limit (a WER of 5.8 on 40
+            # commands): nobody says more than TOKENS_PER_S tokens a second
+            max_length = min(MAX_TOKENS, len(self._prompt_tokens) + 8 + int(TOKENS_PER_S * len(audio) / SAMPLE_RATE))
         result = self._model.model.generate(
             encoded, [self._prompt_tokens], beam_size=N_BEST, num_hypotheses=N_BEST, return_scores=True,
-            return_no_speech_prob=True, max_length=MAX_TOKENS,
+            return_no_speech_prob=True, max_length=max_length,
         )[0]  # fmt: skip
         alternatives, seen = [], set()
         for ids, score in zip(result.sequences_ids, result.scores, strict=True):

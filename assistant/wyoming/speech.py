@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import re
 import threading
 from collections.abc import Iterator
@@ -17,10 +16,10 @@ from assistant.app import App
 from assistant.audio import SAMPLE_RATE
 from assistant.config import TtsSettings
 from assistant.errors import AudioError, EngineNotAvailable
-from assistant.stt import Recognizer, create_recognizer
+from assistant.stt.pool import RecognizerPool
 from assistant.tts import ENGINES as TTS_ENGINES
 from assistant.tts import Synthesizer, create_synthesizer
-from assistant.voice import shop_phrases
+from assistant.voice import shop_recognizer
 
 log = logging.getLogger(__name__)
 
@@ -95,61 +94,25 @@ def installed_voices(default_engine: str) -> list[VoiceInfo]:
 
 
 class Speech:
-    """Recognizers and voices shared by every connection, built once next to the App.
-
-    A recognizer holds the audio of the utterance it is hearing, so it is lent to one utterance at a
-    time; more are made when several satellites speak at once, and kept for the next utterances.
-    """
+    """Recognizers (a pool, `assistant.stt.pool`) and voices shared by every connection, built once
+    next to the App."""
 
     def __init__(self, app: App, max_recognizers: int | None = None) -> None:
         self.app = app
         self.settings = app.config.voice
-        self._phrases = shop_phrases(app)
-        self.max_recognizers = max_recognizers or max(1, os.cpu_count() or 1)
-        """Whole-utterance engines (Whisper) get no faster with more at once than there are cores, only
-        bigger (about 100 MB each): past this, an utterance waits for a free one."""
-        self._free: list[Recognizer] = []
-        self._lock = threading.Lock()
-        self._returned = threading.Condition(self._lock)
-        self.made = 1
-        self.primary = create_recognizer(self.settings.stt, self._phrases, self.app.db.data_dir)
-        self._free.append(self.primary)
+        self.recognizers = RecognizerPool(lambda: shop_recognizer(app), max_recognizers)
+        self.primary = self.recognizers.primary
+        self.borrow = self.recognizers.borrow
+        self.give_back = self.recognizers.give_back
+        self.recognizer = self.recognizers.recognizer
         self.voices = installed_voices(self.settings.tts.engine)
+        self._lock = threading.Lock()
         self._synths: dict[str, Synthesizer] = {}
         self._synth_locks: dict[str, threading.Lock] = {}
 
     @property
     def streaming(self) -> bool:
-        """The engine hears audio as it comes and has partial transcripts (Vosk)."""
-        return bool(getattr(self.primary, "streaming", False))
-
-    def borrow(self, wait: bool = True) -> Recognizer:
-        """A recognizer for one utterance; give it back with ``give_back`` when the utterance is heard.
-
-        ``wait=False`` (a streaming engine, lent from the event loop for a whole utterance) makes one
-        rather than wait."""
-        with self._lock:
-            while wait and not self._free and self.made >= self.max_recognizers:
-                self._returned.wait()
-            if self._free:
-                return self._free.pop()
-            self.made += 1
-        log.info("speech: %d recognizers for utterances heard at once", self.made)
-        return create_recognizer(self.settings.stt, self._phrases, self.app.db.data_dir)
-
-    def give_back(self, rec: Recognizer) -> None:
-        with self._lock:
-            self._free.append(rec)
-            self._returned.notify()
-
-    @contextlib.contextmanager
-    def recognizer(self) -> Iterator[Recognizer]:
-        """Lent for one whole utterance, from a worker thread (it may wait for a free one)."""
-        rec = self.borrow()
-        try:
-            yield rec
-        finally:
-            self.give_back(rec)
+        return self.recognizers.streaming
 
     def voice(self, name: str | None = None) -> VoiceInfo:
         if not self.voices:

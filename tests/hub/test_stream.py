@@ -157,3 +157,37 @@ def test_an_idle_websocket_is_closed_and_its_pending_purchase_expires(hub):
         replied = client.post("/v1/conversations/k/turns", json={"text": "yes"}, headers=phone).json()
         assert "Order" not in replied["reply"]
     assert hub.order_ids() == before
+
+
+def test_with_the_first_pass_partials_come_from_its_closed_engine_and_whisper_hears_the_rest(tmp_path, spoken):
+    from fastapi.testclient import TestClient
+
+    from assistant.app import App
+    from assistant.config import load_config
+    from assistant.hub import create_hub
+    from assistant.hub.pairing import Pairing
+    from assistant.stt.closed import FirstPassRecognizer, PocketsphinxClosed
+    from tests.hub.conftest import HubUnderTest
+
+    config = load_config()
+    config.voice.stt = config.voice.stt.model_copy(update={"first_pass": "pocketsphinx"})
+    app = App.build(config, data_dir=tmp_path / "data")
+    pairing = Pairing(app.db, app.household)
+    try:
+        with TestClient(create_hub(app, pairing)) as client:
+            hub = HubUnderTest(app, pairing, client, client.app.state.hub.limits)
+            state = client.app.state.hub
+            state.load_speech()
+            assert isinstance(state.recognizers.primary, FirstPassRecognizer)
+            assert (
+                isinstance(state.partials, PocketsphinxClosed)
+                and state.partials is not state.recognizers.primary.closed
+            )
+            with connect(hub, hub.device("phone")) as ws:
+                say_into(ws, spoken["add"], realtime=True)
+                events = events_until(ws, "turn")
+                kinds = [e["type"] for e in events]
+                assert "partial" in kinds and kinds.index("partial") < kinds.index("transcript")
+                assert next(e for e in events if e["type"] == "turn")["turn"]["intent"] == "add_to_cart"
+    finally:
+        app.close()

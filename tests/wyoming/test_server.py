@@ -16,6 +16,7 @@ from wyoming.intent import Intent, Recognize
 from wyoming.tts import Synthesize, SynthesizeVoice
 
 from assistant.audio.wav import read_wav
+from assistant.stt.vocabulary import words
 from tests.voice_helpers import HAVE_ESPEAK, speak
 from tests.wyoming.conftest import HOUSE_CODE, REPO, exchange, start_server
 
@@ -130,6 +131,34 @@ def test_a_streaming_engine_sends_partial_transcripts_as_audio_comes(tmp_path):
     assert types[-2:] == ["transcript-stop", "transcript"]
     partial = "".join(e.data["text"] for e in events if e.type == "transcript-chunk")
     assert partial.strip() and events[-1].data["text"].strip()
+
+
+def test_the_first_pass_streams_what_it_hears_and_the_open_engine_takes_the_rest(tmp_path):
+    """With voice.stt.first_pass, Home Assistant sees text while the user speaks (Wyoming 1.7+'s
+    transcript-start/-chunk/-stop from the closed pass), and speech outside the vocabulary still
+    gets a transcript, from the open engine."""
+    settings = yaml.safe_load((REPO / "config.yml").read_text())
+    settings["voice"]["stt"].update(first_pass="pocketsphinx", first_pass_min_confidence=0.1)  # then Whisper
+    config = tmp_path / "config.yml"
+    config.write_text(yaml.safe_dump(settings))
+    srv = start_server(tmp_path / "data", "--no-satellites", "--config", str(config))
+    try:
+        (event,) = asyncio.run(exchange(srv.port, [Describe().event()], "info"))
+        assert Info.from_event(event).asr[0].supports_transcript_streaming
+        pcm = read_wav(speak("what do you recommend", tmp_path / "recommend.wav"))
+        events = asyncio.run(exchange(srv.port, audio_events(pcm, chunk=4000), "transcript"))
+        other = read_wav(speak("please play some jazz music", tmp_path / "jazz.wav"))
+        *_, heard_other = asyncio.run(exchange(srv.port, audio_events(other, chunk=4000), "transcript"))
+    finally:
+        srv.stop()
+    types = [e.type for e in events]
+    assert types[0] == "transcript-start" and "transcript-chunk" in types, types
+    assert types[-2:] == ["transcript-stop", "transcript"]
+    partial = "".join(e.data["text"] for e in events if e.type == "transcript-chunk")
+    assert partial.split(), partial  # tentative words: the closed pass's best guess so far
+    assert words(events[-1].data["text"]) == ["what", "do", "you", "recommend"]
+    # not a sentence of the shop's: Whisper hears it, words the closed pass does not have
+    assert heard_other.type == "transcript" and "jazz" in words(heard_other.data["text"])
 
 
 def test_what_people_say_is_not_in_the_log_kept_at_info(server):

@@ -22,6 +22,19 @@ from tests.postgres import free_port
 REPO = Path(__file__).resolve().parent.parent
 
 
+def _wait_healthy(base: str, proc: subprocess.Popen, seconds: float, failure: str) -> None:
+    """Until ``base``/healthz answers; RuntimeError(``failure``) if ``proc`` ends or time runs out."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            httpx.get(f"{base}/healthz", timeout=1).raise_for_status()
+            return
+        except httpx.HTTPError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError(failure) from None
+            time.sleep(0.2)
+
+
 class Replica:
     """One `assistant serve` on its own port and data directory, on the shared store."""
 
@@ -45,15 +58,8 @@ class Replica:
         if not re.search(r"http://127\.0\.0\.1:\d+/", line):
             raise RuntimeError(f"replica {self.name} did not start: {line!r}; see {self.log.name}")
         self.base = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                httpx.get(f"{self.base}/healthz", timeout=1).raise_for_status()
-                return self
-            except httpx.HTTPError:
-                if time.monotonic() > deadline or self.proc.poll() is not None:
-                    raise RuntimeError(f"replica {self.name} is not answering; see {self.log.name}") from None
-                time.sleep(0.2)
+        _wait_healthy(self.base, self.proc, 120, f"replica {self.name} is not answering; see {self.log.name}")
+        return self
 
     @property
     def pid(self) -> int:
@@ -120,15 +126,8 @@ backend replicas
         )
         self.proc = subprocess.Popen([haproxy, "-db", "-f", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self.base = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{self.base}/healthz", timeout=1).raise_for_status()
-                return self
-            except httpx.HTTPError:
-                if time.monotonic() > deadline or self.proc.poll() is not None:
-                    raise RuntimeError("haproxy did not start") from None
-                time.sleep(0.2)
+        _wait_healthy(self.base, self.proc, 30, "haproxy did not start")
+        return self
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:

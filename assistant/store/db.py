@@ -479,10 +479,9 @@ class Database:
             # two processes opening one new database at once: one makes the schema, the other waits
             conn.execute("SELECT pg_advisory_lock(?)", (postgres.SCHEMA_LOCK,))
             try:
-                for statement in postgres.split(postgres.FUNCTIONS + SCHEMA):
-                    conn.execute(postgres.ddl(statement))
-                for statement in postgres.split(postgres.SEARCH_SCHEMA):
-                    conn.execute(statement)
+                # scripts without parameters: psycopg sends each as one multi-statement query
+                conn.execute(postgres.ddl(postgres.FUNCTIONS + SCHEMA))
+                conn.execute(postgres.SEARCH_SCHEMA)
             finally:
                 conn.execute("SELECT pg_advisory_unlock(?)", (postgres.SCHEMA_LOCK,))
         conn.execute("INSERT INTO meta VALUES ('schema_version', '1') ON CONFLICT DO NOTHING")

@@ -216,10 +216,6 @@ class Connection:
             raise classify(exc, self.where) from exc
         return cursor
 
-    def script(self, statements: list[str]) -> None:
-        for statement in statements:
-            self.execute(statement)
-
     def begin(self, busy_timeout: float, exclusive: bool = True) -> None:
         # one round trip (a script without parameters): the transaction, its wait, the write lock
         wait = f"BEGIN; SET LOCAL lock_timeout = '{int(busy_timeout * 1000)}ms'"
@@ -227,19 +223,3 @@ class Connection:
 
     def close(self) -> None:
         self.raw.close()
-
-
-def split(script: str) -> list[str]:
-    """A script's statements (no statement of ours has a ';' inside a literal or a $$ body but these)."""
-    out, buf = [], []
-    in_body = False
-    for line in script.splitlines():
-        buf.append(line)
-        if line.count("$$") % 2:
-            in_body = not in_body
-        if not in_body and line.rstrip().endswith(";"):
-            out.append("\n".join(buf).strip().rstrip(";"))
-            buf = []
-    if "".join(buf).strip():
-        out.append("\n".join(buf).strip())
-    return [s for s in out if s and not all(part.strip().startswith("--") for part in s.splitlines())]

@@ -479,9 +479,13 @@ class Database:
             # two processes opening one new database at once: one makes the schema, the other waits
             conn.execute("SELECT pg_advisory_lock(?)", (postgres.SCHEMA_LOCK,))
             try:
-                # scripts without parameters: psycopg sends each as one multi-statement query
-                conn.execute(postgres.ddl(postgres.FUNCTIONS + SCHEMA))
-                conn.execute(postgres.SEARCH_SCHEMA)
+                # made once: the scripts' DROP/CREATE TRIGGER would lock the products table against
+                # another process already loading it (a deadlock); later versions are migrations
+                made = conn.execute("SELECT to_regclass('products_fts') IS NOT NULL").fetchone()[0]
+                if not made:
+                    # scripts without parameters: psycopg sends each as one multi-statement query
+                    conn.execute(postgres.ddl(postgres.FUNCTIONS + SCHEMA))
+                    conn.execute(postgres.SEARCH_SCHEMA)
             finally:
                 conn.execute("SELECT pg_advisory_unlock(?)", (postgres.SCHEMA_LOCK,))
         conn.execute("INSERT INTO meta VALUES ('schema_version', '1') ON CONFLICT DO NOTHING")

@@ -13,7 +13,6 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -40,6 +39,7 @@ from assistant.skills.vetting import GuardedEngine, ThirdPartySkillData, merge_t
 from assistant.store import Catalog, Database, Line, Order, Orders, Recommender, Suggestion, ensure_demo
 from assistant.store.conversations import ConversationRecords
 from assistant.store.notices import Notifications
+from assistant.store.turn_log import TurnLog
 
 log = logging.getLogger(__name__)
 
@@ -85,16 +85,17 @@ class App:
         self.catalog = Catalog(db)
         self.household = Household(db, config.user)
         self.gate = PurchaseGate(db, config.shop)
-        self.access_log = AccessLog(db.data_dir)
+        self.access_log = AccessLog(db)
         """Every capability call of a third-party skill, for the user to ask about."""
         self.notifications = Notifications(db, config.shop.currency)
         self.dispatcher = dispatcher
         self.problems = problems
         self.engine = engine
         self.engine_name = engine_name
-        self._forget_hooks: list[Callable[[Member], None]] = []
         self.records = ConversationRecords(db)
         """Each conversation's state between turns."""
+        self.turn_log = TurnLog(db)
+        """Each conversation's turns as its client saw them (the hub's page shows them again)."""
         self._purged_at = float("-inf")
         self.services = Services(
             config.shop,
@@ -227,6 +228,7 @@ class App:
         self._purged_at = now
         try:  # records of conversations nobody came back to (a CLI chat, a phone's old conversation)
             self.records.purge_expired()
+            self.turn_log.purge_older_than(self.services.keep_s)
         except StoreError as exc:  # the next open tries again
             log.warning("expired conversations not removed: %s", exc)
             self._purged_at = float("-inf")
@@ -244,15 +246,12 @@ class App:
         """``ctx.storage``: the member's own folder in the skill's storage (the household's without one)."""
         return member_storage(self.db.data_dir, name, member)
 
-    def on_forget(self, hook: Callable[[Member], None]) -> None:
-        """A front door's own copies of a member's data (the hub's turn logs) answer to ``forget`` too."""
-        self._forget_hooks.append(hook)
-
     def forget(self, member: Member, *, asking: str | None = None) -> None:
         """'Delete my data' for one member, whichever door asked: the store's rows of them (one
         transaction), every skill's folder of theirs and what the access log says of them, the state of
         every conversation that speaks for them (``asking``, the key of the one erasing, resets itself),
-        and each door's copies."""
+        and the turns any door keeps to show again."""
+        self.turn_log.forget_member(member.id)
         Orders(self.db, member.id).forget()
         self.access_log.erase(member.name)
         for loaded in self.dispatcher.skills + self.dispatcher.disabled:
@@ -266,13 +265,10 @@ class App:
             for token in state.open_quotes():
                 self.gate.cancel(token)
             self.dispatcher.forget_memories(state.memory_key)
-        for hook in self._forget_hooks:
-            hook(member)
 
     def close(self) -> None:
         self.dispatcher.close()
         self.engine.close()
-        self.access_log.close()
         self.db.close()
 
     def __enter__(self) -> App:

@@ -7,7 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from assistant.cli.common import _config, _data_dir, _emit
+from assistant.cli.common import _config, _emit
 from assistant.errors import AssistantError
 
 log = logging.getLogger("assistant")
@@ -94,12 +94,14 @@ def cmd_skills_enable(args: argparse.Namespace) -> int:
 
 def cmd_skills_log(args: argparse.Namespace) -> int:
     from assistant.skills.access_log import AccessLog
+    from assistant.store import Database
 
-    log = AccessLog(_data_dir(args))
+    config = _config(args)
+    db = Database(config.data_dir, config.store.url)
     try:
-        entries = log.entries(args.name, limit=args.limit)
+        entries = AccessLog(db).entries(args.name, limit=args.limit)
     finally:
-        log.close()
+        db.close()
     if args.json:
         _emit({"entries": [e.as_dict() for e in entries]})
         return 0

@@ -12,7 +12,7 @@ from assistant.dialogue.turn import TurnState
 from assistant.errors import MemberNeeded, PermissionDenied, SkillError, StoreError
 from assistant.household import Member
 from assistant.sdk import Context, Reply, Request, ShopInfo
-from assistant.skills.access_log import AccessLogReader
+from assistant.skills.access_log import AccessLogReader, CallRecord
 from assistant.skills.capabilities import (
     CartAccess,
     CatalogAccess,
@@ -24,7 +24,6 @@ from assistant.skills.capabilities import (
     PrivacyAccess,
     ProfileAccess,
 )
-from assistant.skills.isolation import Recorder
 from assistant.skills.registry import LoadedSkill
 from assistant.skills.sandbox import member_storage
 from assistant.store import Orders, Recommender
@@ -76,16 +75,22 @@ class SkillCaller:
         turn.calling = (intent, request)
         name = method or loaded.intents[intent]
         dispatcher = self.services.dispatcher
+        record = None if loaded.builtin else self._recorder(turn, loaded)
         try:
-            reply = dispatcher.call(
-                loaded,
-                name,
-                request,
-                data if method else None,
-                self.context(turn, loaded),
-                self.services.dialogue.skill_timeout,
-                None if loaded.builtin else self._recorder(turn, loaded),
-            )
+            try:
+                reply = dispatcher.call(
+                    loaded,
+                    name,
+                    request,
+                    data if method else None,
+                    self.context(turn, loaded),
+                    self.services.dialogue.skill_timeout,
+                    record,
+                )
+            except BaseException:
+                if record is not None:  # its writes were rolled back, what it read stays on the record
+                    record.rolled_back()
+                raise
         except StoreError:
             raise
         except MemberNeeded:  # its writes so far were rolled back with its call: ask, then call it again
@@ -205,12 +210,6 @@ class SkillCaller:
         self.services.dispatcher.forget_memories(turn.state.memory_key)
         turn.state.start_afresh()
 
-    def _recorder(self, turn: TurnState, loaded: LoadedSkill) -> Recorder:
+    def _recorder(self, turn: TurnState, loaded: LoadedSkill) -> CallRecord:
         """Puts each capability call of a third-party skill on the record, for the user to ask about."""
-        user = turn.member.name if turn.member else ""
-        access_log = self.services.access_log
-
-        def record(capability: str, method: str, args: tuple, kwargs: dict, result: object) -> None:
-            access_log.record_call(loaded.name, capability, method, args, kwargs, result, user)
-
-        return record
+        return CallRecord(self.services.access_log, loaded.name, turn.member.name if turn.member else "")

@@ -61,6 +61,11 @@ class Turn:
         }
 
 
+def record_key(principal: Principal, client_id: str) -> str:
+    """A conversation's key in the store: the principal's (its door included) and the client's id."""
+    return f"{principal.key}/{client_id}"
+
+
 class Conversation:
     """One conversation of one principal; its state lives in the store between turns."""
 
@@ -69,7 +74,7 @@ class Conversation:
         self.principal = principal
         self.client_id = client_id
         """The id the client chose; unique only together with the principal."""
-        self.id = f"{principal.key}/{client_id}"
+        self.id = record_key(principal, client_id)
         """The record's key in the store, and what quotes are bound to."""
         self.last_used = time.monotonic()
         self._stages: list[Stage] = pipeline(services)

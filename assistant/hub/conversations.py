@@ -21,17 +21,17 @@ async def take_turn(id: ConversationId, body: TurnRequest, hub: HubDep, device: 
     held = await hub.run(hub.conversations.open, device.principal, id)
     turn = await hub.run(held.conversation.handle, body.text)
     record = turn.to_json()
-    held.turns.append(record)
+    await hub.run(hub.conversations.log_turn, held, record)
     return TurnOut(**record)
 
 
 @router.get("/{id}")
 async def read_conversation(id: ConversationId, hub: HubDep, device: DeviceDep) -> ConversationOut:
     """This device's turns in the conversation; another device's conversation is not found."""
-    held = hub.conversations.find(device.principal, id)
-    if held is None:
+    turns = await hub.run(hub.conversations.turns, device.principal, id)
+    if turns is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such conversation on this device")
-    return ConversationOut(id=id, turns=[TurnOut(**t) for t in held.turns])
+    return ConversationOut(id=id, turns=[TurnOut(**t) for t in turns])
 
 
 @router.delete("/{id}", status_code=status.HTTP_204_NO_CONTENT)

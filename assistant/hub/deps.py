@@ -63,7 +63,6 @@ class Hub:
 
     def __post_init__(self) -> None:
         self.conversations = DeviceConversations(self.app)
-        self.app.on_forget(self.conversations.forget_member)
         self.rate = RateLimiter(self.limits.rate_per_s, self.limits.burst)
         self.turns = ThreadPoolExecutor(TURN_THREADS, thread_name_prefix="turn")
 

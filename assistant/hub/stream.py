@@ -239,7 +239,7 @@ class StreamHandler:
     # -- answering ----------------------------------------------------------------------------
     async def answered(self, turn: Turn, *, speak: bool = False) -> None:
         record = turn.to_json()
-        self.held.turns.append(record)
+        await self.hub.run(self.hub.conversations.log_turn, self.held, record)
         await self.send({"type": "turn", "turn": record, "expecting": turn.expecting, "end": turn.end})
         if speak and turn.reply:
             self.stop_reply()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import logging
 import sqlite3
-import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
@@ -13,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import StoreError
-from assistant.store.db import make_private
+from assistant.store.db import Database
 from assistant.store.notices import PER_DAY, PER_HOUR
 
 log = logging.getLogger(__name__)
@@ -23,20 +22,8 @@ MAX_AGE = timedelta(days=30)
 PRUNE_EVERY = 100
 """Inserts between removing entries past ``MAX_AGE`` (the count bound is kept on every insert)."""
 SUMMARY_CHARS = 120
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS access (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    at TEXT NOT NULL,
-    user TEXT NOT NULL,
-    skill TEXT NOT NULL,
-    capability TEXT NOT NULL,
-    method TEXT NOT NULL,
-    summary TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS access_at ON access(at);
-CREATE INDEX IF NOT EXISTS access_skill ON access(skill, at);
-"""
+LEGACY_FILE = "access-log.sqlite3"
+"""Where the log was before it was a table of the store: its entries are moved in, then the file goes."""
 
 
 @dataclass(frozen=True)
@@ -58,55 +45,65 @@ class Access:
         return {**asdict(self), "at": self.at.isoformat(timespec="seconds")}
 
 
+def _stamp(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
 class AccessLog:
-    """A bounded SQLite log in its own file under the data directory (the last 10,000 calls, 30 days)."""
+    """The store's ``skill_access`` table, bounded: the last 10,000 calls, 30 days. Any replica of the
+    hub writes and reads the same log."""
 
-    FILENAME = "access-log.sqlite3"
-
-    def __init__(self, data_dir: Path, *, max_entries: int = MAX_ENTRIES, max_age: timedelta = MAX_AGE) -> None:
-        self.path = Path(data_dir) / self.FILENAME
+    def __init__(self, db: Database, *, max_entries: int = MAX_ENTRIES, max_age: timedelta = MAX_AGE) -> None:
+        self.db = db
         self.max_entries = max_entries
         self.max_age = max_age
-        self._lock = threading.Lock()
         self._inserts = 0
-        try:
-            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            make_private(self.path)
-            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-            # WAL without a sync per insert: 3.3 ms -> 37 us per call (12,000 calls); an entry survives a crash
-            # of the assistant, the last few may not survive a power cut
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreError(f"{self.path}: cannot open the skills' access log: {exc}") from exc
+        self._move_legacy_file()
         self.prune()
 
-    def record(self, skill: str, capability: str, method: str, summary: str, user: str = "") -> None:
-        """Write one entry; a log that cannot be written raises, so the call it records fails too."""
-        at = datetime.now(UTC).isoformat(timespec="microseconds")
-        with self._lock:
-            try:
-                cursor = self._db.execute(
-                    "INSERT INTO access (at, user, skill, capability, method, summary) VALUES (?, ?, ?, ?, ?, ?)",
-                    (at, user, skill, capability, method, summary[:SUMMARY_CHARS]),
-                )
-                self._db.execute("DELETE FROM access WHERE id <= ?", ((cursor.lastrowid or 0) - self.max_entries,))
-            except sqlite3.Error as exc:
-                raise StoreError(f"{self.path}: cannot record skill '{skill}' using {capability}: {exc}") from exc
-            self._inserts += 1
+    def record(self, skill: str, capability: str, method: str, summary: str, user: str = "") -> Access:
+        """Write one entry, in the caller's transaction if there is one; a log that cannot be written
+        raises, so the call it records fails too."""
+        entry = Access(datetime.now(UTC), skill, capability, method, summary[:SUMMARY_CHARS], user)
+        try:
+            with self.db.transaction() as tx:
+                (new_id,) = tx.execute(
+                    'INSERT INTO skill_access (at, "user", skill, capability, method, summary) '
+                    "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                    (_stamp(entry.at), user, skill, capability, method, entry.summary),
+                ).fetchone()
+                tx.execute("DELETE FROM skill_access WHERE id <= ?", (new_id - self.max_entries,))
+        except StoreError as exc:
+            raise type(exc)(f"cannot record skill '{skill}' using {capability}: {exc}") from exc
+        self._inserts += 1
         if self._inserts % PRUNE_EVERY == 0:
             self.prune()
+        return entry
+
+    def restore(self, entries: list[Access]) -> None:
+        """Write ``entries`` again where a rolled-back transaction took them away (those still there
+        are left as they are): a skill call that fails or runs out of time cannot hide what it read."""
+        if not entries:
+            return
+        with self.db.transaction() as tx:
+            for e in entries:
+                tx.execute(
+                    'INSERT INTO skill_access (at, "user", skill, capability, method, summary) '
+                    "SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS ("
+                    "SELECT 1 FROM skill_access WHERE at = ? AND skill = ? AND method = ? AND summary = ?)",
+                    (_stamp(e.at), e.user, e.skill, e.capability, e.method, e.summary,
+                     _stamp(e.at), e.skill, e.method, e.summary),
+                )  # fmt: skip
 
     def record_call(
         self, skill: str, capability: str, method: str, args: tuple, kwargs: dict, result: Any, user: str = ""
-    ) -> None:
+    ) -> Access:
         """Record one call with a summary of its result (an exception it raised says it failed)."""
         if isinstance(result, BaseException):
             summary = f"tried {method}: failed ({type(result).__name__})"
         else:
             summary = summarize(capability, method, args, kwargs, result)
-        self.record(skill, capability, method, summary, user)
+        return self.record(skill, capability, method, summary, user)
 
     def entries(
         self,
@@ -123,45 +120,82 @@ class AccessLog:
             params.append(skill)
         if since is not None:
             where.append("at >= ?")
-            params.append(since.astimezone(UTC).isoformat(timespec="microseconds"))
+            params.append(_stamp(since))
         if user is not None:
-            where.append("user = ?")
+            where.append('"user" = ?')
             params.append(user)
-        sql = "SELECT at, skill, capability, method, summary, user FROM access"
+        sql = 'SELECT at, skill, capability, method, summary, "user" FROM skill_access'
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY at DESC, id DESC"
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
-        with self._lock:
-            rows = self._db.execute(sql, params).fetchall()
+        rows = self.db.query(sql, tuple(params))
         return [Access(datetime.fromisoformat(at), *rest) for at, *rest in rows]
 
     def erase(self, user: str | None = None) -> int:
-        """Forget the entries about ``user`` (every entry when None); returns how many went."""
-        with self._lock:
+        """Forget the entries about ``user`` (every entry when None); returns how many went. Gone from
+        the files too, not just unlinked (the store overwrites what it deletes)."""
+        with self.db.transaction() as tx:
             if user is None:
-                cursor = self._db.execute("DELETE FROM access")
+                gone = tx.execute("DELETE FROM skill_access RETURNING id").fetchall()
             else:
-                cursor = self._db.execute("DELETE FROM access WHERE user = ?", (user,))
-            # erased means gone from the files, not just unlinked pages or a copy in the WAL
-            self._db.execute("VACUUM")
-            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        return cursor.rowcount
+                gone = tx.execute('DELETE FROM skill_access WHERE "user" = ? RETURNING id', (user,)).fetchall()
+        self.db.scrub()
+        return len(gone)
 
     def prune(self) -> None:
-        cutoff = (datetime.now(UTC) - self.max_age).isoformat(timespec="microseconds")
-        with self._lock:
-            self._db.execute("DELETE FROM access WHERE at < ?", (cutoff,))
-            self._db.execute(
-                "DELETE FROM access WHERE id <= (SELECT MAX(id) FROM access) - ?",
+        cutoff = _stamp(datetime.now(UTC) - self.max_age)
+        with self.db.transaction() as tx:
+            tx.execute("DELETE FROM skill_access WHERE at < ?", (cutoff,))
+            tx.execute(
+                "DELETE FROM skill_access WHERE id <= (SELECT MAX(id) FROM skill_access) - ?",
                 (self.max_entries,),
             )
 
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
+    def _move_legacy_file(self) -> None:
+        """An older assistant kept the log in a file of its own: its entries come into the store once."""
+        path = Path(self.db.data_dir) / LEGACY_FILE
+        if not path.exists():
+            return
+        try:
+            with sqlite3.connect(path) as old:
+                rows = old.execute("SELECT at, user, skill, capability, method, summary FROM access ORDER BY id").fetchall()
+            old.close()
+        except sqlite3.Error as exc:
+            log.error("%s: the old access log cannot be read, so it is left where it is: %s", path, exc)
+            return
+        with self.db.transaction() as tx:
+            tx.executemany(
+                'INSERT INTO skill_access (at, "user", skill, capability, method, summary) VALUES (?, ?, ?, ?, ?, ?)',
+                rows,
+            )
+        for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            leftover.unlink(missing_ok=True)
+        log.info("%s: %d entries moved into the store", path, len(rows))
+
+
+class CallRecord:
+    """What one skill call does through its capabilities (the ``record`` a worker's call is given):
+    written as it happens, in the call's transaction; if that transaction rolls back, written again
+    after it (``rolled_back``)."""
+
+    def __init__(self, log: AccessLog, skill: str, user: str) -> None:
+        self.log = log
+        self.skill = skill
+        self.user = user
+        self.entries: list[Access] = []
+
+    def __call__(self, capability: str, method: str, args: tuple, kwargs: dict, result: object) -> None:
+        self.entries.append(self.log.record_call(self.skill, capability, method, args, kwargs, result, self.user))
+
+    def rolled_back(self) -> None:
+        try:
+            self.log.restore(self.entries)
+        except StoreError as exc:  # the call's own failure is the one to report
+            log.error("skill '%s': %d calls of the failed call could not be kept in the access log: %s",
+                      self.skill, len(self.entries), exc)  # fmt: skip
 
 
 # -- what a call did, in words ----------------------------------------------------------------

@@ -20,7 +20,7 @@ from assistant.store import postgres
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 BUSY_TIMEOUT = 5.0
 """Seconds a write waits for another writer (another device, process or conversation) to finish."""
 SCHEMA = """
@@ -285,6 +285,32 @@ MIGRATIONS: dict[int, tuple[str | Callable[[Connection], None], ...]] = {
         "ALTER TABLE list_items ADD COLUMN dav_href TEXT",
         "ALTER TABLE list_items ADD COLUMN dav_uid TEXT",
     ),
+    # 8: what third-party skills did through their capabilities (it was a file of its own), and the
+    # turns each conversation had as its client saw them (they were the hub process's): any replica
+    # writes and reads both
+    8: (
+        """CREATE TABLE IF NOT EXISTS skill_access (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            "user" TEXT NOT NULL,
+            skill TEXT NOT NULL,
+            capability TEXT NOT NULL,
+            method TEXT NOT NULL,
+            summary TEXT NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS skill_access_at ON skill_access(at)",
+        "CREATE INDEX IF NOT EXISTS skill_access_skill ON skill_access(skill, at)",
+        """CREATE TABLE IF NOT EXISTS conversation_turns (
+            id INTEGER PRIMARY KEY,
+            owner TEXT NOT NULL,
+            member_id INTEGER REFERENCES users(id),
+            turn TEXT NOT NULL,
+            at TEXT NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS conversation_turns_owner ON conversation_turns(owner, id)",
+        "CREATE INDEX IF NOT EXISTS conversation_turns_member ON conversation_turns(member_id)",
+        "CREATE INDEX IF NOT EXISTS conversation_turns_at ON conversation_turns(at)",
+    ),
 }
 """Schema version -> the statements (or a step given the connection) that bring the version before it up to
 it, run once, in order, on either engine: SQL here is the SQL SQLite and PostgreSQL share."""
@@ -329,6 +355,8 @@ def _prepare(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
+    # what is deleted is overwritten, not just unlinked: "delete my data" leaves nothing in the file
+    conn.execute("PRAGMA secure_delete = ON")
 
 
 def make_private(path: Path) -> None:
@@ -626,6 +654,13 @@ class Database:
         with self.transaction() as tx:
             tx.execute("INSERT INTO users(name) VALUES (?) ON CONFLICT DO NOTHING", (name,))
             return int(tx.execute("SELECT id FROM users WHERE name = ?", (name,)).fetchone()[0])
+
+    def scrub(self) -> None:
+        """After deleting someone's data: on SQLite, copy the write-ahead log into the file and empty it,
+        so the deleted rows are in neither (the file overwrites them itself). A reader still holding an
+        older snapshot defers it to a later checkpoint. PostgreSQL's own VACUUM reclaims its rows."""
+        if self.engine == "sqlite" and not self.conn.in_transaction:
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def release_thread(self) -> None:
         """Close this thread's connection (a thread that is about to end)."""

@@ -20,6 +20,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from assistant.skills.access_log import AccessLog
+from assistant.store import Database
 from tests.cli_helpers import cli, placed_orders
 from tests.hub.test_serve import Served
 
@@ -101,7 +102,7 @@ def test_a_re_paired_name_is_a_new_device_with_none_of_the_old_conversation(hub)
 
 
 def test_a_household_device_reads_no_members_skill_log_and_switches_no_skill(hub):
-    AccessLog(hub.data).record("search", "catalog", "search", "alice-secret-search", user="alice")
+    AccessLog(Database(hub.data)).record("search", "catalog", "search", "alice-secret-search", user="alice")
     kitchen = pair(hub.data, "kitchen", "--household")
     listed = httpx.get(f"{hub.base}/v1/skills", headers=kitchen).json()["skills"]
     assert not any("alice-secret" in a for s in listed for a in s["accessed"])

@@ -50,8 +50,10 @@ def test_one_conversations_turns_alternate_between_replicas_and_behave_as_on_one
     balancer, replicas, db, pairing = hubs
     script = ("do you have oat milk", "add the second one", "check out", "yes")
 
+    tokens = {}
+
     def converse(base: str, device: str, member: str) -> tuple[list[str], list[str]]:
-        headers = {"Authorization": f"Bearer {pairing.pair(device, member)}"}
+        headers = tokens[device] = {"Authorization": f"Bearer {pairing.pair(device, member)}"}
         served, replies = [], []
         with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
             for text in script:
@@ -71,6 +73,9 @@ def test_one_conversations_turns_alternate_between_replicas_and_behave_as_on_one
     placed = PLACED.search(replies[3])
     assert placed, replies
     assert [o[0] for o in _orders(db, "alice")] == [int(placed.group(1))]
+    for replica in replicas:  # either replica shows the whole conversation, the other's turns too
+        shown = httpx.get(f"{replica.base}/v1/conversations/kitchen", headers=tokens["alices-phone"], timeout=30)
+        assert [t["text"] for t in shown.json()["turns"]] == list(script), shown.text
 
 
 def test_postgresql_restarting_under_load_is_busy_meanwhile_then_service_and_no_order_lost_or_doubled(

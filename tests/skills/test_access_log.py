@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from assistant.cli import main
-from assistant.skills.access_log import AccessLog, AccessLogReader, logged_capabilities
+from assistant.skills.access_log import LEGACY_FILE, AccessLog, AccessLogReader, CallRecord, logged_capabilities
 from assistant.skills.capabilities import CartAccess, CatalogAccess, ProfileAccess
 from assistant.store import Catalog, Database, Orders, ensure_demo
 
@@ -18,7 +18,7 @@ from assistant.store import Catalog, Database, Orders, ensure_demo
 def shop(tmp_path):
     db = Database(tmp_path / "data")
     ensure_demo(db, "sam")
-    log = AccessLog(db.data_dir)
+    log = AccessLog(db)
     orders = Orders(db, "sam")
     caps = {
         "catalog": CatalogAccess(Catalog(db)),
@@ -26,7 +26,6 @@ def shop(tmp_path):
         "profile": ProfileAccess("sam", "1 High Street"),
     }
     yield db, log, orders, logged_capabilities(caps, "recipes", log, user="sam")
-    log.close()
     db.close()
 
 
@@ -63,7 +62,7 @@ def test_a_failed_call_is_recorded_and_still_fails(shop):
 
 
 def test_the_log_keeps_only_the_newest_entries(tmp_path):
-    log = AccessLog(tmp_path, max_entries=50)
+    log = AccessLog(Database(tmp_path), max_entries=50)
     for i in range(130):
         log.record("recipes", "catalog", "search", f"call {i}")
     entries = log.entries()
@@ -72,21 +71,59 @@ def test_the_log_keeps_only_the_newest_entries(tmp_path):
 
 
 def test_entries_older_than_the_limit_are_gone_when_the_log_opens(tmp_path):
-    AccessLog(tmp_path).close()
+    db = Database(tmp_path)
+    AccessLog(db)
     old = (datetime.now(UTC) - timedelta(days=31)).isoformat()
-    with sqlite3.connect(tmp_path / AccessLog.FILENAME) as db:
-        db.execute(
-            "INSERT INTO access (at, user, skill, capability, method, summary) VALUES (?, '', 'recipes', 'catalog', "
-            "'search', 'an old search')",
+    with db.transaction() as tx:
+        tx.execute(
+            'INSERT INTO skill_access (at, "user", skill, capability, method, summary) '
+            "VALUES (?, '', 'recipes', 'catalog', 'search', 'an old search')",
             (old,),
         )
-    log = AccessLog(tmp_path)
+    log = AccessLog(db)
     log.record("recipes", "catalog", "search", "a new search")
     assert [e.summary for e in log.entries()] == ["a new search"]
 
 
+def test_a_skill_call_that_fails_or_times_out_cannot_take_its_reads_off_the_record(tmp_path):
+    # as the dispatcher runs a sandboxed skill: its capability calls inside one transaction, which a
+    # failure or a timeout rolls back with everything the skill wrote
+    db = Database(tmp_path)
+    ensure_demo(db, "sam")
+    log = AccessLog(db)
+    record = CallRecord(log, "nosy", "sam")
+    profile = ProfileAccess("sam", "1 Secret Lane")
+    with pytest.raises(TimeoutError), db.transaction():
+        record("profile", "address", (), {}, profile.address())
+        raise TimeoutError("the skill ran out of time")
+    record.rolled_back()
+    told = [e.summary for e in log.entries("nosy", user="sam")]
+    assert "read your delivery address" in told
+    record.rolled_back()  # said twice, still once on the record
+    assert [e.summary for e in log.entries("nosy", user="sam")] == told
+
+
+def test_an_older_assistants_log_file_moves_into_the_store(tmp_path):
+    path = tmp_path / LEGACY_FILE
+    with sqlite3.connect(path) as old:
+        old.execute(
+            "CREATE TABLE access (id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, user TEXT NOT NULL, "
+            "skill TEXT NOT NULL, capability TEXT NOT NULL, method TEXT NOT NULL, summary TEXT NOT NULL)"
+        )
+        old.execute(
+            "INSERT INTO access (at, user, skill, capability, method, summary) VALUES (?, 'sam', 'recipes', "
+            "'catalog', 'search', 'searched the catalogue for ''flour'': 3 products')",
+            (datetime.now(UTC).isoformat(),),
+        )
+    old.close()
+    log = AccessLog(Database(tmp_path))
+    assert [(e.skill, e.user) for e in log.entries()] == [("recipes", "sam")]
+    assert not path.exists()
+    assert AccessLog(Database(tmp_path)).entries() == log.entries()  # moved once, not twice
+
+
 def test_since_and_skill_narrow_the_answer(tmp_path):
-    log = AccessLog(tmp_path)
+    log = AccessLog(Database(tmp_path))
     log.record("recipes", "catalog", "search", "one")
     log.record("deals", "cart", "lines", "two")
     assert [e.summary for e in log.entries(skill="deals")] == ["two"]
@@ -96,25 +133,26 @@ def test_since_and_skill_narrow_the_answer(tmp_path):
 
 
 def test_erase_leaves_nothing_in_the_file(tmp_path):
-    log = AccessLog(tmp_path)
+    db = Database(tmp_path)
+    log = AccessLog(db)
     for _ in range(20):
         log.record("recipes", "profile", "address", "read your delivery address at 1 Secret Lane", user="sam")
     log.record("recipes", "catalog", "search", "kept for the other user", user="alex")
     assert log.erase("sam") == 20
     assert [e.user for e in log.entries()] == ["alex"]
-    raw = b"".join(p.read_bytes() for p in tmp_path.glob(AccessLog.FILENAME + "*"))
-    assert b"Secret Lane" not in raw  # while the assistant still runs
+    if db.engine == "sqlite":  # the store's file and its write-ahead log, while the assistant still runs
+        raw = b"".join(p.read_bytes() for p in tmp_path.glob(Database.FILENAME + "*"))
+        assert b"delivery address" in raw or b"other user" in raw  # the file is the one holding the log
+        assert b"Secret Lane" not in raw
     log.erase()
-    log.close()
-    assert AccessLog(tmp_path).entries() == []
+    assert AccessLog(Database(tmp_path)).entries() == []
 
 
 def test_skills_log_command_prints_the_log(tmp_path, capsys):
     data = tmp_path / "data"
-    log = AccessLog(data)
+    log = AccessLog(Database(data))
     log.record("recipes", "catalog", "search", "searched the catalogue for 'flour': 3 products")
     log.record("deals", "cart", "lines", "read your basket (2 lines)")
-    log.close()
     assert main(["skills", "log", "recipes", "--data-dir", str(data), "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)["entries"]
     assert [(r["skill"], r["capability"], r["method"], r["summary"]) for r in rows] == [

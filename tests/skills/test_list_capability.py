@@ -31,7 +31,7 @@ def test_the_recipes_skill_puts_ingredients_on_the_household_list(recipes: Loade
     lists = ShoppingLists(db)
     lists.add(None, "milk", 2)  # already wanted: pancakes' milk merges into it
     catalog = CatalogAccess(Catalog(db))
-    access = AccessLog(tmp_path / "data")
+    access = AccessLog(db)
     me = db.user_id("me")
     caps = logged_capabilities(
         {"catalog": catalog, "lists": ListReader(lists, me), "list_writer": ListWriter(lists, me)},
@@ -54,8 +54,7 @@ def test_the_recipes_skill_puts_ingredients_on_the_household_list(recipes: Loade
             "milk": 2, "pancake mix": 1, "eggs": 1, "maple syrup": 1, "lemons": 1,
         }  # fmt: skip
         assert lists.items(me) == []  # the household's list, not the speaker's own
-        told = [e.summary for e in AccessLog(tmp_path / "data").entries("recipes")]
+        told = [e.summary for e in AccessLog(db).entries("recipes")]
         assert "put pancake mix on the household's list" in told and len(told) == 5
     finally:
-        access.close()
         db.close()

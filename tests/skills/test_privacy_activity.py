@@ -11,6 +11,7 @@ from assistant.nlu import create_engine, load_training_data
 from assistant.nlu.parse import Entity
 from assistant.sdk import Context, Conversation, Request, ShopInfo
 from assistant.skills.access_log import AccessLog, AccessLogReader
+from assistant.store import Database
 from skills.privacy import PrivacySkill
 
 REPO = Path(__file__).resolve().parents[2]
@@ -18,12 +19,11 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def log(tmp_path):
-    log = AccessLog(tmp_path)
+    log = AccessLog(Database(tmp_path))
     log.record("recipes", "catalog", "search", "searched the catalogue for 'flour': 3 products")
     log.record("recipes", "cart", "add", "added 2 items to the basket (Free Range Eggs)")
     log.record("deals", "profile", "address", "read your delivery address")
     yield log
-    log.close()
 
 
 def _ask(log: AccessLog, text: str, skill: str | None = None) -> str:
@@ -62,7 +62,7 @@ def test_a_near_name_is_understood_and_an_unknown_one_said_so(log):
 
 
 def test_a_quiet_log_says_so(tmp_path):
-    quiet = AccessLog(tmp_path)
+    quiet = AccessLog(Database(tmp_path))
     assert "No add-on skill has used your data today" in _ask(quiet, "what did skills do today")
     assert _ask(quiet, "what did the recipes skill see", "recipes") == (
         "The recipes skill hasn't used any of your data in the last 30 days."

@@ -98,7 +98,7 @@ def test_the_access_log_holds_the_skills_calls_not_the_cores_checks(skills, tmp_
     db = Database(tmp_path / "data")
     ensure_demo(db, "me")
     orders, catalog = Orders(db, "me"), CatalogAccess(Catalog(db))
-    access = AccessLog(tmp_path / "data")
+    access = AccessLog(db)
     caps = logged_capabilities({"catalog": catalog, "cart": CartAccess(orders)}, "recipes", access, "me")
     worker = SkillWorker(skills["recipes"], tmp_path / "data", catalog=catalog)
     request = Request("add_recipe", "add what I need for porridge", 1.0, (Entity("dish", "porridge", 0, 1),))
@@ -106,10 +106,9 @@ def test_the_access_log_holds_the_skills_calls_not_the_cores_checks(skills, tmp_
         worker.call("add_recipe", request, None, Conversation(), SHOP, [], caps, 10.0)
     finally:
         worker.stop()
-        access.close()
         db.close()
     # porridge: 3 searches, 3 additions, one basket read; the core re-reading each product it was handed is not the skill's doing
-    used = sorted(f"{e.capability}.{e.method}" for e in AccessLog(tmp_path / "data").entries("recipes"))
+    used = sorted(f"{e.capability}.{e.method}" for e in AccessLog(db).entries("recipes"))
     assert used == ["cart.add"] * 3 + ["cart.lines"] + ["catalog.search"] * 3
 
 

@@ -4,8 +4,9 @@
 # from nothing, a scripted text conversation, `assistant listen --wav` on a spoken command, and the
 # fast tests. Emulated: it proves that everything installs and runs on arm64, not how fast a Pi is.
 #
-#   sudo scripts/pi-check.sh [--fresh] [--skip-tests] [--keep]
+#   sudo scripts/pi-check.sh [--fresh] [--prepare] [--skip-tests] [--keep]
 #     --fresh       make the debootstrap root again (otherwise the cached one is reused)
+#     --prepare     only make the cached base root (debootstrap, the slow first part) and stop
 #     --skip-tests  stop after the conversation and the spoken command
 #     --keep        leave the work root in place afterwards (it is replaced by the next run anyway)
 #
@@ -22,13 +23,14 @@ MIRROR="${PI_CHECK_MIRROR:-http://deb.debian.org/debian}"
 SUITE=bookworm
 BASE="$CACHE/$SUITE-arm64"
 WORK="$CACHE/work"
-FRESH=0 SKIP_TESTS=0 KEEP=0
+FRESH=0 PREPARE=0 SKIP_TESTS=0 KEEP=0
 for arg in "$@"; do
   case "$arg" in
     --fresh) FRESH=1 ;;
+    --prepare) PREPARE=1 ;;
     --skip-tests) SKIP_TESTS=1 ;;
     --keep) KEEP=1 ;;
-    *) echo "pi-check: unknown option $arg (use --fresh, --skip-tests, --keep)" >&2; exit 2 ;;
+    *) echo "pi-check: unknown option $arg (use --fresh, --prepare, --skip-tests, --keep)" >&2; exit 2 ;;
   esac
 done
 if [ "$(id -u)" -ne 0 ]; then
@@ -98,6 +100,7 @@ grep -q '^enabled' /proc/sys/fs/binfmt_misc/qemu-aarch64 \
 echo "    $(qemu-aarch64-static --version | head -1); binfmt: $(grep -E '^(interpreter|flags)' /proc/sys/fs/binfmt_misc/qemu-aarch64 | tr '\n' ' ')"
 
 # -- aarch64 wheels, asked of the index from the host ------------------------------------------------
+if [ "$PREPARE" = 0 ]; then
 step "Which requirements have no aarch64 wheel on the package index (asked from the host, nothing installed)"
 t=$(date +%s)
 survey="$(mktemp -d)"
@@ -129,6 +132,7 @@ echo "    $(echo "$wheels" | cut -d' ' -f1) packages resolve for arm64, $(echo "
 echo "    without any wheel: ${no_wheel[*]:-none}"
 rm -rf "$survey"
 record "aarch64 wheels" ok $(( $(date +%s) - t )) "no wheel: ${no_wheel[*]:-none}"
+fi
 
 # -- the cached base root ------------------------------------------------------------------------
 if [ "$FRESH" = 1 ] && [ -d "$BASE" ]; then
@@ -152,6 +156,10 @@ if [ ! -f "$BASE/.pi-check-base" ]; then
 else
   step "Reusing the cached Debian $SUITE arm64 root ($BASE)"
   record debootstrap cached 0
+fi
+if [ "$PREPARE" = 1 ]; then
+  summary "PREPARED (the base root only, as --prepare asks)"
+  exit 0
 fi
 
 # -- a fresh work root ---------------------------------------------------------------------------

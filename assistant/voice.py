@@ -60,11 +60,17 @@ class SpokenTurn:
     audio: np.ndarray | None = None
     """The reply, synthesized, at the synthesizer's rate."""
     rate: int = SAMPLE_RATE
+    recognizer: str = ""
+    """The recognizer that heard it: with a first pass, the closed engine's name or the open one's."""
+    first_pass: bool | None = None
+    """Whether the first pass answered (None: no first pass configured)."""
 
     def to_json(self) -> dict[str, Any]:
         t = self.turn
         return {
             "transcript": self.transcript,
+            "recognizer": self.recognizer,
+            "first_pass": self.first_pass,
             "intent": t.intent if t else None,
             "confidence": round(t.confidence, 4) if t else 0.0,
             "entities": [e.to_rasa() for e in t.entities] if t else [],
@@ -143,11 +149,16 @@ class Voice:
     def hear(self, utterance: np.ndarray, *, speak: bool = False) -> SpokenTurn:
         """One utterance of 16 kHz audio -> transcript -> turn -> (optionally) reply audio."""
         transcript = self.transcribe(utterance)
+        # a FirstPassRecognizer says which of its passes heard it; any other recognizer heard it itself
+        heard_by = {
+            "recognizer": getattr(self.recognizer, "last_source", "") or self.recognizer.name,
+            "first_pass": getattr(self.recognizer, "answered_last", None),
+        }
         text = self.strip_wake(transcript.text)
         if not re.search(r"\w", text):
-            return SpokenTurn(transcript.text, None)
+            return SpokenTurn(transcript.text, None, **heard_by)
         turn = self.answer(text)
-        spoken = SpokenTurn(transcript.text, turn)
+        spoken = SpokenTurn(transcript.text, turn, **heard_by)
         if speak and turn.reply:
             spoken.audio, spoken.rate = self.synthesizer.synthesize(turn.reply)
         return spoken

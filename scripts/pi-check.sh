@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Proves the set-up on arm64: a Debian 12 (bookworm, as Raspberry Pi OS) arm64 root made with
 # debootstrap and run under qemu-user-static, the project (git HEAD) copied in, `./run.sh --no-rasa`
-# from nothing, a scripted text conversation, `assistant listen --wav` on a spoken command, and the
-# fast tests. Emulated: it proves that everything installs and runs on arm64, not how fast a Pi is.
+# from nothing, a scripted text conversation, `assistant listen --wav` on a spoken command (Whisper,
+# then with the PocketSphinx first pass on), and the fast tests. Emulated: it proves that everything
+# installs and runs on arm64, not how fast a Pi is.
 #
-#   sudo scripts/pi-check.sh [--fresh] [--skip-tests] [--keep]
+#   sudo scripts/pi-check.sh [--fresh] [--prepare] [--skip-tests] [--keep]
 #     --fresh       make the debootstrap root again (otherwise the cached one is reused)
+#     --prepare     only make the cached base root (debootstrap, the slow first part) and stop
 #     --skip-tests  stop after the conversation and the spoken command
 #     --keep        leave the work root in place afterwards (it is replaced by the next run anyway)
 #
@@ -22,13 +24,14 @@ MIRROR="${PI_CHECK_MIRROR:-http://deb.debian.org/debian}"
 SUITE=bookworm
 BASE="$CACHE/$SUITE-arm64"
 WORK="$CACHE/work"
-FRESH=0 SKIP_TESTS=0 KEEP=0
+FRESH=0 PREPARE=0 SKIP_TESTS=0 KEEP=0
 for arg in "$@"; do
   case "$arg" in
     --fresh) FRESH=1 ;;
+    --prepare) PREPARE=1 ;;
     --skip-tests) SKIP_TESTS=1 ;;
     --keep) KEEP=1 ;;
-    *) echo "pi-check: unknown option $arg (use --fresh, --skip-tests, --keep)" >&2; exit 2 ;;
+    *) echo "pi-check: unknown option $arg (use --fresh, --prepare, --skip-tests, --keep)" >&2; exit 2 ;;
   esac
 done
 if [ "$(id -u)" -ne 0 ]; then
@@ -98,6 +101,7 @@ grep -q '^enabled' /proc/sys/fs/binfmt_misc/qemu-aarch64 \
 echo "    $(qemu-aarch64-static --version | head -1); binfmt: $(grep -E '^(interpreter|flags)' /proc/sys/fs/binfmt_misc/qemu-aarch64 | tr '\n' ' ')"
 
 # -- aarch64 wheels, asked of the index from the host ------------------------------------------------
+if [ "$PREPARE" = 0 ]; then
 step "Which requirements have no aarch64 wheel on the package index (asked from the host, nothing installed)"
 t=$(date +%s)
 survey="$(mktemp -d)"
@@ -129,6 +133,7 @@ echo "    $(echo "$wheels" | cut -d' ' -f1) packages resolve for arm64, $(echo "
 echo "    without any wheel: ${no_wheel[*]:-none}"
 rm -rf "$survey"
 record "aarch64 wheels" ok $(( $(date +%s) - t )) "no wheel: ${no_wheel[*]:-none}"
+fi
 
 # -- the cached base root ------------------------------------------------------------------------
 if [ "$FRESH" = 1 ] && [ -d "$BASE" ]; then
@@ -152,6 +157,10 @@ if [ ! -f "$BASE/.pi-check-base" ]; then
 else
   step "Reusing the cached Debian $SUITE arm64 root ($BASE)"
   record debootstrap cached 0
+fi
+if [ "$PREPARE" = 1 ]; then
+  summary "PREPARED (the base root only, as --prepare asks)"
+  exit 0
 fi
 
 # -- a fresh work root ---------------------------------------------------------------------------
@@ -234,11 +243,49 @@ run_step "listen --wav" "espeak-ng -v en-us -s 150 -w /root/command.wav 'hey sho
   && .venv/bin/assistant listen --wav /root/command.wav --json | tee /root/listen.json \
   && python3 -c 'import json; t=[json.loads(l) for l in open(\"/root/listen.json\") if l.strip()]; print(\"    heard:\", [x[\"transcript\"] for x in t]); assert any(x[\"intent\"]==\"search_product\" for x in t), t'" || true
 
+step "assistant listen --wav with the fast first pass (voice.stt.first_pass: pocketsphinx), Piper's voice"
+# The first pass answers only what it hears word for word as one of the shop's sentences, so the
+# command is one it heard in the natural (Piper) voice on x86; espeak-ng's it mishears (docs/benchmarks.md).
+# Passes when the intent is right; which recognizer answered is recorded, not required.
+t=$(date +%s)
+if inside "sed -e 's/^    first_pass: null/    first_pass: pocketsphinx/' -e 's/^    engine: pyttsx3/    engine: piper/' config.yml > /root/first-pass.yml \
+    && grep -q '^    first_pass: pocketsphinx' /root/first-pass.yml && grep -q '^    engine: piper' /root/first-pass.yml \
+    && .venv/bin/assistant say --config /root/first-pass.yml --out /root/first-pass.wav \"what's in my basket\" \
+    && .venv/bin/assistant listen --config /root/first-pass.yml --wav /root/first-pass.wav --json | tee /root/first-pass.json"; then
+  heard=$(python3 - "$WORK/root/first-pass.json" <<'PY'
+import json, sys
+for x in (json.loads(line) for line in open(sys.argv[1]) if line.strip()):
+    answered = "yes" if x["first_pass"] else "no"
+    print(f"heard {x['transcript']!r} by {x['recognizer']} (fast pass answered: {answered}), intent {x['intent']}")
+PY
+)
+  echo "    $heard"
+  if grep -q '"intent": "view_cart"' "$WORK/root/first-pass.json"; then
+    record "listen --first-pass" ok $(( $(date +%s) - t )) "$heard"
+  else
+    record "listen --first-pass" FAIL $(( $(date +%s) - t )) "$heard"
+  fi
+else
+  record "listen --first-pass" FAIL $(( $(date +%s) - t ))
+fi
+
 if [ "$SKIP_TESTS" = 0 ]; then
-  step "The fast tests (pytest -m 'not slow and not rasa'), emulated"
+  step "The fast tests (pytest -m 'not slow and not rasa and not timed'), emulated"
   # the test extras but playwright (its browser tests are slow ones); setuptools and wheel build the test skills
   run_step "test tools" ".venv/bin/python -m pip install --quiet pytest hypothesis httpx websockets 'setuptools>=68' wheel" || true
-  run_step "fast tests" ".venv/bin/python -X faulthandler -m pytest -q -p no:cacheprovider -m 'not slow and not rasa' -rfE > /root/fast-tests.txt 2>&1; rc=\$?; grep -v '^  File ' /root/fast-tests.txt | tail -40; exit \$rc" || true
+  # `timed` tests assert that this machine meets a time limit of the product's own (the regex
+  # budget, the hub's rate limiter, the skill timeout); emulated code runs many times slower than a
+  # Pi, so here they would fail on qemu's speed, not on arm64. They are not run, and named.
+  timed=$(inside ".venv/bin/python -m pytest -q -p no:cacheprovider --collect-only -m 'timed and not slow and not rasa' 2>/dev/null | grep '::'" || true)
+  echo "    not run here (timed: a product time limit that emulation outruns): ${timed:-none}" | tr '\n' ' '; echo
+  record "timed tests" "not run" 0 "$(echo "$timed" | grep -c '::') deselected, emulation outruns their time limits: $(echo "$timed" | sed 's/.*:://' | tr '\n' ' ')"
+  run_step "fast tests" ".venv/bin/python -X faulthandler -m pytest -q -p no:cacheprovider -m 'not slow and not rasa and not timed' -rfEs > /root/fast-tests.txt 2>&1; rc=\$?; grep -v -e '^  File ' -e '^SKIPPED' /root/fast-tests.txt | tail -40; exit \$rc" || true
+  # what skipped, and why: pytest's "SKIPPED [n] file:line: reason" lines summed by reason
+  skipped=$(grep '^SKIPPED' "$WORK/root/fast-tests.txt" | sed -E 's/^SKIPPED \[([0-9]+)\] [^:]+(:[0-9]+)?: /\1\t/' \
+    | awk -F'\t' '{n[$2] += $1} END {for (r in n) printf "%d: %s\n", n[r], substr(r, 1, 110)}' | sort -rn)
+  echo "    skipped, by reason:"; echo "${skipped:-none}" | sed 's/^/      /'
+  record "skipped tests" info 0 "$(echo "$skipped" | awk -F: '{s += $1} END {print s + 0}') (see the log: skipped, by reason)"
+  while IFS= read -r line; do [ -n "$line" ] && RESULTS+=("$(printf '%-22s %s' '  skipped' "$line")"); done <<< "$skipped"
 fi
 
 failed=0

@@ -40,7 +40,8 @@ def test_do_you_have_coffee_answers_with_coffee_and_writes_the_reply(tmp_path):
     proc = listen(wav, tmp_path / "data", "--reply-wav", str(tmp_path / "reply.wav"))
     assert proc.returncode == 0, proc.stderr
     (turn,) = [json.loads(line) for line in proc.stdout.splitlines()]
-    assert set(turn) == {"transcript", "intent", "confidence", "entities", "skill", "reply"}
+    assert set(turn) == {"transcript", "recognizer", "first_pass", "intent", "confidence", "entities", "skill", "reply"}
+    assert turn["first_pass"] is None  # no first pass configured: the engine heard it itself
     assert "coffee" in turn["transcript"].lower()
     assert turn["intent"] == "search_product" and "Coffee" in turn["reply"]
     reply = read_wav(tmp_path / "reply.wav")

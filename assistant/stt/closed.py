@@ -162,6 +162,8 @@ class FirstPassRecognizer:
         self._audio: list[np.ndarray] = []
         self.last_source = ""
         """Which pass heard the last utterance: the closed engine's name or the fallback's."""
+        self.answered_last = False
+        """Whether the closed pass answered the last utterance (the two may share a name: pocketsphinx)."""
 
     def accept(self, pcm: np.ndarray) -> str | None:
         self._audio.append(np.asarray(pcm, np.int16))
@@ -179,11 +181,11 @@ class FirstPassRecognizer:
         self._audio = []
         heard = self.closed.final()
         if self.sure(heard):
-            self.last_source = self.closed.name
+            self.last_source, self.answered_last = self.closed.name, True
             return replace(heard, text=" ".join(words(heard.text)))
         # at DEBUG only: what people say is theirs
         log.debug("first pass unsure (%r, %.2f): the open recognizer takes it", heard.text, heard.confidence)
-        self.last_source = self.fallback.name
+        self.last_source, self.answered_last = self.fallback.name, False
         if len(audio):
             self.fallback.accept(audio)
         return self.fallback.final()

@@ -121,6 +121,7 @@ def test_a_long_list_reads_ten_then_offers_the_rest(chat: Chat):
     assert "thing 15" in reply and "more" not in reply
 
 
+@pytest.mark.timed  # reading 200 items must finish within dialogue.skill_timeout (2.5 s)
 def test_two_hundred_items_all_stay_and_the_reading_stays_short(chat: Chat):
     kinds = ["red", "green", "big", "small", "fresh", "frozen", "spicy", "sweet", "smoked", "salted"]
     things = ["beans", "peppers", "onions", "peas", "plums", "grapes", "leeks", "olives", "figs", "dates"]

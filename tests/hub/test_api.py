@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 TURN_KEYS = {"text", "intent", "confidence", "entities", "skill", "reply"}
 
 
@@ -105,6 +107,7 @@ def test_oversized_and_malformed_requests_get_json_4xx(hub):
     assert hub.client.get("/v1/orders?limit=zero", headers=phone).status_code == 422
 
 
+@pytest.mark.timed  # 80 requests must come faster than the limiter refills: emulated, each request takes long enough to refill it
 def test_a_device_that_floods_is_slowed_down(hub):
     phone, other = hub.device("phone"), hub.device("other")
     codes = [hub.client.get("/v1/skills", headers=phone).status_code for _ in range(80)]

@@ -18,10 +18,10 @@ from assistant.sdk import Conversation, Reply, Request, ShopInfo
 from assistant.skills.capabilities import CartAccess, CatalogAccess, OrdersAccess
 from assistant.skills.isolation import SkillWorker
 from assistant.skills.registry import LoadedSkill, discover
-from assistant.skills.sandbox import bwrap_available
 from assistant.store import Catalog, Database, Orders, Recommender, ensure_demo
+from tests.sandboxed import needs_sandbox
 
-pytestmark = pytest.mark.skipif(bwrap_available() is not None, reason=f"no sandbox here: {bwrap_available()}")
+pytestmark = needs_sandbox
 
 REPO = Path(__file__).resolve().parents[2]
 SHOP = ShopInfo("GBP", True, None, "Home", 1, 10, 3)

@@ -12,6 +12,7 @@ from assistant.skills.isolation import SkillWorker
 from assistant.skills.registry import discover
 from assistant.store import Database
 from assistant.testing import Chat
+from tests.sandboxed import needs_sandbox
 
 BAD = ["crashy", "hangy", "exity", "leaky", "nosy", "greedy"]
 
@@ -22,7 +23,12 @@ def test_broken_and_incompatible_plugins_are_reported_by_name(with_skills, tmp_p
     assert {"recipes", *BAD} <= names
     errors = {p.name: p.error for p in problems}
     assert "SDK versions [7]" in errors["tooNew"]
-    # its module is never imported by discovery; it fails where it runs, in its worker, by name
+    assert "unloadable" in names  # its module is never imported by discovery
+
+
+@needs_sandbox
+def test_an_unloadable_plugin_fails_in_its_worker_by_name(with_skills, tmp_path):
+    skills, _ = discover()
     unloadable = next(s for s in skills if s.name == "unloadable")
     with pytest.raises(SkillCrashed, match="'unloadable'.*ModuleNotFoundError"):
         SkillWorker(unloadable, tmp_path).start()

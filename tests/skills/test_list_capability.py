@@ -12,9 +12,9 @@ from assistant.skills.access_log import AccessLog, logged_capabilities
 from assistant.skills.capabilities import CatalogAccess, ListReader, ListWriter
 from assistant.skills.isolation import SkillWorker
 from assistant.skills.registry import LoadedSkill, discover
-from assistant.skills.sandbox import bwrap_available
 from assistant.store import Catalog, Database, ensure_demo
 from assistant.store.lists import ShoppingLists
+from tests.sandboxed import needs_sandbox
 
 SHOP = ShopInfo("GBP", True, None, "Home", 1, 10, 3)
 
@@ -24,7 +24,7 @@ def recipes(with_skills: Path) -> LoadedSkill:
     return {s.name: s for s in discover()[0]}["recipes"]
 
 
-@pytest.mark.skipif(bwrap_available() is not None, reason="no sandbox here")
+@needs_sandbox
 def test_the_recipes_skill_puts_ingredients_on_the_household_list(recipes: LoadedSkill, tmp_path: Path):
     db = Database(tmp_path / "data")
     ensure_demo(db, "me")

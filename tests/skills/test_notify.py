@@ -13,13 +13,13 @@ from assistant.errors import PermissionDenied
 from assistant.skills.capabilities import Notifier
 from assistant.skills.consent import plain_words
 from assistant.skills.registry import discover
-from assistant.skills.sandbox import bwrap_available
 from assistant.store import Database
 from assistant.store.notices import PER_HOUR
 from assistant.store.skill_states import SkillStates
+from tests.sandboxed import needs_sandbox
 
 REPO = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.skipif(bwrap_available() is not None, reason=f"no sandbox here: {bwrap_available()}")
+pytestmark = needs_sandbox
 
 
 @pytest.fixture

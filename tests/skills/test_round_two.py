@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from assistant.nlu.parse import IntentScore, Parse
-from assistant.skills.sandbox import bwrap_available
 from assistant.store import Orders
 from assistant.testing import Chat
+from tests.sandboxed import needs_sandbox
 
-pytestmark = pytest.mark.skipif(bwrap_available() is not None, reason=f"no sandbox here: {bwrap_available()}")
+pytestmark = needs_sandbox
 
 
 def hostile(chat: Chat, intent: str, text: str = "go", conversation=None) -> str:

@@ -13,6 +13,7 @@ from assistant.sdk import Conversation, Request, ShopInfo
 from assistant.skills.isolation import SkillWorker
 from assistant.skills.registry import LoadedSkill, discover
 from assistant.skills.sandbox import bwrap_available, sandbox_args
+from tests.sandboxed import needs_sandbox
 
 SHOP = ShopInfo("GBP", True, None, "Home", 1, 10, 3)
 
@@ -52,6 +53,28 @@ def test_without_a_sandbox_a_third_party_skill_is_refused_in_one_line(skills, tm
     assert not worker.alive()
 
 
+def test_a_bwrap_that_cannot_create_namespaces_is_no_sandbox(skills, tmp_path, monkeypatch):
+    """As on a kernel without unprivileged user namespaces, or under qemu-user: bwrap is there but fails."""
+    fake = tmp_path / "bin" / "bwrap"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\necho 'bwrap: Creating new namespace failed: Operation not permitted' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}:/usr/bin:/bin")
+    bwrap_available.cache_clear()
+    try:
+        reason = bwrap_available()
+        worker = SkillWorker(skills["shouter"], tmp_path / "data")
+        with pytest.raises(SkillError) as refused:
+            _call(worker, "shout")
+    finally:
+        bwrap_available.cache_clear()
+    assert (
+        reason
+        == "bubblewrap cannot create namespaces here: bwrap: Creating new namespace failed: Operation not permitted"
+    )
+    assert reason in str(refused.value) and "\n" not in str(refused.value)
+
+
 def test_the_user_may_opt_in_to_running_it_unsandboxed(skills, tmp_path, no_bwrap, caplog):
     worker = SkillWorker(skills["shouter"], tmp_path, allow_unsandboxed=True)
     try:
@@ -65,7 +88,7 @@ def test_the_user_may_opt_in_to_running_it_unsandboxed(skills, tmp_path, no_bwra
         worker.stop()
 
 
-@pytest.mark.skipif(bwrap_available() is not None, reason="no sandbox here")
+@needs_sandbox
 def test_a_skill_sees_no_other_skill_code(skills, tmp_path):
     worker = SkillWorker(skills["snoop"], tmp_path)
     try:
@@ -89,6 +112,7 @@ def test_other_skills_in_the_shared_site_packages_are_covered(skills, tmp_path):
     assert args[args.index("--bind") + 1] == str(tmp_path)  # and the one writable folder is its storage
 
 
+@needs_sandbox
 def test_the_access_log_holds_the_skills_calls_not_the_cores_checks(skills, tmp_path):
     from assistant.nlu.parse import Entity
     from assistant.skills.access_log import AccessLog, logged_capabilities
@@ -112,6 +136,7 @@ def test_the_access_log_holds_the_skills_calls_not_the_cores_checks(skills, tmp_
     assert used == ["cart.add"] * 3 + ["cart.lines"] + ["catalog.search"] * 3
 
 
+@needs_sandbox
 def test_a_worker_started_in_the_background_is_still_there_for_the_first_request(skills, tmp_path):
     worker = SkillWorker(skills["shouter"], tmp_path)
     try:

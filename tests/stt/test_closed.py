@@ -100,6 +100,19 @@ def test_speech_outside_the_vocabulary_goes_to_the_open_recognizer(first_pass, t
     assert first_pass.last_source == first_pass.fallback.name
 
 
+@needs_espeak
+def test_listen_json_says_whether_the_fast_pass_answered(first_pass, tmp_path: Path):
+    from assistant.testing import Chat
+    from assistant.voice import Voice
+
+    with Chat(tmp_path / "data") as chat:
+        voice = Voice(chat.app, recognizer=first_pass)
+        fast = voice.hear(read_wav(speak("yes please", tmp_path / "c.wav"))).to_json()
+        handed = voice.hear(read_wav(speak("please play some jazz music", tmp_path / "d.wav"))).to_json()
+    assert (fast["transcript"], fast["recognizer"], fast["first_pass"]) == ("yes please", "pocketsphinx", True)
+    assert (handed["recognizer"], handed["first_pass"]) == (first_pass.fallback.name, False)
+
+
 def test_an_out_of_scope_sentence_or_a_low_confidence_is_not_sure(first_pass):
     from assistant.stt import Transcript
 

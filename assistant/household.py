@@ -7,12 +7,12 @@ import hmac
 import re
 import secrets
 import time
-from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
 from assistant.errors import AssistantError
 from assistant.store import Database
+from assistant.store.household import HouseholdRows, Member
 
 CODE_ATTEMPTS = 3
 LOCK_SECONDS = 600
@@ -20,12 +20,6 @@ LOCK_SECONDS = 600
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9 _.'-]{0,39}$")
 HOUSEHOLD = "household"
 """A device that belongs to no one person: it asks "who's ordering?" before anything of an account."""
-
-@dataclass(frozen=True)
-class Member:
-    id: int
-    name: str
-    has_code: bool
 
 
 def _hash(code: str, salt: bytes) -> str:
@@ -50,10 +44,11 @@ def spoken_code(text: str) -> str:
 
 
 class Household:
-    """Members (users with an account) and devices, in the assistant's store."""
+    """Members (users with an account) and devices; their rows are the store's (``HouseholdRows``)."""
 
     def __init__(self, db: Database, default_user: str) -> None:
         self.db = db
+        self.rows = HouseholdRows(db)
         self.default_user = default_user
         self.add(default_user, exist_ok=True)
 
@@ -66,17 +61,10 @@ class Household:
             if exist_ok:
                 return existing
             raise AssistantError(f"user '{name}' already exists")
-        user_id = self.db.user_id(name)
-        with self.db.transaction() as tx:
-            tx.execute("INSERT INTO members(user_id) VALUES (?) ON CONFLICT DO NOTHING", (user_id,))
-        return Member(user_id, name, False)
+        return self.rows.add_member(name)
 
     def get(self, name: str) -> Member | None:
-        row = self.db.conn.execute(
-            "SELECT u.id, u.name, m.code_hash FROM members m JOIN users u ON u.id = m.user_id WHERE u.name = ?",
-            (name,),
-        ).fetchone()
-        return Member(row[0], row[1], row[2] is not None) if row else None
+        return self.rows.member(name)
 
     def require(self, name: str) -> Member:
         member = self.get(name)
@@ -85,10 +73,7 @@ class Household:
         return member
 
     def members(self) -> list[Member]:
-        rows = self.db.query(
-            "SELECT u.id, u.name, m.code_hash FROM members m JOIN users u ON u.id = m.user_id ORDER BY u.name"
-        )
-        return [Member(r[0], r[1], r[2] is not None) for r in rows]
+        return self.rows.members()
 
     def recognise(self, text: str) -> Member | None:
         """The member a spoken answer to "who's ordering?" names, if it clearly names one."""
@@ -105,68 +90,35 @@ class Household:
         if code is not None and not re.fullmatch(r"\d{4,8}", code):
             raise AssistantError("a purchase code is 4 to 8 digits, so it can be said out loud")
         salt = secrets.token_bytes(16)
-        with self.db.transaction() as tx:
-            tx.execute(
-                "UPDATE members SET code_hash = ?, code_salt = ? WHERE user_id = ?",
-                (_hash(code, salt) if code else None, salt.hex() if code else None, member.id),
-            )
-            tx.execute("DELETE FROM code_failures WHERE user_id = ?", (member.id,))
+        self.rows.set_code(member.id, _hash(code, salt) if code else None, salt.hex() if code else None)
 
     def locked_for(self, user_id: int, door: str) -> float:
         """Seconds buying stays locked for this user at this door (0 when it isn't)."""
-        row = self.db.conn.execute(
-            "SELECT locked_until FROM code_failures WHERE user_id = ? AND door = ?", (user_id, door)
-        ).fetchone()
-        return max(0.0, (row[0] if row else 0) - time.time())
+        return max(0.0, self.rows.locked_until(user_id, door) - time.time())
 
     def needs_code(self, user_id: int) -> bool:
-        row = self.db.conn.execute("SELECT code_hash FROM members WHERE user_id = ?", (user_id,)).fetchone()
-        return bool(row and row[0])
+        return self.rows.has_code(user_id)
 
     def check_code(self, user_id: int, spoken: str, door: str) -> bool:
         """True for the right code; a third wrong one in a row at one door locks buying there for ten
         minutes. Only there: a stranger at a shared door cannot lock a member out of their own phone."""
-        with self.db.transaction() as tx:
-            row = tx.execute("SELECT code_hash, code_salt FROM members WHERE user_id = ?", (user_id,)).fetchone()
-            if row is None or not row[0]:
-                return True
-            tried = tx.execute(
-                "SELECT failures, locked_until FROM code_failures WHERE user_id = ? AND door = ?", (user_id, door)
-            ).fetchone()
-            failures, locked_until = tried if tried else (0, 0.0)
-            if locked_until > time.time():
-                return False
-            if hmac.compare_digest(_hash(spoken_code(spoken), bytes.fromhex(row[1])), row[0]):
-                tx.execute("DELETE FROM code_failures WHERE user_id = ? AND door = ?", (user_id, door))
-                return True
-            failures += 1
-            locked = time.time() + LOCK_SECONDS if failures >= CODE_ATTEMPTS else 0
-            tx.execute(
-                "INSERT INTO code_failures(user_id, door, failures, locked_until) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT(user_id, door) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until",
-                (user_id, door, 0 if locked else failures, locked),
-            )
-            return False
+        code = spoken_code(spoken)
+
+        def matches(code_hash: str, salt: str) -> bool:
+            return hmac.compare_digest(_hash(code, bytes.fromhex(salt)), code_hash)
+
+        return self.rows.attempt(user_id, door, matches, attempts=CODE_ATTEMPTS, lock_seconds=LOCK_SECONDS)
 
     # -- devices ------------------------------------------------------------------------------
     def set_device(self, device: str, user: str | None) -> None:
         """The device speaks for ``user``, or for the household when None."""
-        user_id = self.require(user).id if user else None
-        with self.db.transaction() as tx:
-            tx.execute(
-                "INSERT INTO devices(name, user_id) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET user_id = excluded.user_id",
-                (device, user_id),
-            )
+        self.rows.set_device(device, self.require(user).id if user else None)
 
     def device_owner(self, device: str | None) -> Member | None:
         """The member a device belongs to; None for a household device (or an unknown one)."""
         if device is None:
             return None
-        row = self.db.conn.execute(
-            "SELECT u.id, u.name FROM devices d JOIN users u ON u.id = d.user_id WHERE d.name = ?", (device,)
-        ).fetchone()
-        return Member(row[0], row[1], self.needs_code(row[0])) if row else None
+        return self.rows.device_owner(device)
 
     def remove_device(self, device: str) -> None:
-        with self.db.transaction() as tx:
-            tx.execute("DELETE FROM devices WHERE name = ?", (device,))
+        self.rows.remove_device(device)

@@ -8,7 +8,6 @@ with `--allow ADDRESS` or `assistant wyoming clients add NAME ADDRESS`, or it is
 from __future__ import annotations
 
 import ipaddress
-import time
 import uuid
 from dataclasses import dataclass
 
@@ -16,6 +15,7 @@ from assistant.errors import AssistantError
 from assistant.household import NAME, Household
 from assistant.principal import Door, Principal
 from assistant.store import Database
+from assistant.store.wyoming import AddressTaken, ClientRows
 
 UNNAMED = "an unnamed local client"
 
@@ -59,6 +59,7 @@ class WyomingClients:
     def __init__(self, db: Database, household: Household) -> None:
         self.db = db
         self.household = household
+        self.rows = ClientRows(db)
 
     def add(self, name: str, addr: str, user: str | None = None) -> WyomingClient:
         if not NAME.match(name):
@@ -66,35 +67,23 @@ class WyomingClients:
         ip = address(addr)
         if user is not None:
             self.household.require(user)
-        taken = self.db.conn.execute(
-            "SELECT name FROM wyoming_clients WHERE address = ? AND name != ?", (ip, name)
-        ).fetchone()
-        if taken:
+        try:
+            self.rows.put(name, ip, user)
+        except AddressTaken as taken:
             raise AssistantError(
-                f"{ip} is already the client '{taken[0]}' (remove it first: assistant wyoming clients remove {taken[0]})"
-            )
-        with self.db.transaction() as tx:
-            tx.execute(
-                'INSERT INTO wyoming_clients(name, address, "user", added_at) VALUES (?, ?, ?, ?) '
-                'ON CONFLICT(name) DO UPDATE SET address = excluded.address, "user" = excluded."user"',
-                (name, ip, user, time.time()),
-            )
+                f"{ip} is already the client '{taken}' (remove it first: assistant wyoming clients remove {taken})"
+            ) from None
         return WyomingClient(name, ip, user)
 
     def list(self) -> list[WyomingClient]:
-        rows = self.db.query('SELECT name, address, "user" FROM wyoming_clients ORDER BY name')
-        return [WyomingClient(r[0], r[1], r[2]) for r in rows]
+        return [WyomingClient(*row) for row in self.rows.all()]
 
     def find(self, addr: str) -> WyomingClient | None:
-        row = self.db.conn.execute(
-            'SELECT name, address, "user" FROM wyoming_clients WHERE address = ?', (addr,)
-        ).fetchone()
-        return WyomingClient(row[0], row[1], row[2]) if row else None
+        row = self.rows.find(addr)
+        return WyomingClient(*row) if row else None
 
     def remove(self, name: str) -> None:
-        with self.db.transaction() as tx:
-            gone = tx.execute("DELETE FROM wyoming_clients WHERE name = ?", (name,)).rowcount
-        if not gone:
+        if not self.rows.remove(name):
             raise AssistantError(f"no Wyoming client named '{name}' (see: assistant wyoming clients list)")
 
 

@@ -34,6 +34,7 @@ from assistant.household import NAME, Household
 from assistant.notices import take_for, told
 from assistant.principal import Door, Principal
 from assistant.store import Database
+from assistant.store.wyoming import SatelliteRows
 from assistant.stt import transcribe
 from assistant.voice import Voice
 from assistant.wyoming.address import parse_uri
@@ -73,6 +74,7 @@ class Satellites:
     def __init__(self, db: Database, household: Household) -> None:
         self.db = db
         self.household = household
+        self.rows = SatelliteRows(db)
 
     def add(self, name: str, uri: str, user: str | None = None) -> SatelliteEntry:
         if not NAME.match(name):
@@ -81,22 +83,14 @@ class Satellites:
             raise AssistantError(f"{uri}: a satellite is reached at tcp://HOST:PORT (wyoming-satellite --uri)")
         if user is not None:
             self.household.require(user)
-        with self.db.transaction() as tx:
-            tx.execute(
-                'INSERT INTO wyoming_satellites(name, uri, added_at, "user") VALUES (?, ?, ?, ?) '
-                'ON CONFLICT(name) DO UPDATE SET uri = excluded.uri, "user" = excluded."user"',
-                (name, uri, time.time(), user),
-            )
+        self.rows.put(name, uri, user)
         return SatelliteEntry(name, uri, user)
 
     def list(self) -> list[SatelliteEntry]:
-        rows = self.db.query('SELECT name, uri, "user" FROM wyoming_satellites ORDER BY name')
-        return [SatelliteEntry(name, uri, user) for name, uri, user in rows]
+        return [SatelliteEntry(*row) for row in self.rows.all()]
 
     def remove(self, name: str) -> None:
-        with self.db.transaction() as tx:
-            gone = tx.execute("DELETE FROM wyoming_satellites WHERE name = ?", (name,)).rowcount
-        if not gone:
+        if not self.rows.remove(name):
             raise AssistantError(f"no satellite named '{name}' (see: assistant satellites list)")
 
 

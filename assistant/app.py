@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -32,12 +31,14 @@ from assistant.purchase import PurchaseGate
 from assistant.skills.access_log import AccessLog
 from assistant.skills.consent import BUILTIN_ONLY
 from assistant.skills.consent import check as check_consent
+from assistant.skills.folders import MemberFolders
 from assistant.skills.registry import LoadedSkill, SkillProblem, discover
 from assistant.skills.sandbox import member_storage
 from assistant.skills.state import SkillStates, forget_uninstalled
 from assistant.skills.vetting import GuardedEngine, ThirdPartySkillData, merge_third_party
 from assistant.store import Catalog, Database, Line, Order, Orders, Recommender, Suggestion, ensure_demo
 from assistant.store.conversations import ConversationRecords
+from assistant.store.erasures import StorageErasures
 from assistant.store.notices import Notifications
 from assistant.store.turn_log import TurnLog
 
@@ -96,6 +97,9 @@ class App:
         """Each conversation's state between turns."""
         self.turn_log = TurnLog(db)
         """Each conversation's turns as its client saw them (the hub's page shows them again)."""
+        self.folders = MemberFolders(db.data_dir, StorageErasures(db))
+        """Skills' folders of each member on this disk, erased here too when another replica heard "delete my data"."""
+        self.folders.catch_up()
         self._purged_at = float("-inf")
         self.services = Services(
             config.shop,
@@ -110,6 +114,7 @@ class App:
             self.parse,
             lambda member, asking: self.forget(member, asking=asking),
             CONVERSATION_IDLE_S,
+            self.folders,
         )
         """What a conversation uses of the App (and nothing more)."""
         self.conversations = ConversationRegistry(lambda principal, id: Conversation(self.services, id, principal))
@@ -254,8 +259,7 @@ class App:
         self.turn_log.forget_member(member.id)
         Orders(self.db, member.id).forget()
         self.access_log.erase(member.name)
-        for loaded in self.dispatcher.skills + self.dispatcher.disabled:
-            shutil.rmtree(self.skill_storage(loaded.name, member), ignore_errors=True)
+        self.folders.erase(member.id)
         for record in self.records.forget_member(member.id, keep=asking):
             try:
                 state = ConversationState.from_json(record)
@@ -264,7 +268,6 @@ class App:
                 continue
             for token in state.open_quotes():
                 self.gate.cancel(token)
-            self.dispatcher.forget_memories(state.memory_key)
 
     def close(self) -> None:
         self.dispatcher.close()

@@ -170,6 +170,7 @@ class SkillCaller:
             notifier = Notifier(notifications, turn.member.id, loaded.name, builtin=loaded.builtin)
             capabilities = {**capabilities, "notify": notifier}
         state = turn.state
+        member_id = turn.member.id if turn.member is not None else None
         return Context(
             loaded.name,
             frozenset(loaded.permissions),
@@ -179,7 +180,7 @@ class SkillCaller:
             info,
             services.dispatcher.described(),
             member_storage(services.db.data_dir, loaded.name, turn.member),
-            memory_key=state.memory_key,
+            None if member_id is None else lambda: services.folders.ready(member_id),
         )
 
     def _capabilities(self, turn: TurnState) -> dict[str, Any]:
@@ -207,7 +208,6 @@ class SkillCaller:
     def _forget(self, turn: TurnState, member: Member) -> None:
         """The privacy skill's erase: everything of ``member``, everywhere, then this conversation afresh."""
         self.services.forget(member, turn.conversation_id)
-        self.services.dispatcher.forget_memories(turn.state.memory_key)
         turn.state.start_afresh()
 
     def _recorder(self, turn: TurnState, loaded: LoadedSkill) -> CallRecord:

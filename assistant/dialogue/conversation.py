@@ -198,14 +198,13 @@ class Conversation:
 
     def end(self, *, idle_s: float | None = None) -> None:
         """The conversation is over (the client left; with ``idle_s``: nobody spoke in it, in any
-        process, for that long): its record goes, a pending question expires, and skills' memories of it go."""
+        process, for that long): its record goes, a pending question expires, and skills' memories of it (they are in the record) go with it."""
         record = self.services.records.end(self.id, idle_s=idle_s)
         if record is None:
             return
         state = self._read(record)
         for token in state.open_quotes():
             self.services.gate.cancel(token)
-        self.services.dispatcher.forget_memories(state.memory_key)
 
     # -- replies ------------------------------------------------------------------------------
     def _question_over(self, turn: TurnState) -> None:

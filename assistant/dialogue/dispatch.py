@@ -113,6 +113,8 @@ class InWorker:
     def call(
         self, method: str, request: Request, data: dict | None, ctx: Context, timeout: float, record: Recorder | None
     ) -> Any:
+        if ctx._storage_ready is not None:  # the worker may use the folder: erasures heard elsewhere first
+            ctx._storage_ready()
         with self._lock, self.db.transaction(busy_timeout=timeout * BUSY_SHARE):
             # the worker's capability calls run here, in this transaction: a timeout raises and
             # rolls them back with it
@@ -126,13 +128,9 @@ class InWorker:
                 ctx._caps,
                 timeout,
                 record,
-                memory_key=ctx._memory_key,
+                memory=ctx.memory,
                 storage=ctx._storage,
             )
-
-    def forget_memory(self, memory_key: str) -> None:
-        with self._lock:  # never between a call and its answer on the pipe
-            self.worker.forget_memory(memory_key)
 
     def stop(self) -> None:
         self.worker.stop()
@@ -248,12 +246,6 @@ class Dispatcher:
         if executor is not None:
             executor.stop()
         log.error("skill '%s' disabled: %s", name, reason)
-
-    def forget_memories(self, memory_key: str) -> None:
-        """Workers hold third-party skills' memories of each conversation: drop one conversation's."""
-        for executor in list(self.executors.values()):
-            if isinstance(executor, InWorker):
-                executor.forget_memory(memory_key)
 
     def close(self) -> None:
         for executor in list(self.executors.values()):

@@ -11,6 +11,7 @@ from assistant.household import Household, Member
 from assistant.nlu.parse import Parse
 from assistant.purchase import PurchaseGate
 from assistant.skills.access_log import AccessLog
+from assistant.skills.folders import MemberFolders
 from assistant.store import Catalog, Database
 from assistant.store.conversations import ConversationRecords
 
@@ -40,3 +41,5 @@ class Services:
     """'Delete my data' for a member, everywhere but the asking conversation (its key), which starts afresh itself."""
     keep_s: float
     """How long a conversation's state outlives its last turn."""
+    folders: MemberFolders
+    """Skills' storage folders of members on this disk (erasures heard by other replicas applied before use)."""

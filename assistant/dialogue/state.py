@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import secrets
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -64,8 +63,7 @@ class ConversationState:
     conversation: Conversation = field(default_factory=Conversation)
     """What was shown: the last list read out and the item in focus (skills see it)."""
     memory: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """Each built-in skill's own memory, by skill name."""
-    memory_key: str = field(default_factory=lambda: secrets.token_hex(16))
+    """Each skill's own memory, by skill name (a third-party skill's comes back from its worker with each answer)."""
     """Names this conversation's memories in third-party skills' workers (which hold them): a new
     session ("delete my data") is a new key, so nothing of the old memories is reachable."""
     confirm: PendingConfirm | None = None
@@ -98,10 +96,10 @@ class ConversationState:
         self.slot = None
 
     def start_afresh(self) -> None:
-        """After "delete my data": nothing shown, asked or remembered is kept, under a new memory key;
+        """After "delete my data": nothing shown, asked or remembered (by any skill) is kept;
         whose account it is and what was last said stay."""
         fresh = ConversationState()
-        for name in ("conversation", "memory", "memory_key", "confirm", "slot", "last_order_id", "refused", "why"):
+        for name in ("conversation", "memory", "confirm", "slot", "last_order_id", "refused", "why"):
             setattr(self, name, getattr(fresh, name))
 
     @property

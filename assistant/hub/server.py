@@ -171,9 +171,14 @@ def create_hub(
         async def reap() -> None:
             while True:
                 await asyncio.sleep(REAP_EVERY_S)
-                ended = await hub.run(hub.conversations.reap, hub.limits.conversation_idle_s)
-                if ended:
-                    log.info("ended %d idle conversations", ended)
+                try:  # the store busy or away: the next tick tries again (the reaper must not stop)
+                    ended = await hub.run(hub.conversations.reap, hub.limits.conversation_idle_s)
+                    if ended:
+                        log.info("ended %d idle conversations", ended)
+                    # "delete my data" another replica heard: this disk's skill folders of that member go too
+                    await hub.run(hub.app.folders.catch_up)
+                except AssistantError as exc:
+                    log.warning("could not end idle conversations or apply other replicas' erasures: %s", exc)
 
         async def watch_revocations() -> None:
             while True:

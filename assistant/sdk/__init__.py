@@ -383,12 +383,12 @@ class Context:
         shop: ShopInfo,
         skills: list[tuple[str, str]],
         storage: Path | None = None,
-        *,
-        memory_key: str = "",
+        storage_ready: Callable[[], None] | None = None,
     ) -> None:
         self._skill = skill
         self._storage = storage
-        self._memory_key = memory_key
+        self._storage_ready = storage_ready
+        """Called before the folder is first used in a call (it applies erasures other replicas heard)."""
         self._granted = granted
         self._caps = capabilities
         self.conversation = conversation
@@ -455,6 +455,9 @@ class Context:
         """This skill's own folder for its data (created on first use; erased by 'delete my data')."""
         if self._storage is None:
             raise PermissionDenied(f"skill '{self._skill}' has no storage folder here")
+        if self._storage_ready is not None:
+            ready, self._storage_ready = self._storage_ready, None
+            ready()
         self._storage.mkdir(parents=True, exist_ok=True)
         return self._storage
 

@@ -22,6 +22,10 @@ from assistant.sdk.types import Line, ListItem, Order, PriceNews, Product, Sugge
 MAX_MESSAGE = 1024 * 1024
 """Bytes in one message; a longer line from a worker is a broken worker."""
 
+MAX_MEMORY = 64 * 1024
+"""Bytes of JSON a third-party skill's memory of one conversation may hold (it travels with each call
+and is kept in the conversation's record)."""
+
 JsonValue = Any
 """A value json.dumps accepts (pydantic's JsonValue where the host checks it)."""
 

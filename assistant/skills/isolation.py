@@ -11,6 +11,7 @@ import collections
 import concurrent.futures
 import contextlib
 import functools
+import json
 import logging
 import os
 import signal
@@ -28,7 +29,7 @@ from pydantic import ValidationError
 from assistant.errors import PermissionDenied, SkillCrashed, SkillError, SkillTimedOut
 from assistant.sdk import CAPABILITIES, Purchase, Reply
 from assistant.sdk.types import Line, Product
-from assistant.skills.codec import Channel, WireError, encode
+from assistant.skills.codec import MAX_MEMORY, Channel, WireError, decode, encode
 from assistant.skills.registry import LoadedSkill, third_party_folders
 from assistant.skills.sandbox import Limits, bwrap_available, sandbox_args, storage_dir, worker_command, worker_env
 from assistant.skills.wire import (
@@ -182,14 +183,6 @@ class SkillWorker:
         (self.storage / relative).mkdir(parents=True, exist_ok=True)
         return relative.as_posix()
 
-    def forget_memory(self, memory_key: str) -> None:
-        """A conversation is over or forgotten: the worker drops its memory (if the worker is running)."""
-        channel = self._channel
-        if channel is None or not self.alive():
-            return
-        with contextlib.suppress(OSError):
-            channel.send({"type": "forget", "memory": memory_key})
-
     def start_in_background(self) -> None:
         """Start now without waiting, so the user's first request to this skill is not slowed."""
 
@@ -270,14 +263,16 @@ class SkillWorker:
         timeout: float,
         record: Recorder | None = None,
         *,
-        memory_key: str = "",
+        memory: dict[str, Any] | None = None,
         storage: Path | None = None,
     ) -> Reply:
         """Run one handler in the worker; capability calls are served from here (each one given to
         ``record``, for the access log). Raises SkillTimedOut/SkillCrashed.
 
-        ``memory_key`` names the conversation whose memory the handler sees; ``storage`` is the
-        member's folder inside this skill's storage (default: the skill's whole folder)."""
+        ``memory`` is the conversation's memory of this skill: it goes to the worker with the call and
+        is replaced by what the worker sends back with its answer (a failed call leaves it as it was),
+        so it lives in the conversation's record, not in the worker. ``storage`` is the member's folder
+        inside this skill's storage (default: the skill's whole folder)."""
         if self._starting is not None:
             self._starting.join()
             self._starting = None
@@ -296,7 +291,7 @@ class SkillWorker:
                     "conversation": encode(conversation),
                     "shop": encode(shop),
                     "skills": encode([list(s) for s in skills]),
-                    "memory": memory_key,
+                    "memory": encode(memory or {}, sets=True),
                     "storage": self._member_folder(storage),
                 }
             )
@@ -309,7 +304,10 @@ class SkillWorker:
                     self._channel.send(self._serve(capabilities, message, record))
                     continue
                 if isinstance(message, Done):
-                    return self._reply(message.reply, capabilities)
+                    reply = self._reply(message.reply, capabilities)
+                    if memory is not None:
+                        self._keep(memory, message.memory)
+                    return reply
                 if isinstance(message, Failed):
                     if message.kind in ("SystemExit", "MemoryError"):
                         self.stop()  # start afresh next time
@@ -357,6 +355,26 @@ class SkillWorker:
             return {"type": "return", "value": encode(value)}
         except (TypeError, ValueError, LookupError, WireError) as exc:  # the skill's bad call, not the store's
             return {"type": "raise", "kind": "error", "message": f"{type(exc).__name__}: {exc}"[:500]}
+
+    def _keep(self, memory: dict[str, Any], sent: dict[str, Any] | None) -> None:
+        """The memory the worker sent back, in place of the one it was given; dropped (and logged)
+        when it is not plain data of the SDK's types or is larger than MAX_MEMORY."""
+        kept: Any = None
+        if sent is not None:
+            try:
+                if len(json.dumps(sent, separators=(",", ":"))) <= MAX_MEMORY:
+                    kept = decode(sent)
+            except (WireError, RecursionError, TypeError, ValueError):
+                kept = None
+        memory.clear()
+        if isinstance(kept, dict):
+            memory.update(kept)
+        else:
+            log.error(
+                "skill '%s' keeps something in its memory that is not plain data or is over %d KB; it is dropped",
+                self.name,
+                MAX_MEMORY // 1024,
+            )
 
     def _reply(self, wire: WireReply, capabilities: dict[str, Any]) -> Reply:
         catalog = self.catalog or capabilities.get("catalog")

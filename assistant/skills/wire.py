@@ -89,6 +89,9 @@ class Fatal(_Strict):
 class Done(_Strict):
     type: Literal["done"]
     reply: WireReply
+    memory: dict[str, JsonValue] | None = None
+    """The conversation's memory of the skill after the call, as plain data (None: it held something
+    that is not, and is dropped)."""
 
 
 class Failed(_Strict):

@@ -6,7 +6,6 @@ The skill's capability calls go back to the assistant through proxies; the assis
 
 from __future__ import annotations
 
-import collections
 import importlib
 import os
 import socket
@@ -15,9 +14,8 @@ import threading
 import time
 from typing import Any
 
-from assistant.skills.codec import Channel, WireError, decode, encode_argument
+from assistant.skills.codec import MAX_MEMORY, Channel, WireError, decode, encode, encode_argument
 
-MAX_MEMORIES = 512
 """Conversations whose memories a worker keeps; the least recently used one is dropped first."""
 
 
@@ -159,8 +157,6 @@ def serve(channel: Channel) -> None:
     from assistant.sdk import CAPABILITIES
 
     proxies = {name: CapabilityProxy(channel, name) for name in CAPABILITIES}
-    memories: collections.OrderedDict[str, dict[str, Any]] = collections.OrderedDict()
-    """Each conversation's memory of this skill, by the key the assistant gives the conversation."""
     root = start["storage"]
     channel.send({"type": "ready"})
     while True:
@@ -169,17 +165,13 @@ def serve(channel: Channel) -> None:
         except (EOFError, OSError, WireError):
             return
         kind = message.get("type") if message is not None else None
-        if kind == "forget":
-            memories.pop(str(message.get("memory")), None)
-            continue
         if kind != "call":
             return
         call = decode(message)
-        key = str(call.get("memory", ""))
-        memory = memories.setdefault(key, {})
-        memories.move_to_end(key)
-        while len(memories) > MAX_MEMORIES:
-            memories.popitem(last=False)
+        # the conversation's memory of this skill comes with each call and goes back with its
+        # answer: the assistant keeps it in the conversation's record, so any process takes the next turn
+        memory = call.get("memory")
+        memory = memory if isinstance(memory, dict) else {}
         storage = _path(root) / call["storage"] if root and call.get("storage") else _path(root)
         ctx = Context(
             manifest["name"], granted, proxies, call["conversation"], memory, call["shop"],
@@ -189,14 +181,25 @@ def serve(channel: Channel) -> None:
             fn = getattr(skill, message["method"])
             data = call["data"]
             reply = fn(ctx, call["request"], data) if data is not None else fn(ctx, call["request"])
-            channel.send({"type": "done", "reply": encode_reply(reply)})
+            channel.send({"type": "done", "reply": encode_reply(reply), "memory": _kept(memory)})
         except SystemExit as exc:
             channel.send({"type": "error", "kind": "SystemExit", "message": f"the skill called sys.exit({exc.code})"})
         except MemoryError:
-            memory.clear()
             channel.send({"type": "error", "kind": "MemoryError", "message": "the skill ran out of memory"})
         except BaseException as exc:  # noqa: BLE001 - the assistant turns it into an apology
             channel.send({"type": "error", "kind": type(exc).__name__, "message": str(exc)[:2000]})
+
+
+def _kept(memory: dict[str, Any]) -> Any:
+    """The memory as plain data, or None when it holds something that is not, or more than MAX_MEMORY
+    bytes of it (the assistant drops it, and says so in its log)."""
+    import json
+
+    try:
+        kept = encode(memory, sets=True)
+        return kept if len(json.dumps(kept, separators=(",", ":"))) <= MAX_MEMORY else None
+    except (WireError, RecursionError, ValueError):
+        return None
 
 
 def _path(value: str | None) -> Any:

@@ -12,7 +12,7 @@ TABLES = (
     "users", "products", "members", "code_failures", "devices", "cart_items", "basket_versions", "orders",
     "order_lines", "quotes", "suggestions", "transcripts", "list_items", "watches", "watch_products",
     "price_news", "notifications", "skill_states", "hub_tokens", "hub_pairing_codes", "wyoming_satellites",
-    "wyoming_clients", "conversation_states", "skill_access", "conversation_turns",
+    "wyoming_clients", "conversation_states", "skill_access", "conversation_turns", "storage_erasures",
 )  # fmt: skip
 """Every table of the schema, each after those it refers to (tests/store/test_copy.py holds it complete)."""
 IDENTITY = (

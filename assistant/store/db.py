@@ -20,7 +20,7 @@ from assistant.store import postgres
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 BUSY_TIMEOUT = 5.0
 """Seconds a write waits for another writer (another device, process or conversation) to finish."""
 SCHEMA = """
@@ -131,6 +131,8 @@ END;
 """
 """SQLite's own: FTS5 search over the products and the triggers that keep it and the basket versions
 (postgres.SEARCH_SCHEMA is the same on PostgreSQL)."""
+
+
 def _satellite_owner(conn: Connection) -> None:
     """A satellite's member was a row of the hub's devices, keyed by name: pairing or revoking a hub
     device of the same name changed whom the satellite spoke for. A table that old (SQLite only: it
@@ -311,6 +313,14 @@ MIGRATIONS: dict[int, tuple[str | Callable[[Connection], None], ...]] = {
         "CREATE INDEX IF NOT EXISTS conversation_turns_member ON conversation_turns(member_id)",
         "CREATE INDEX IF NOT EXISTS conversation_turns_at ON conversation_turns(at)",
     ),
+    # 9: when each member last said "delete my data", so every replica erases its own disk's copies
+    # (skills' storage folders) too, not only the one that heard it
+    9: (
+        """CREATE TABLE IF NOT EXISTS storage_erasures (
+            user_id INTEGER PRIMARY KEY,
+            erased_at REAL NOT NULL
+        )""",
+    ),
 }
 """Schema version -> the statements (or a step given the connection) that bring the version before it up to
 it, run once, in order, on either engine: SQL here is the SQL SQLite and PostgreSQL share."""
@@ -453,7 +463,9 @@ class Database:
             _make_data_dir_private(self.data_dir)  # skill storage and the access log are here on any engine
         except OSError as exc:
             if exc.errno != errno.EROFS:
-                raise StoreError(f"{self.data_dir}: cannot make the data private to this account: {exc.strerror}") from exc
+                raise StoreError(
+                    f"{self.data_dir}: cannot make the data private to this account: {exc.strerror}"
+                ) from exc
         self.url = store_url(url, self.data_dir)
         self.engine = "sqlite" if self.url.startswith("sqlite:") else "postgresql"
         if self.engine == "sqlite":

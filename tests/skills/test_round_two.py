@@ -5,6 +5,7 @@ its intents are handed to the conversation as the NLU's reading, so each test is
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -76,6 +77,34 @@ def test_a_skills_memory_is_one_conversations_own(round_two):
     assert hostile(round_two, "recall", conversation=other) == "I remember: nothing."
 
 
+def test_a_skills_memory_is_kept_with_the_conversation_so_another_process_takes_the_next_turn(
+    with_skills, tmp_path: Path
+):
+    """The memory lives in the conversation's record, not in one process's worker: a restarted
+    assistant (or a second replica) recalls it; another conversation still does not."""
+    with Chat(tmp_path / "data", enable=["roundtwo"]) as first:
+        conv = first.app.conversation(user=first.app.config.user, id="kitchen")
+        assert hostile(first, "remember", "the blue mug", conversation=conv) == "Noted."
+    with Chat(tmp_path / "data", enable=["roundtwo"]) as second:
+        conv = second.app.conversation(user=second.app.config.user, id="kitchen")
+        assert hostile(second, "recall", conversation=conv) == "I remember: the blue mug."
+        other = second.app.conversation(user=second.app.config.user, id="hall")
+        assert hostile(second, "recall", conversation=other) == "I remember: nothing."
+
+
+def test_a_memory_too_big_or_not_plain_data_is_dropped_and_the_chat_goes_on(round_two, caplog):
+    conv = round_two.conversation
+    hostile(round_two, "remember", "a small thing", conversation=conv)
+    assert hostile(round_two, "hoard", conversation=conv) == "Hoarded."
+    assert hostile(round_two, "recall", conversation=conv) == "I remember: nothing."
+    assert "roundtwo" in caplog.text and "dropped" in caplog.text
+    assert len(conv.state.to_json()) < 70_000  # the record did not take the 200 kB
+    hostile(round_two, "remember", "again", conversation=conv)
+    assert hostile(round_two, "keep_thing", conversation=conv) == "Kept a thing."
+    assert hostile(round_two, "recall", conversation=conv) == "I remember: nothing."
+    assert "oat" in round_two.say("do you have oat milk").lower()
+
+
 def test_delete_my_data_erases_that_members_skill_storage_only(round_two):
     app = round_two.app
     app.household.add("bob")
@@ -92,6 +121,35 @@ def test_delete_my_data_erases_that_members_skill_storage_only(round_two):
     assert hostile(round_two, "recall", conversation=bob) == "I remember: nothing."
     assert hostile(round_two, "read_note", conversation=me) == "Your note: mine."
     assert Orders(app.db, app.household.require(app.config.user).id).history()  # my history stays
+
+
+def test_delete_my_data_heard_by_one_replica_erases_the_other_replicas_folders_too(
+    with_skills, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Two replicas on one store, each with its own disk: the member's note written through B is gone
+    after A hears "delete my data", both at rest (B's next start or tick) and when B next runs the
+    skill; a note written after the erasure stays."""
+    if not os.environ.get("ASSISTANT_STORE_URL"):
+        monkeypatch.setenv("ASSISTANT_STORE_URL", f"sqlite:///{tmp_path / 'shared.sqlite3'}")
+    with Chat(tmp_path / "a", enable=["roundtwo"]) as a, Chat(tmp_path / "b", enable=["roundtwo"]) as b:
+        user = a.app.config.user
+        on_b = b.app.conversation(user=user, id="b")
+        assert hostile(b, "keep_note", "the door code is 4711", conversation=on_b) == "Kept."
+        notes = list((tmp_path / "b").rglob("note.txt"))
+        assert [n.read_text() for n in notes] == ["the door code is 4711"]
+        on_a = a.app.conversation(user=user, id="a")
+        assert on_a.handle("delete my data").reply.endswith("?")
+        assert "forgotten" in on_a.handle("yes").reply
+        b.app.folders.catch_up()  # the hub's tick (and a start) does this
+        assert not any(n.exists() for n in notes)
+        assert hostile(b, "keep_note", "written after", conversation=on_b) == "Kept."
+        assert hostile(b, "read_note", conversation=on_b) == "Your note: written after."
+        b.app.folders.catch_up()
+        assert hostile(b, "read_note", conversation=on_b) == "Your note: written after."
+        # B missed the tick: its first use of the folder applies the erasure before the skill reads it
+        assert on_a.handle("delete my data").reply.endswith("?")
+        assert "forgotten" in on_a.handle("yes").reply
+        assert hostile(b, "read_note", conversation=on_b) == "Your note: none."
 
 
 def test_an_upgrade_that_claims_the_cores_yes_is_refused_though_consent_was_given(with_skills, tmp_path: Path):

@@ -39,6 +39,26 @@ SAME = 85
 MINE = re.compile(r"\bmy (?:own )?(?:shopping )?list\b|\bmy own\b")
 TICK = re.compile(r"\b(?:got|bought|picked up|tick|ticked|found|done|have plenty)\b")
 MORE = re.compile(r"\b(?:more|another|extra)\b")
+LEADING = re.compile(r"^(?:(?:the|some|any|a couple of|another|more)\s+)+", re.I)
+"""Words before an item that say how much, not what: "some more milk" is milk (``MORE`` keeps the more;
+"extra" stays, as in extra virgin olive oil)."""
+
+
+def _bare(words: str, request: Request) -> str:
+    """``words`` less what says how much before the item: "another two", "some more", "a couple of"."""
+    spoken = [
+        request.text[e.start : e.end].lower() for e in request.entities if e.entity == "quantity" and e.end > e.start
+    ]
+    while True:
+        before = words
+        words = LEADING.sub("", words)
+        for heard in spoken:
+            if words.lower().startswith(heard + " "):
+                words = words[len(heard) :].strip().removeprefix("of ").strip()
+        if words == before:
+            return words
+
+
 _LIST_PHRASE = re.compile(
     r"\b(?:on|to|onto|in|down on) (?:the|my|our)(?: own| family| household)?(?: shopping)? list\b"
 )
@@ -93,12 +113,13 @@ class ShoppingListSkill(Skill):
     def _item_named(self, ctx: Context, request: Request) -> str | None:
         name = request.value("item") or request.product
         framed = self._framed(request)
-        if framed and (name is None or name.lower() in framed.lower()):
+        if name is not None:
+            name = _bare(" ".join(name.split()), request)
+        if framed and (not name or name.lower() in framed.lower()):
             name = framed  # the tagger left words out: "put red beans on the list" heard as "beans"
         if name is None:
             return None
-        name = re.sub(r"^(?:the|some)\s+", "", " ".join(name.split()), flags=re.I).strip(" ,.!?")
-        return name or None
+        return name.strip(" ,.!?") or None
 
     @staticmethod
     def _framed(request: Request) -> str | None:
@@ -106,13 +127,7 @@ class ShoppingListSkill(Skill):
         found = FRAME.match(request.text.lower())
         if not found:
             return None
-        words = found.group("item")
-        for ent in request.entities:
-            said_number = request.text[ent.start : ent.end].lower()
-            if ent.entity == "quantity" and words.startswith(said_number):
-                words = words[len(said_number) :].removeprefix(" of").strip()
-        words = re.sub(r"^(?:a couple of|another|more|some)\s+", "", words)
-        return words or None
+        return _bare(found.group("item"), request) or None
 
     def _matching(self, items: list[ListItem], name: str) -> list[ListItem]:
         """Items that are this one: the same words first; else every one whose name holds all its words."""

@@ -31,6 +31,16 @@ def on_list(chat: Chat) -> dict[str, int]:
 
 
 # -- adding -----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "said", ["add two more bread to the list", "put some more bread on the list", "add another two bread to the list"]
+)
+def test_more_of_an_item_adds_to_it_and_more_is_not_part_of_its_name(chat: Chat, said: str):
+    chat.say("add bread to the list")
+    reply = chat.say(said)
+    assert list(on_list(chat)) == ["bread"], reply
+    assert on_list(chat)["bread"] >= 2
+
+
 def test_milk_then_two_milks_is_one_item_of_two(chat: Chat):
     reply = chat.say("add milk to the list")
     assert chat.last.intent == "add_to_list" and chat.last.skill == "shopping_list"

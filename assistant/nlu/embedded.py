@@ -13,7 +13,6 @@ from typing import Any
 
 import pycrfsuite
 import regex
-import sklearn
 import sklearn_crfsuite
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -390,12 +389,6 @@ class EmbeddedEngine:
     # -- parsing ------------------------------------------------------------------------------
     def parse(self, text: str) -> Parse:
         """Rasa's /model/parse: ``text`` echoed as given, entity offsets into it, values as written."""
-        # the models are ours and their input one cleaned string: scikit-learn's checks of arguments
-        # and of NaNs in every step are a quarter of a parse's CPU, and find nothing here
-        with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
-            return self._parse(text)
-
-    def _parse(self, text: str) -> Parse:
         model = self._model
         if model is None:
             raise RuntimeError("parse() before train()")

@@ -33,9 +33,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def postgres_server():
-    from tests.postgres import running
+def postgres_server(request: pytest.FixtureRequest):
+    from tests.postgres import installed, running
 
+    if not installed():
+        message = "PostgreSQL (Debian's postgresql) is installed by scripts/setup.sh --test"
+        if request.config.getoption("--store") == "postgresql":
+            pytest.fail(f"--store postgresql, but it is not here: {message}")
+        pytest.skip(message)
     with running() as server:
         yield server
 

@@ -28,6 +28,17 @@ def _bin(name: str) -> str:
     return found
 
 
+def installed() -> bool:
+    """Debian's postgresql is here (and, as root, its postgres account to run the cluster as)."""
+    try:
+        _bin("initdb")
+        if os.geteuid() == 0:
+            pwd.getpwnam("postgres")
+    except (RuntimeError, KeyError):
+        return False
+    return True
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

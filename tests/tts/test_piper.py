@@ -13,10 +13,11 @@ def test_piper_speaks_at_the_configured_rate():
 
     normal = create_synthesizer(TtsSettings(engine="piper"))
     fast = create_synthesizer(TtsSettings(engine="piper", rate=350))
-    text = "Your usual is Lavazza Qualità Rossa Coffee Beans, 1 kg, 14 pounds 50. Shall I order it?"
+    # short, because emulated on arm64 (scripts/pi-check.sh) Piper runs ~110 times slower than real time
+    text = "Lavazza Qualità Rossa. Shall I order it?"
     audio, rate = normal.synthesize(text)
     quick, _ = fast.synthesize(text)
-    assert rate == 22050 and len(audio) / rate > 3
+    assert rate == 22050 and len(audio) / rate > 2
     assert abs(audio).max() > 1000
     assert len(quick) < 0.7 * len(audio)
 
